@@ -1,0 +1,84 @@
+#include "backends/backend.h"
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+
+namespace fb {
+
+const char* precision_name(Precision p) {
+  switch (p) {
+    case Precision::F32: return "fp32";
+    case Precision::BF16: return "bf16";
+    case Precision::TF32: return "tf32";
+    case Precision::F16: return "fp16";
+  }
+  return "?";
+}
+
+Precision parse_precision(const std::string& s) {
+  if (s == "fp32" || s == "f32") return Precision::F32;
+  if (s == "bf16") return Precision::BF16;
+  if (s == "tf32") return Precision::TF32;
+  if (s == "fp16" || s == "f16") return Precision::F16;
+  fail("unknown precision '{}': valid are fp32, bf16, tf32, fp16", s);
+}
+
+nlohmann::json Description::to_json() const {
+  return {{"backend", backend},
+          {"ops_executed", ops_executed},
+          {"fusions", fusions},
+          {"num_fusions", fusions.size()},
+          {"reorders", reorders},
+          {"num_reorders", reorders.size()},
+          {"arena_bytes", arena_bytes},
+          {"naive_activation_bytes", naive_activation_bytes},
+          {"compile_ms", compile_ms},
+          {"notes", notes}};
+}
+
+std::string Description::summary() const {
+  std::string s = fmt::format("{}: {} ops, {} fusions, {} reorders", backend, ops_executed, fusions.size(),
+                              reorders.size());
+  if (arena_bytes > 0)
+    s += fmt::format(", arena {:.1f} MiB (naive {:.1f} MiB)", arena_bytes / 1048576.0,
+                     naive_activation_bytes / 1048576.0);
+  s += fmt::format(", compiled in {:.1f} ms", compile_ms);
+  return s;
+}
+
+void check_supported(const Backend& b, const Graph& g, const CompileOptions& opt) {
+  // Group by op type so a model with 50 unsupported nodes gives one readable line per op.
+  std::map<std::string, std::vector<std::string>> bad;
+  std::map<std::string, std::string> reasons;
+  for (const Node& n : g.nodes) {
+    Support s = b.supports(g, n, opt);
+    if (!s.ok) {
+      bad[op_name(n.op)].push_back(n.name);
+      reasons[op_name(n.op)] = s.reason;
+    }
+  }
+  if (bad.empty()) return;
+  std::string msg = fmt::format("backend '{}' cannot run model '{}':", b.name(), g.name);
+  for (const auto& [op, nodes] : bad)
+    msg += fmt::format(" {} x{} (first: {}; {});", op, nodes.size(), nodes.front(), reasons[op]);
+  msg.pop_back();
+  throw Error(msg);
+}
+
+void check_extra_options(const Backend& b, const CompileOptions& opt, const std::vector<std::string>& known) {
+  for (const auto& [key, value] : opt.extra) {
+    if (std::find(known.begin(), known.end(), key) == known.end())
+      fail("backend '{}' has no option '{}' (valid: {})", b.name(), key,
+           known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", ")));
+  }
+}
+
+std::vector<Tensor> make_inputs(const Graph& g, uint64_t seed) {
+  std::vector<Tensor> inputs;
+  for (size_t i = 0; i < g.inputs.size(); ++i)
+    inputs.push_back(random_tensor(g.value(g.inputs[i]).shape, seed + 7919 * i));
+  return inputs;
+}
+
+}  // namespace fb

@@ -1,0 +1,103 @@
+#pragma once
+// The backend interface. A backend compiles a graph for given options into an Executable (all shape-time
+// work: layout choice, weight conversion, primitive creation), which then only runs (data-time work).
+// A backend is a folder under src/backends/ with a CMakeLists.txt that calls
+// formbench_backend_status(NAME TRUE|FALSE "why") and, when built, defines
+//   std::unique_ptr<fb::Backend> fb::make_NAME_backend();
+// Hooks marked (optional) have defaults.
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/tensor.h"
+#include "ir/graph.h"
+
+namespace fb {
+
+enum class Precision { F32, BF16, TF32, F16 };
+const char* precision_name(Precision p);
+Precision parse_precision(const std::string& s);  // throws listing valid names
+
+struct CompileOptions {
+  int threads = 1;  // intra-op threads; every backend honours it (the same T in every comparison)
+  Precision precision = Precision::F32;
+  std::string device = "cpu";
+  // Backend-specific switches ("fuse" = "off", ...). A backend refuses keys it does not know.
+  std::map<std::string, std::string> extra;
+};
+
+struct Support {
+  bool ok = true;
+  std::string reason;  // why not, in words
+};
+
+// What compiling did, for `compare` and the results store.
+struct Description {
+  std::string backend;
+  int64_t ops_executed = 0;            // kernels/primitives/ATen calls per inference
+  std::vector<std::string> fusions;    // one line per fusion applied ("layer1.0.conv1+bn1+relu")
+  std::vector<std::string> reorders;   // layout conversions that remain per inference
+  int64_t arena_bytes = 0;             // activation memory planned (0: not planned)
+  int64_t naive_activation_bytes = 0;  // sum of all activations, for comparison
+  double compile_ms = 0;
+  std::vector<std::string> notes;      // anything else worth knowing (ISA used, fallbacks)
+  nlohmann::json to_json() const;
+  std::string summary() const;  // one line
+};
+
+struct LayerTime {
+  std::string name;  // node name (or fused group)
+  std::string op;
+  double ms = 0;
+};
+
+class Executable {
+ public:
+  virtual ~Executable() = default;
+  // Inputs in Graph::inputs order, outputs in Graph::outputs order; `outputs` is resized and reused.
+  virtual void run(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs) = 0;
+  virtual Description describe() const = 0;
+  // (optional) Time each layer over `iterations` runs; empty when the backend cannot.
+  virtual std::vector<LayerTime> profile_layers(const std::vector<Tensor>& inputs, int iterations) {
+    return {};
+  }
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+  virtual std::string summary() const = 0;  // one line for `formbench list backends`
+  // (optional) Whether a node can run here; the default accepts everything.
+  virtual Support supports(const Graph& g, const Node& n, const CompileOptions& opt) const { return {}; }
+  // Throws fb::Error naming every unsupported node/op, or an option it cannot honour.
+  virtual std::unique_ptr<Executable> compile(const Graph& g, const CompileOptions& opt) const = 0;
+};
+
+// Registry. Names of backends built into this binary, and a factory by name; an unknown or missing name
+// gets an error listing what is available and why the missing ones are missing.
+std::vector<std::string> backend_names();
+std::unique_ptr<Backend> make_backend(const std::string& name);
+struct BackendAvailability {
+  std::string name;
+  bool built;
+  std::string reason;
+};
+std::vector<BackendAvailability> backend_availability();
+// For tests: register an extra backend under a name (e.g. a deliberately failing one).
+void register_backend(const std::string& name, std::function<std::unique_ptr<Backend>()> factory);
+
+// Checks every node with Backend::supports and throws one error listing every unsupported op with the node
+// names, or an option the backend refuses. Backends call this first in compile().
+void check_supported(const Backend& b, const Graph& g, const CompileOptions& opt);
+// Throws if `opt.extra` has keys outside `known`.
+void check_extra_options(const Backend& b, const CompileOptions& opt, const std::vector<std::string>& known);
+
+// Deterministic inputs for a graph from a seed (uniform [-1, 1)).
+std::vector<Tensor> make_inputs(const Graph& g, uint64_t seed = 1);
+
+}  // namespace fb
