@@ -74,6 +74,9 @@ class Backend {
   virtual std::string summary() const = 0;  // one line for `formbench list backends`
   // (optional) Whether a node can run here; the default accepts everything.
   virtual Support supports(const Graph& g, const Node& n, const CompileOptions& opt) const { return {}; }
+  // (optional) Facts and health checks for `formbench doctor`, e.g. {"blas": "openblas", "gemm_gflops": 220,
+  // "warnings": ["..."]}. A "warnings" array of strings is printed loudly.
+  virtual nlohmann::json diagnostics(const CompileOptions& opt) const { return nlohmann::json::object(); }
   // Throws fb::Error naming every unsupported node/op, or an option it cannot honour.
   virtual std::unique_ptr<Executable> compile(const Graph& g, const CompileOptions& opt) const = 0;
 };
