@@ -117,9 +117,8 @@ Graph darts_network(const std::string& name, ModelParams& p, const Genotype& g, 
     s0 = s1;
     s1 = out;
   }
-  CommonParams head = c;
-  x = zoo::pool_flatten(b, s1);
-  b.output(b.linear(x, head.classes, "classifier"));
+  x = zoo::pool_flatten(b, s1);  // DARTS pools the last cell directly (no final ReLU)
+  b.output(b.linear(x, c.classes, "classifier"));
   return b.finish();
 }
 
