@@ -134,7 +134,7 @@ void add_headline(Analysis& a) {
     Headline d{"Speedup of DARTS", times(k_paper_darts_speedup), backend, "n/a: darts not in this study", where,
                k_paper_darts_speedup, std::nullopt};
     for (const Speedup& s : a.speedups) {
-      if (s.accel->backend != backend || context_of(*s.accel) != ctx || !is_zoo_model(*s.accel, "darts")) continue;
+      if (s.accel->backend != backend || context_of(s) != ctx || !is_zoo_model(*s.accel, "darts")) continue;
       if (s.value) {
         d.our_value = *s.value;
         d.ours = times(*s.value);
@@ -167,6 +167,11 @@ Context context_of(const Record& r) {
   return {r.machine_id.value_or(-1), r.device, r.precision, r.batch, r.threads};
 }
 
+Context context_of(const Speedup& s) {
+  if (!s.accel->machine_id && s.native) return context_of(*s.native);
+  return context_of(*s.accel);
+}
+
 namespace detail {
 const Speedup* speedup_of(const Analysis& a, const Record* accel) {
   for (const Speedup& s : a.speedups)
@@ -194,7 +199,7 @@ Analysis analyze(const ResultsDb& db, const AnalysisOptions& opt) {
   std::map<std::tuple<std::string, std::string, Context>, std::vector<const Speedup*>> groups;
   std::vector<std::tuple<std::string, std::string, Context>> order;
   auto add = [&](const std::string& scope, const Speedup& s) {
-    auto k = std::make_tuple(scope, s.accel->backend, context_of(*s.accel));
+    auto k = std::make_tuple(scope, s.accel->backend, context_of(s));
     if (!groups.count(k)) order.push_back(k);
     groups[k].push_back(&s);
   };

@@ -30,6 +30,10 @@ struct Context {
 };
 Context context_of(const Record& r);
 
+struct Speedup;
+// A speedup's context: the accelerated point's, or the native twin's while the former is not measured yet.
+Context context_of(const Speedup& s);
+
 struct Speedup {
   const Record* native = nullptr;  // null: no native point with the same settings
   const Record* accel = nullptr;
@@ -101,7 +105,9 @@ struct Analysis {
   std::string native;
 };
 
+// The Analysis points into `db`, which must outlive it.
 Analysis analyze(const ResultsDb& db, const AnalysisOptions& opt = {});
+Analysis analyze(ResultsDb&& db, const AnalysisOptions& opt = {}) = delete;
 
 // Looks for the fp32 peak (a number whose key has "peak" and "gflops") and memory bandwidth (key has
 // "bandwidth", read as GB/s) anywhere in a machine's facts.

@@ -1,6 +1,5 @@
 #include "report/report.h"
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -13,13 +12,6 @@
 namespace fb::report {
 namespace fs = std::filesystem;
 namespace {
-
-std::string read_file(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 void write_file(const fs::path& p, const std::string& s) {
   std::ofstream f(p, std::ios::binary);
@@ -62,25 +54,6 @@ std::string markdown(const std::string& title, const std::vector<std::string>& l
 }
 
 }  // namespace
-
-Assets load_assets(const std::string& dir) {
-  std::string base = dir;
-  if (base.empty())
-    if (const char* env = std::getenv("FORMBENCH_ASSETS_DIR"); env && *env) base = env;
-#ifdef FORMBENCH_ASSETS_DIR
-  if (base.empty()) base = FORMBENCH_ASSETS_DIR;
-#endif
-  auto read = [&](const char* rel) {
-    const fs::path p = fs::path(base) / rel;
-    if (!fs::is_regular_file(p))
-      fail("report needs {} (install the npm packages vega, vega-lite and vega-embed: `npm ci` in the source tree, "
-           "or point FORMBENCH_ASSETS_DIR at a node_modules folder that has them)",
-           p.string());
-    return read_file(p);
-  };
-  return {read("vega/build/vega.min.js"), read("vega-lite/build/vega-lite.min.js"),
-          read("vega-embed/build/vega-embed.min.js")};
-}
 
 ReportFiles write_report(const std::string& db_path, const ReportOptions& opt) {
   const Assets assets = load_assets(opt.assets_dir);  // first: fail before any work when they are missing

@@ -55,7 +55,7 @@ Table pattern_speedups(const Analysis& a) {
                              ms(r.median_ms, r.why_no_latency()), x2(s.value, why),
                              s.ci95 ? Cell::num(s.ci95->low, 2) : Cell::na(why),
                              s.ci95 ? Cell::num(s.ci95->high, 2) : Cell::na(why)};
-    add_context(t, row, a, context_of(r));
+    add_context(t, row, a, context_of(s));
     t.rows.push_back(std::move(row));
   }
   return t;
@@ -102,7 +102,7 @@ Table zoo(const Analysis& a) {
                              s.ci95 ? Cell::num(s.ci95->high, 2) : Cell::na(why), count(r.macs, cost_why(r)),
                              count(r.params, cost_why(r)), Cell::opt(r.achieved_gflops, 1, cost_why(r)),
                              Cell::opt(r.pct_of_peak, 1, r.status == Status::Measured ? "no measured peak" : cost_why(r))};
-    add_context(t, row, a, context_of(r));
+    add_context(t, row, a, context_of(s));
     t.rows.push_back(std::move(row));
   }
   for (const Record* r : a.records) {  // native-only networks
