@@ -1,6 +1,8 @@
 // index.html: one self-contained file. The charting libraries are inlined, chart specs travel as JSON in
 // <script type="application/json"> blocks (escaped so no data can close the block), and every piece of
 // text from the database is HTML-escaped.
+#include <cctype>
+
 #include <fmt/format.h>
 
 #include "report/report.h"
@@ -8,17 +10,26 @@
 namespace fb::report {
 namespace {
 
-// A library's code inside <script>: only "</script" could end the block early; "<\/" means the same in JS.
-std::string script_safe_js(std::string js) {
+// A library's code inside <script>: the HTML tokenizer ends the block at "</script" (any case) and treats
+// "<!--" specially; "<\/script" and "<\!--" mean the same in JS strings and regular expressions.
+std::string script_safe_js(const std::string& js) {
   std::string out;
   out.reserve(js.size());
   for (size_t i = 0; i < js.size(); ++i) {
-    if (js[i] == '<' && i + 1 < js.size() && js[i + 1] == '/') {
-      out += "<\\/";
-      ++i;
-    } else {
-      out += js[i];
+    if (js[i] == '<' && js.compare(i, 4, "<!--") == 0) {
+      out += "<\\";
+      continue;
     }
+    if (js[i] == '<' && i + 7 < js.size() && js[i + 1] == '/') {
+      std::string word = js.substr(i + 2, 6);
+      for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (word == "script") {
+        out += "<\\";
+        // the next character follows as is
+        continue;
+      }
+    }
+    out += js[i];
   }
   return out;
 }

@@ -56,12 +56,17 @@ class SyntheticDb {
   explicit SyntheticDb(const std::string& path) : path_(path) {
     std::filesystem::remove(path);
     EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
+    exec("PRAGMA journal_mode=WAL");  // as the study runner writes it
     exec(schema_sql());
+    exec("BEGIN");  // one transaction: fast, and the file is complete when the builder goes away
     exec("INSERT INTO machines VALUES (1, 'fp-test', '{\"cpu\": {\"model\": \"Test CPU\", \"cores\": 2}, "
          "\"ceilings\": {\"fma_peak_gflops\": 100.0, \"memory_bandwidth_gbps\": 20.0}}')");
     exec("INSERT INTO studies VALUES (1, 'synthetic', '', '2026-01-01T00:00:00Z')");
   }
-  ~SyntheticDb() { sqlite3_close(db_); }
+  ~SyntheticDb() {
+    exec("COMMIT");
+    sqlite3_close(db_);
+  }
 
   void exec(const std::string& sql) {
     char* err = nullptr;
