@@ -53,9 +53,7 @@ std::string table_html(const Table& t) {
         o += std::string(c.value ? "<td class=\"num\">" : "<td>") + html_escape(c.text) + "</td>";
     }
     if (extra) {
-      std::string m;
-      for (const auto& s : t.missing_text(r)) m += (m.empty() ? "" : "; ") + s;
-      o += "<td class=\"reason\">" + html_escape(m) + "</td>";
+      o += "<td class=\"reason\">" + html_escape(joined_missing(t, r)) + "</td>";
     }
     o += "</tr>\n";
   }

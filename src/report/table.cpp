@@ -1,5 +1,6 @@
 #include "report/table.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -22,6 +23,16 @@ std::string md_escape(const std::string& s) {
   }
   return o;
 }
+
+}  // namespace
+
+std::string joined_missing(const Table& t, const std::vector<Cell>& row) {
+  std::string m;
+  for (const auto& s : t.missing_text(row)) m.append(m.empty() ? "" : "; ").append(s);
+  return m;
+}
+
+namespace {
 
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
@@ -54,53 +65,56 @@ std::vector<std::string> Table::header() const {
 }
 
 std::vector<std::string> Table::missing_text(const std::vector<Cell>& row) const {
+  // Columns missing for the same reason share one entry: "backend ms, speedup: onednn failed (...)".
+  std::vector<std::pair<std::string, std::string>> groups;  // reason -> columns
+  for (size_t i = 0; i < row.size(); ++i) {
+    if (!row[i].missing) continue;
+    const std::string col = i < columns.size() ? columns[i] : "?";
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == *row[i].missing; });
+    if (it == groups.end())
+      groups.emplace_back(*row[i].missing, col);
+    else
+      it->second.append(", ").append(col);
+  }
   std::vector<std::string> out;
-  for (size_t i = 0; i < row.size(); ++i)
-    if (row[i].missing) out.push_back(fmt::format("{}: {}", i < columns.size() ? columns[i] : "?", *row[i].missing));
+  for (const auto& [reason, cols] : groups) out.push_back(fmt::format("{}: {}", cols, reason));
   return out;
 }
 
+// (Built with append: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string.)
 std::string to_markdown(const Table& t) {
   std::string o = fmt::format("### {}\n\n", md_escape(t.title));
-  if (!t.note.empty()) o += md_escape(t.note) + "\n\n";
-  if (t.rows.empty()) return o + "_No data._\n\n";
+  if (!t.note.empty()) o.append(md_escape(t.note)).append("\n\n");
+  if (t.rows.empty()) return o.append("_No data._\n\n");
   const auto h = t.header();
   o += "|";
-  for (const auto& c : h) o += " " + md_escape(c) + " |";
+  for (const auto& c : h) o.append(" ").append(md_escape(c)).append(" |");
   o += "\n|";
   for (size_t i = 0; i < h.size(); ++i) o += "---|";
   o += "\n";
   const bool extra = t.has_missing();
   for (const auto& r : t.rows) {
     o += "|";
-    for (const auto& c : r) o += " " + md_escape(c.text) + " |";
-    if (extra) {
-      std::string m;
-      for (const auto& s : t.missing_text(r)) m += (m.empty() ? "" : "; ") + s;
-      o += " " + md_escape(m) + " |";
-    }
+    for (const auto& c : r) o.append(" ").append(md_escape(c.text)).append(" |");
+    if (extra) o.append(" ").append(md_escape(joined_missing(t, r))).append(" |");
     o += "\n";
   }
-  return o + "\n";
+  return o.append("\n");
 }
 
 std::string to_csv(const Table& t) {
   std::string o;
   const auto h = t.header();
-  for (size_t i = 0; i < h.size(); ++i) o += (i ? "," : "") + csv_field(h[i]);
+  for (size_t i = 0; i < h.size(); ++i) o.append(i ? "," : "").append(csv_field(h[i]));
   o += "\n";
   const bool extra = t.has_missing();
   for (const auto& r : t.rows) {
     for (size_t i = 0; i < r.size(); ++i) {
       const Cell& c = r[i];
-      std::string v = c.missing ? "" : c.value ? fmt::format("{}", *c.value) : c.text;
-      o += (i ? "," : "") + csv_field(v);
+      const std::string v = c.missing ? "" : c.value ? fmt::format("{}", *c.value) : c.text;
+      o.append(i ? "," : "").append(csv_field(v));
     }
-    if (extra) {
-      std::string m;
-      for (const auto& s : t.missing_text(r)) m += (m.empty() ? "" : "; ") + s;
-      o += "," + csv_field(m);
-    }
+    if (extra) o.append(",").append(csv_field(joined_missing(t, r)));
     o += "\n";
   }
   return o;

@@ -37,6 +37,9 @@ struct Table {
   std::vector<std::string> missing_text(const std::vector<Cell>& row) const;  // the reasons of one row
 };
 
+// The missing column's text for one row.
+std::string joined_missing(const Table& t, const std::vector<Cell>& row);
+
 std::string to_markdown(const Table& t);
 std::string to_csv(const Table& t);  // RFC 4180; missing cells empty, reasons in the "missing" column
 
