@@ -81,8 +81,10 @@ struct RooflinePoint {
 };
 
 struct MachineCeilings {
-  std::optional<double> peak_gflops;      // per (machine, threads) from measurements, else machine facts
-  std::optional<double> bandwidth_gbps;   // machine facts
+  // Per (machine, threads): medians over the measurements (peak_gflops; result_json.ceilings.triad_gbps),
+  // else the machine facts.
+  std::optional<double> peak_gflops;
+  std::optional<double> bandwidth_gbps;
   std::string why_no_peak, why_no_bandwidth;
 };
 
@@ -110,7 +112,7 @@ Analysis analyze(const ResultsDb& db, const AnalysisOptions& opt = {});
 Analysis analyze(ResultsDb&& db, const AnalysisOptions& opt = {}) = delete;
 
 // Looks for the fp32 peak (a number whose key has "peak" and "gflops") and memory bandwidth (key has
-// "bandwidth", read as GB/s) anywhere in a machine's facts.
+// "bandwidth" or "triad", read as GB/s) anywhere in a JSON object (machine facts, bench ceilings).
 std::optional<double> facts_peak_gflops(const nlohmann::json& facts);
 std::optional<double> facts_bandwidth_gbps(const nlohmann::json& facts);
 

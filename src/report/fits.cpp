@@ -58,17 +58,20 @@ std::optional<double> facts_peak_gflops(const nlohmann::json& facts) {
 }
 
 std::optional<double> facts_bandwidth_gbps(const nlohmann::json& facts) {
-  return find_number(facts, [](const std::string& k) { return k.find("bandwidth") != std::string::npos; });
+  return find_number(facts, [](const std::string& k) {
+    return k.find("bandwidth") != std::string::npos || k.find("triad") != std::string::npos;
+  });
 }
 
 namespace detail {
 
 void add_ceilings(Analysis& a, const ResultsDb& db) {
-  std::map<std::pair<int64_t, int64_t>, std::vector<double>> peaks;
+  std::map<std::pair<int64_t, int64_t>, std::vector<double>> peaks, bandwidths;
   for (const Record* r : a.records) {
     if (!r->machine_id || r->device != "cpu") continue;
     auto& v = peaks[{*r->machine_id, r->threads}];
     if (r->peak_gflops && *r->peak_gflops > 0) v.push_back(*r->peak_gflops);
+    if (r->bandwidth_gbps && *r->bandwidth_gbps > 0) bandwidths[{*r->machine_id, r->threads}].push_back(*r->bandwidth_gbps);
   }
   for (auto& [k, v] : peaks) {
     MachineCeilings c;
@@ -79,8 +82,11 @@ void add_ceilings(Analysis& a, const ResultsDb& db) {
       ;
     else
       c.why_no_peak = "no measured peak in the measurements or the machine facts";
-    if (m) c.bandwidth_gbps = facts_bandwidth_gbps(m->facts);
-    if (!c.bandwidth_gbps) c.why_no_bandwidth = "no memory bandwidth in the machine facts";
+    if (!bandwidths[k].empty())
+      c.bandwidth_gbps = median(bandwidths[k]);
+    else if (m)
+      c.bandwidth_gbps = facts_bandwidth_gbps(m->facts);
+    if (!c.bandwidth_gbps) c.why_no_bandwidth = "no memory bandwidth in the measurements' ceilings or the machine facts";
     a.ceilings[k] = c;
   }
 }

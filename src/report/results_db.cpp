@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "core/error.h"
+#include "report/analysis.h"
 
 namespace fb::report {
 namespace {
@@ -67,7 +68,9 @@ nlohmann::json parse_json(const std::string& s) {
   return nlohmann::json::parse(s, nullptr, /*allow_exceptions=*/false);
 }
 
-std::string device_of(const std::string& backend, const std::string& settings, const std::string& result) {
+std::string device_of(const std::string& column, const std::string& backend, const std::string& settings,
+                      const std::string& result) {
+  if (!column.empty()) return column;
   for (const std::string* s : {&settings, &result}) {
     nlohmann::json j = parse_json(*s);
     if (j.is_object() && j.contains("device") && j["device"].is_string()) return j["device"].get<std::string>();
@@ -112,6 +115,9 @@ ResultsDb load_results(const std::string& path) {
   Db db(path);
   ResultsDb out;
   out.path = path;
+  // `points.device` came after the first version of the schema: read it where the writer has it.
+  bool has_device = false;
+  db.query("SELECT name FROM pragma_table_info('points')", [&](sqlite3_stmt* st) { has_device |= text(st, 0) == "device"; });
   db.query("SELECT id, fingerprint, facts_json FROM machines ORDER BY id", [&](sqlite3_stmt* st) {
     Machine m{sqlite3_column_int64(st, 0), text(st, 1), parse_json(text(st, 2))};
     if (m.facts.is_discarded()) m.facts = nlohmann::json::object();
@@ -127,7 +133,8 @@ ResultsDb load_results(const std::string& path) {
       " m.stddev_ms, m.samples, m.macs, m.flops, m.params, m.peak_activation_bytes, m.achieved_gflops,"
       " m.peak_gflops, m.pct_of_peak, m.counters_source, m.counters_reason, m.ll_references_per_inference,"
       " m.ll_misses_per_inference, m.ll_miss_rate, m.agreement_rel_error, m.agreement_passed, m.result_json,"
-      " f.point_id, f.machine_id, f.finished_at, f.kind, f.reason"
+      " f.point_id, f.machine_id, f.finished_at, f.kind, f.reason, " +
+          std::string(has_device ? "p.device" : "''") +
       " FROM points p LEFT JOIN measurements m ON m.point_id = p.id LEFT JOIN failures f ON f.point_id = p.id"
       " ORDER BY p.study_id, p.seq, p.id",
       [&](sqlite3_stmt* st) {
@@ -145,7 +152,7 @@ ResultsDb load_results(const std::string& path) {
         r.backend = text(st, 10);
         r.threads = sqlite3_column_int64(st, 11);
         r.precision = text(st, 12);
-        const std::string settings = text(st, 13);
+        const std::string settings = text(st, 13), device_column = text(st, 43);
         if (sqlite3_column_type(st, 14) != SQLITE_NULL) {
           r.status = Status::Measured;
           r.machine_id = opt_int(st, 15);
@@ -170,7 +177,11 @@ ResultsDb load_results(const std::string& path) {
           r.ll_miss_rate = opt_real(st, 34);
           r.agreement_rel_error = opt_real(st, 35);
           if (auto p = opt_int(st, 36)) r.agreement_passed = *p != 0;
-          r.device = device_of(r.backend, settings, text(st, 37));
+          const std::string result = text(st, 37);
+          r.device = device_of(device_column, r.backend, settings, result);
+          const nlohmann::json rj = parse_json(result);
+          if (rj.is_object() && rj.contains("ceilings") && rj["ceilings"].is_object())
+            r.bandwidth_gbps = facts_bandwidth_gbps(rj["ceilings"]);
         } else if (sqlite3_column_type(st, 38) != SQLITE_NULL) {
           r.status = Status::Failed;
           r.machine_id = opt_int(st, 39);
@@ -178,7 +189,7 @@ ResultsDb load_results(const std::string& path) {
           r.failure_kind = text(st, 41);
           r.failure_reason = text(st, 42);
         }
-        if (r.device.empty()) r.device = device_of(r.backend, settings, "");
+        if (r.device.empty()) r.device = device_of(device_column, r.backend, settings, "");
         // A non-positive latency cannot be a measurement: treat it as missing rather than divide by it.
         if (r.median_ms && *r.median_ms <= 0) r.median_ms.reset();
         out.records.push_back(std::move(r));

@@ -29,7 +29,8 @@ struct Record {
   std::optional<int64_t> depth, width;
   int64_t resolution = 0, batch = 0, threads = 0;
   std::string backend, precision;
-  std::string device;  // settings_json.device, else result_json.device, else "cuda" for cuda/cudnn backends, else "cpu"
+  std::string device;  // points.device, else settings_json.device, else result_json.device, else "cuda" for
+                       // cuda/cudnn backends, else "cpu"
   // the outcome
   Status status = Status::Pending;
   std::optional<int64_t> machine_id;
@@ -38,6 +39,7 @@ struct Record {
   std::optional<int64_t> samples;
   std::optional<double> macs, flops, params, peak_activation_bytes;
   std::optional<double> achieved_gflops, peak_gflops, pct_of_peak;
+  std::optional<double> bandwidth_gbps;  // result_json.ceilings (the measured triad bandwidth), when recorded
   std::string counters_source, counters_reason;
   std::optional<double> ll_references, ll_misses, ll_miss_rate;
   std::optional<double> agreement_rel_error;

@@ -268,6 +268,80 @@ TEST_F(ReportDb, HtmlIsSelfContainedAndEscaped) {
   EXPECT_EQ(charts, 8u);
 }
 
+// Speedups pair points of the same machine and device only; bandwidth comes from the bench ceilings.
+TEST(ReportPairing, SameMachineAndDeviceOnly) {
+  const std::string path = tmp_path("pairing.sqlite");
+  {
+    test::SyntheticDb db(path);
+    db.exec("INSERT INTO machines VALUES (2, 'fp-other', '{\"cpu\": {\"model\": \"Other CPU\"}}')");
+    test::PointSpec p;
+    p.model = "darts";
+    p.family = "nas";
+    test::MeasureSpec m;
+    m.median_ms = 24;
+    m.result_json = R"({"ceilings": {"fma_peak_gflops": 150.0, "triad_gbps": 12.5}})";
+    db.measure(db.point(p), m);  // torch, machine 1
+    p.backend = "onednn";
+    p.machine = 2;
+    m.median_ms = 2;
+    db.measure(db.point(p), m);  // onednn, machine 2 only
+    test::PointSpec g;
+    g.model = "resnet18";
+    g.family = "hand-crafted";
+    m.median_ms = 10;
+    db.measure(db.point(g), m);  // torch cpu
+    g.device = "cuda";
+    m.median_ms = 2;
+    db.measure(db.point(g), m);  // torch cuda
+    g.backend = "cudnn";
+    m.median_ms = 1;
+    db.measure(db.point(g), m);  // cudnn cuda
+  }
+  const ResultsDb db = load_results(path);
+  const Analysis a = analyze(db);
+  EXPECT_TRUE(a.several_contexts);
+  const Speedup* d = find_speedup(a, "darts");
+  ASSERT_TRUE(d);
+  EXPECT_FALSE(d->value);
+  EXPECT_NE(d->why_missing.find("no torch point with the same settings on this machine"), std::string::npos)
+      << d->why_missing;
+  const Speedup* g = find_speedup(a, "resnet18");
+  ASSERT_TRUE(g && g->value);
+  EXPECT_EQ(g->accel->backend, "cudnn");
+  EXPECT_NEAR(*g->value, 2.0, 1e-12);  // against torch on cuda (2 ms), not on the CPU (10 ms)
+  EXPECT_DOUBLE_EQ(*a.ceilings.at({1, 2}).bandwidth_gbps, 12.5);  // the measurements' ceilings beat the facts
+}
+
+// The study writer's schema may carry a `device` column on points; it takes precedence.
+TEST(ReportPairing, DeviceColumnWhenPresent) {
+  const std::string path = tmp_path("devcol.sqlite");
+  {
+    test::SyntheticDb db(path);
+    db.exec("ALTER TABLE points ADD COLUMN device TEXT NOT NULL DEFAULT 'cpu'");
+    test::PointSpec g;
+    g.model = "resnet18";
+    g.family = "hand-crafted";
+    test::MeasureSpec m;
+    m.median_ms = 10;
+    db.measure(db.point(g), m);
+    m.median_ms = 4;
+    const std::string id = db.point(g);
+    db.exec("UPDATE points SET device = 'cuda' WHERE id = '" + id + "'");
+    db.measure(id, m);
+    g.backend = "cudnn";
+    m.median_ms = 1;
+    const std::string id2 = db.point(g);
+    db.exec("UPDATE points SET device = 'cuda' WHERE id = '" + id2 + "'");
+    db.measure(id2, m);
+  }
+  const ResultsDb db = load_results(path);
+  const Analysis a = analyze(db);
+  const Speedup* g = find_speedup(a, "resnet18");
+  ASSERT_TRUE(g && g->value);
+  EXPECT_EQ(g->accel->device, "cuda");
+  EXPECT_NEAR(*g->value, 4.0, 1e-12);
+}
+
 TEST(ReportErrors, BadInputsNameTheCulprit) {
   ReportOptions o;
   o.out_dir = tmp_path("out_err");

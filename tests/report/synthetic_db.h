@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -39,6 +40,8 @@ struct PointSpec {
   std::optional<double> depth, width;
   int resolution = 32, batch = 1, threads = 2;
   std::string backend = "torch", precision = "fp32";
+  std::string device = "cpu";  // goes into settings_json
+  int machine = 1;             // the measurement's machine
 };
 
 struct MeasureSpec {
@@ -49,6 +52,7 @@ struct MeasureSpec {
   std::string counters_source = "unavailable";
   std::optional<std::string> counters_reason = std::string("perf_event_open: Permission denied");
   std::optional<double> ll_misses, ll_miss_rate;
+  std::optional<std::string> result_json;
 };
 
 class SyntheticDb {
@@ -78,10 +82,12 @@ class SyntheticDb {
 
   std::string point(const PointSpec& p) {
     const std::string id = "p" + std::to_string(++seq_);
-    exec("INSERT INTO points VALUES (" + qs(id) + ", 1, " + std::to_string(seq_) + ", " + qs(p.model) + ", " +
+    exec("INSERT INTO points (id, study_id, seq, model, family, pattern, depth, width, resolution, batch, backend, "
+         "threads, precision, settings_json) VALUES (" + qs(id) + ", 1, " + std::to_string(seq_) + ", " + qs(p.model) + ", " +
          qs(p.family) + ", " + qs(p.pattern) + ", " + q(p.depth) + ", " + q(p.width) + ", " +
          std::to_string(p.resolution) + ", " + std::to_string(p.batch) + ", " + qs(p.backend) + ", " +
-         std::to_string(p.threads) + ", " + qs(p.precision) + ", '{\"device\": \"cpu\"}')");
+         std::to_string(p.threads) + ", " + qs(p.precision) + ", '{\"device\": \"" + p.device + "\"}')");
+    machine_of_[id] = p.machine;
     return id;
   }
 
@@ -92,12 +98,12 @@ class SyntheticDb {
     if (achieved && m.peak_gflops) pct = 100 * *achieved / *m.peak_gflops;
     exec("INSERT INTO measurements (point_id, machine_id, finished_at, median_ms, mean_ms, min_ms, max_ms, "
          "ci95_low_ms, ci95_high_ms, samples, macs, flops, params, peak_activation_bytes, achieved_gflops, "
-         "peak_gflops, pct_of_peak, counters_source, counters_reason, ll_misses_per_inference, ll_miss_rate) "
-         "VALUES (" + qs(id) + ", 1, '2026-01-01T00:00:01Z', " + q(med) + ", " + q(med) + ", " + q(med * 0.9) +
+         "peak_gflops, pct_of_peak, counters_source, counters_reason, ll_misses_per_inference, ll_miss_rate, "
+         "result_json) VALUES (" + qs(id) + ", " + std::to_string(machine_of_[id]) + ", '2026-01-01T00:00:01Z', " + q(med) + ", " + q(med) + ", " + q(med * 0.9) +
          ", " + q(med * 1.2) + ", " + q(med * m.ci_low_rel) + ", " + q(med * m.ci_high_rel) + ", 30, " + q(m.macs) +
          ", " + q(m.flops) + ", " + q(m.params) + ", " + q(m.activation) + ", " + q(achieved) + ", " +
          q(m.peak_gflops) + ", " + q(pct) + ", " + qs(m.counters_source) + ", " + qs(m.counters_reason) + ", " +
-         q(m.ll_misses) + ", " + q(m.ll_miss_rate) + ")");
+         q(m.ll_misses) + ", " + q(m.ll_miss_rate) + ", " + qs(m.result_json) + ")");
   }
 
   void failure(const std::string& id, const std::string& kind, const std::string& reason) {
@@ -108,6 +114,7 @@ class SyntheticDb {
   std::string path_;
   sqlite3* db_ = nullptr;
   int seq_ = 0;
+  std::map<std::string, int> machine_of_;
 };
 
 // The reference study of the tests; every expected value in report_test.cpp was computed by hand from it.
