@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "report/analysis_parts.h"
 #include "report/report.h"
 
 namespace fb::report {
@@ -42,11 +43,7 @@ std::vector<Match> matches(const Analysis& a, const Analysis& b) {
   return out;
 }
 
-const Speedup* speedup_of(const Analysis& a, const Record* r) {
-  for (const Speedup& s : a.speedups)
-    if (s.accel == r) return &s;
-  return nullptr;
-}
+using detail::speedup_of;
 
 Cell ms_ci(const Record& r) {
   if (!r.median_ms) return Cell::na(r.why_no_latency());

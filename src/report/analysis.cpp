@@ -174,9 +174,8 @@ Context context_of(const Speedup& s) {
 
 namespace detail {
 const Speedup* speedup_of(const Analysis& a, const Record* accel) {
-  for (const Speedup& s : a.speedups)
-    if (s.accel == accel) return &s;
-  return nullptr;
+  auto it = a.speedup_index.find(accel);
+  return it == a.speedup_index.end() ? nullptr : &a.speedups[it->second];
 }
 }  // namespace detail
 
@@ -193,7 +192,10 @@ Analysis analyze(const ResultsDb& db, const AnalysisOptions& opt) {
   for (const Record* r : a.records)
     if (r->backend == opt.native) natives[key_of(*r)].push_back(r);
   for (const Record* r : a.records)
-    if (r->backend != opt.native) a.speedups.push_back(pair_up(r, natives[key_of(*r)], opt.native));
+    if (r->backend != opt.native) {
+      a.speedup_index[r] = a.speedups.size();
+      a.speedups.push_back(pair_up(r, natives[key_of(*r)], opt.native));
+    }
 
   // Averages: per pattern, all patterns, all networks; per backend and context.
   std::map<std::tuple<std::string, std::string, Context>, std::vector<const Speedup*>> groups;

@@ -96,6 +96,7 @@ struct Headline {
 struct Analysis {
   std::vector<const Record*> records;  // one per distinct point setting and backend (latest outcome wins)
   std::vector<Speedup> speedups;       // one per accelerated record
+  std::map<const Record*, size_t> speedup_index;  // accelerated record -> its entry in speedups
   std::vector<Average> averages;
   std::vector<CorrelationRow> correlations;
   std::vector<Fit> fits;

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "report/analysis_parts.h"
 #include "report/report.h"
 
 namespace fb::report {
@@ -162,9 +163,7 @@ json zoo_bars(const Analysis& a, bool speedup) {
   for (const Record* r : a.records) {
     if (r->family == "pattern" || r->pattern) continue;
     if (speedup) {
-      const Speedup* s = nullptr;
-      for (const Speedup& sp : a.speedups)
-        if (sp.accel == r) s = &sp;
+      const Speedup* s = detail::speedup_of(a, r);
       if (!s || !s->value) continue;
       rows.push_back({{"model", r->model}, {"backend", r->backend}, {"speedup", *s->value}});
     } else if (r->median_ms) {

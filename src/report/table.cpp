@@ -86,6 +86,8 @@ std::string to_markdown(const Table& t) {
   std::string o = fmt::format("### {}\n\n", md_escape(t.title));
   if (!t.note.empty()) o.append(md_escape(t.note)).append("\n\n");
   if (t.rows.empty()) return o.append("_No data._\n\n");
+  if (t.rows.size() > k_markdown_max_rows)  // keep report.md readable (and renderable) on GitHub
+    return o.append(fmt::format("_{} rows: see [{}.csv]({}.csv)._\n\n", t.rows.size(), t.id, t.id));
   const auto h = t.header();
   o += "|";
   for (const auto& c : h) o.append(" ").append(md_escape(c)).append(" |");

@@ -40,6 +40,8 @@ struct Table {
 // The missing column's text for one row.
 std::string joined_missing(const Table& t, const std::vector<Cell>& row);
 
+// Tables longer than this are linked to their CSV instead of written out.
+inline constexpr size_t k_markdown_max_rows = 1200;
 std::string to_markdown(const Table& t);
 std::string to_csv(const Table& t);  // RFC 4180; missing cells empty, reasons in the "missing" column
 
