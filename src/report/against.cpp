@@ -58,6 +58,48 @@ Cell x_ci(const Speedup& s) {
           *s.value, std::nullopt};
 }
 
+// Per pattern / overall: the two geometric means and how many of the shared points moved beyond the noise.
+Table against_averages(const Analysis& a, const Analysis& b) {
+  Table t{"against_averages", "A vs B: average speedup per pattern and overall",
+          "Geometric means of each database's own points; 'beyond noise' counts shared points whose speedup CIs do "
+          "not overlap (B higher / B lower)."};
+  t.columns = {"scope", "backend", "A geomean", "B geomean", "B/A", "shared points", "B higher", "B lower"};
+  auto same = [](const Context& x, const Context& y) {
+    return x.device == y.device && x.precision == y.precision && x.batch == y.batch && x.threads == y.threads;
+  };
+  const auto pairs = matches(a, b);
+  for (const Average& av : a.averages) {
+    const Average* bv = nullptr;
+    for (const Average& c : b.averages)
+      if (c.scope == av.scope && c.backend == av.backend && same(c.context, av.context)) bv = &c;
+    if (!bv) continue;
+    int shared = 0, higher = 0, lower = 0;
+    for (const Match& m : pairs) {
+      if (m.a->backend != av.backend || !same(context_of(*m.a), av.context)) continue;
+      const bool in_scope = av.scope == "all networks" || (av.scope == "all patterns" && m.a->pattern) ||
+                            (m.a->pattern && *m.a->pattern == av.scope);
+      const Speedup *sa = speedup_of(a, m.a), *sb = speedup_of(b, m.b);
+      if (!in_scope || !sa || !sb || !sa->value || !sb->value) continue;
+      ++shared;
+      const std::string v = verdict(sa->ci95, sb->ci95, "up", "down");
+      higher += v == "yes: up";
+      lower += v == "yes: down";
+    }
+    std::vector<Cell> row = {Cell::str(av.scope), Cell::str(av.backend),
+                             Cell::opt(av.geomean, 2, av.why_missing.empty() ? "no points" : av.why_missing),
+                             Cell::opt(bv->geomean, 2, bv->why_missing.empty() ? "no points" : bv->why_missing)};
+    if (av.geomean && bv->geomean)
+      row.push_back(Cell::num(*bv->geomean / *av.geomean, 3));
+    else
+      row.push_back(Cell::na("a geomean is missing"));
+    row.push_back(Cell::integer(shared));
+    row.push_back(Cell::integer(higher));
+    row.push_back(Cell::integer(lower));
+    t.rows.push_back(std::move(row));
+  }
+  return t;
+}
+
 }  // namespace
 
 std::vector<Table> against_tables(const Analysis& a, const Analysis& b) {
@@ -104,7 +146,7 @@ std::vector<Table> against_tables(const Analysis& a, const Analysis& b) {
     }
     sp.rows.push_back(std::move(srow));
   }
-  return {lat, sp};
+  return {lat, sp, against_averages(a, b)};
 }
 
 nlohmann::json against_chart_specs(const Analysis& a, const Analysis& b) {

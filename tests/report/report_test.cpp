@@ -388,6 +388,27 @@ TEST_F(ReportDb, AgainstFlagsDifferencesBeyondNoise) {
       EXPECT_EQ(row[6].text, "yes: B gains less");
     }
   EXPECT_TRUE(speedup_row);
+  ASSERT_EQ(vs.size(), 3u);
+  bool dw = false;
+  for (const auto& row : vs[2].rows)
+    if (row[0].text == "depthwise_bottleneck") {  // every onednn latency doubled: speedups halve
+      dw = true;
+      EXPECT_EQ(row[4].text, "0.500");
+      EXPECT_EQ(row[5].text, "3");  // shared points with a speedup in both
+      EXPECT_EQ(row[6].text, "0");
+      EXPECT_EQ(row[7].text, "3");
+    }
+  EXPECT_TRUE(dw);
+}
+
+TEST(ReportTable, LongTablesLinkToTheirCsvInMarkdown) {
+  Table t{"big", "Big"};
+  t.columns = {"x"};
+  for (size_t i = 0; i <= k_markdown_max_rows; ++i) t.rows.push_back({Cell::integer(static_cast<double>(i))});
+  EXPECT_NE(to_markdown(t).find("see [big.csv](big.csv)"), std::string::npos);
+  t.rows.pop_back();
+  EXPECT_EQ(to_markdown(t).find("big.csv"), std::string::npos);
+  EXPECT_NE(to_markdown(t).find("| 1,199 |"), std::string::npos);
 }
 
 }  // namespace
