@@ -146,7 +146,7 @@ std::vector<Table> against_tables(const Analysis& a, const Analysis& b) {
     }
     sp.rows.push_back(std::move(srow));
   }
-  return {lat, sp, against_averages(a, b)};
+  return {against_averages(a, b), lat, sp};
 }
 
 nlohmann::json against_chart_specs(const Analysis& a, const Analysis& b) {

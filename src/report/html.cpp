@@ -66,7 +66,7 @@ const char* k_style = R"(
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1200px;padding:1em 2em;color:#222}
 h1{font-size:1.6em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;font-size:.85em}th,td{border:1px solid #ddd;padding:3px 7px}
-th{background:#f4f4f4;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f4f4f4;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.missing{color:#a33;text-align:center;font-style:italic}td.reason{color:#666;font-size:.9em}
 .scroll{overflow-x:auto}.note{color:#555;font-size:.9em}.chart{margin:.5em 0 1.5em}
 nav a{margin-right:1em}.summary li{margin:.2em 0}

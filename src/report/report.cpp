@@ -69,12 +69,15 @@ ReportFiles write_report(const std::string& db_path, const ReportOptions& opt) {
     other = load_results(opt.against);
     const Analysis b = analyze(*other, opt.analysis);
     std::vector<Table> vs = against_tables(a, b);
-    charts_after = vs.size();
+    charts_after = 1;  // the per-pattern comparison, then the charts, then the per-point tables
     tables.insert(tables.begin(), vs.begin(), vs.end());
     nlohmann::json vc = against_chart_specs(a, b);
     for (auto& c : charts) vc.push_back(c);
     charts = vc;
     title = fmt::format("formbench report: A = {} against B = {}", db_path, opt.against);
+    for (const Headline& h : b.headline)
+      lines.push_back(fmt::format("B: {}{}: {} — paper {}.", h.finding, h.backend.empty() ? "" : " (" + h.backend + ")",
+                                  h.ours, h.paper));
     lines.insert(lines.begin(), fmt::format("Compared: A = {}, B = {} (ratio = B / A; beyond noise = the two 95% "
                                             "CIs do not overlap).", db_path, opt.against));
     Table mb{"machines_b", "Machine facts of B", "The machines of the database compared against."};

@@ -27,7 +27,8 @@ ReportFiles write_report(const std::string& db_path, const ReportOptions& opt);
 
 // The tables of one database's analysis, in report order.
 std::vector<Table> build_tables(const Analysis& a, const ResultsDb& db);
-// Two databases side by side: latency and speedup per shared point, ratio B/A and whether it is beyond noise.
+// Two databases side by side: average speedups per pattern, then latency and speedup per shared point, with
+// ratio B/A and whether it is beyond noise.
 std::vector<Table> against_tables(const Analysis& a, const Analysis& b);
 
 // Vega-Lite specifications (data inline), each {"id", "title", "spec"}.

@@ -372,7 +372,7 @@ TEST_F(ReportDb, AgainstFlagsDifferencesBeyondNoise) {
   const Analysis same = analyze(db);
   const Analysis b = analyze(db_b);
   auto verdict = [](const std::vector<Table>& t, const std::string& model, const std::string& backend) {
-    for (const auto& row : t[0].rows)
+    for (const auto& row : t[1].rows)
       if (row[0].text == model && row[1].text == backend) return row.back().text + "|" + row[5].text;
     return std::string("absent");
   };
@@ -381,7 +381,7 @@ TEST_F(ReportDb, AgainstFlagsDifferencesBeyondNoise) {
   EXPECT_EQ(verdict(vs, "darts", "torch"), "no|1.000");
   EXPECT_EQ(verdict(against_tables(a, same), "darts", "onednn"), "no|1.000");
   bool speedup_row = false;
-  for (const auto& row : vs[1].rows)
+  for (const auto& row : vs[2].rows)
     if (row[0].text == "darts") {
       speedup_row = true;
       EXPECT_EQ(row[5].text, "0.500");
@@ -390,7 +390,7 @@ TEST_F(ReportDb, AgainstFlagsDifferencesBeyondNoise) {
   EXPECT_TRUE(speedup_row);
   ASSERT_EQ(vs.size(), 3u);
   bool dw = false;
-  for (const auto& row : vs[2].rows)
+  for (const auto& row : vs[0].rows)
     if (row[0].text == "depthwise_bottleneck") {  // every onednn latency doubled: speedups halve
       dw = true;
       EXPECT_EQ(row[4].text, "0.500");
