@@ -80,6 +80,15 @@ struct RooflinePoint {
   std::string why_no_intensity, why_no_dram;
 };
 
+// A profiled layer on the roofline (cost model FLOPs and bytes of the nodes it names).
+struct RooflineLayer {
+  const Record* record = nullptr;
+  std::string layer, op;
+  double ms = 0, flops = 0, bytes = 0;
+  double achieved_gflops() const { return flops / (ms * 1e6); }
+  double intensity() const { return flops / bytes; }
+};
+
 struct MachineCeilings {
   // Per (machine, threads): medians over the measurements (peak_gflops; result_json.ceilings.triad_gbps),
   // else the machine facts.
@@ -101,6 +110,8 @@ struct Analysis {
   std::vector<CorrelationRow> correlations;
   std::vector<Fit> fits;
   std::vector<RooflinePoint> roofline;
+  std::vector<RooflineLayer> roofline_layers;  // from per-layer profiles, where recorded
+  int unmatched_layers = 0;                    // profiled layers whose names the cost model does not know
   std::map<std::pair<int64_t, int64_t>, MachineCeilings> ceilings;  // (machine, threads)
   std::vector<Headline> headline;
   const Record* fastest = nullptr;  // fastest measured non-pattern network (any backend)

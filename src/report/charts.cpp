@@ -127,7 +127,14 @@ json roofline(const Analysis& a) {
     pts.push_back({{"model", p.record->model}, {"backend", p.record->backend}, {"intensity", *p.intensity},
                    {"gflops", *p.achieved_gflops}});
   }
-  if (pts.empty()) {
+  json layer_pts = json::array();
+  for (const RooflineLayer& l : a.roofline_layers) {
+    lo = std::min(lo, l.intensity());
+    hi = std::max(hi, l.intensity());
+    layer_pts.push_back({{"model", l.record->model}, {"backend", l.record->backend}, {"layer", l.layer}, {"op", l.op},
+                         {"intensity", l.intensity()}, {"gflops", l.achieved_gflops()}});
+  }
+  if (pts.empty() && layer_pts.empty()) {
     std::string why = "no measured network";
     for (const RooflinePoint& p : a.roofline)
       if (!p.why_no_intensity.empty()) {
@@ -153,8 +160,13 @@ json roofline(const Analysis& a) {
   if (!roof.empty())
     layers.push_back({{"data", {{"values", roof}}}, {"mark", {{"type", "line"}, {"color", "#888"}, {"strokeDash", {4, 3}}}},
                       {"encoding", {{"x", x}, {"y", y}, {"detail", {{"field", "roof"}, {"type", "nominal"}}}}}});
-  layers.push_back({{"data", {{"values", pts}}}, {"mark", {{"type", "point"}, {"filled", true}, {"tooltip", {{"content", "data"}}}}},
-                    {"encoding", {{"x", x}, {"y", y}, {"color", {{"field", "backend"}, {"type", "nominal"}}}}}});
+  if (!layer_pts.empty())
+    layers.push_back({{"data", {{"values", layer_pts}}},
+                      {"mark", {{"type", "point"}, {"shape", "triangle-up"}, {"size", 25}, {"opacity", 0.5}, {"tooltip", {{"content", "data"}}}}},
+                      {"encoding", {{"x", x}, {"y", y}, {"color", {{"field", "backend"}, {"type", "nominal"}}}}}});
+  if (!pts.empty())
+    layers.push_back({{"data", {{"values", pts}}}, {"mark", {{"type", "point"}, {"filled", true}, {"size", 60}, {"tooltip", {{"content", "data"}}}}},
+                      {"encoding", {{"x", x}, {"y", y}, {"color", {{"field", "backend"}, {"type", "nominal"}}}}}});
   return {{"width", 560}, {"height", 340}, {"layer", layers}};
 }
 
@@ -194,7 +206,8 @@ json chart_specs(const Analysis& a) {
   c.push_back(chart("ll_misses_vs_depth", "LL-cache misses per inference vs depth", ll_misses_vs(a, "depth")));
   c.push_back(chart("ll_misses_vs_width", "LL-cache misses per inference vs width", ll_misses_vs(a, "width")));
   c.push_back(chart("latency_vs_flops", "Latency vs FLOPs, per backend (lines: least-squares fit per pattern)", latency_vs_flops(a)));
-  c.push_back(chart("roofline", "Roofline: achieved GFLOP/s vs arithmetic intensity", roofline(a)));
+  c.push_back(chart("roofline", a.roofline_layers.empty() ? "Roofline: achieved GFLOP/s vs arithmetic intensity"
+                                            : "Roofline: achieved GFLOP/s vs arithmetic intensity (dots: networks, triangles: layers)", roofline(a)));
   c.push_back(chart("zoo_latency", "Zoo networks: median latency", zoo_bars(a, false)));
   c.push_back(chart("zoo_speedup", "Zoo networks: speedup over native", zoo_bars(a, true)));
   return c;

@@ -133,7 +133,12 @@ void add_fits(Analysis& a) {
 }
 
 void add_roofline(Analysis& a, const AnalysisOptions& opt) {
-  std::map<std::string, std::pair<std::optional<double>, std::string>> cost_cache;  // ref -> bytes or why
+  struct Cost {
+    std::optional<double> bytes;
+    std::string why;
+    std::map<std::string, NodeCost> nodes;  // by node name, for per-layer profiles
+  };
+  std::map<std::string, Cost> cost_cache;  // by sized model reference
   for (const Record* r : a.records) {
     if (r->status != Status::Measured) continue;
     RooflinePoint p;
@@ -149,20 +154,43 @@ void add_roofline(Analysis& a, const AnalysisOptions& opt) {
       }
       auto it = cost_cache.find(ref);
       if (it == cost_cache.end()) {
-        std::pair<std::optional<double>, std::string> v;
+        Cost v;
         try {
-          GraphCost c = graph_cost(load_model(ref, /*with_weights=*/false));
-          v.first = static_cast<double>(c.total.weight_bytes + c.total.activation_in_bytes + c.total.activation_out_bytes);
+          const Graph g = load_model(ref, /*with_weights=*/false);
+          const GraphCost c = graph_cost(g);
+          v.bytes = static_cast<double>(c.total.weight_bytes + c.total.activation_in_bytes + c.total.activation_out_bytes);
+          for (size_t i = 0; i < g.nodes.size(); ++i) v.nodes[g.nodes[i].name] = c.per_node[i];
         } catch (const std::exception& e) {
-          v.second = fmt::format("cost model cannot build '{}' here: {}", ref, e.what());
+          v.why = fmt::format("cost model cannot build '{}' here: {}", ref, e.what());
         }
-        it = cost_cache.emplace(ref, v).first;
+        it = cost_cache.emplace(ref, std::move(v)).first;
       }
-      p.bytes = it->second.first;
+      p.bytes = it->second.bytes;
       if (p.bytes && *p.bytes > 0)
         p.intensity = *r->flops / *p.bytes;
       else if (p.why_no_intensity.empty())
-        p.why_no_intensity = it->second.second;
+        p.why_no_intensity = it->second.why;
+      // Per-layer profile: a fused group "a+b+c" counts the FLOPs and bytes of every node it names.
+      for (const LayerTiming& l : r->layers) {
+        RooflineLayer rl{r, l.name, l.op, l.ms};
+        size_t start = 0;
+        bool known = true;
+        while (start <= l.name.size()) {
+          const size_t end = std::min(l.name.find('+', start), l.name.size());
+          auto n = it->second.nodes.find(l.name.substr(start, end - start));
+          if (n == it->second.nodes.end()) {
+            known = false;
+            break;
+          }
+          rl.flops += static_cast<double>(n->second.flops);
+          rl.bytes += static_cast<double>(n->second.weight_bytes + n->second.activation_in_bytes + n->second.activation_out_bytes);
+          start = end + 1;
+        }
+        if (known && rl.flops > 0 && rl.bytes > 0)
+          a.roofline_layers.push_back(rl);
+        else if (!known)
+          ++a.unmatched_layers;
+      }
     } else if (p.why_no_intensity.empty()) {
       p.why_no_intensity = r->flops ? "cost model disabled" : "FLOPs missing";
     }

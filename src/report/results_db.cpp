@@ -182,6 +182,11 @@ ResultsDb load_results(const std::string& path) {
           const nlohmann::json rj = parse_json(result);
           if (rj.is_object() && rj.contains("ceilings") && rj["ceilings"].is_object())
             r.bandwidth_gbps = facts_bandwidth_gbps(rj["ceilings"]);
+          if (rj.is_object() && rj.contains("layers") && rj["layers"].is_array())
+            for (const auto& l : rj["layers"])
+              if (l.is_object() && l.value("name", nlohmann::json()).is_string() && l.value("ms", nlohmann::json()).is_number() &&
+                  l["ms"].get<double>() > 0)
+                r.layers.push_back({l["name"].get<std::string>(), l.value("op", std::string()), l["ms"].get<double>()});
         } else if (sqlite3_column_type(st, 38) != SQLITE_NULL) {
           r.status = Status::Failed;
           r.machine_id = opt_int(st, 39);

@@ -20,6 +20,13 @@ struct Machine {
 enum class Status { Measured, Failed, Pending };
 const char* status_name(Status s);
 
+// One layer's time from a per-layer profile in result_json ("layers": [{"name", "op", "ms"}]); a fused group
+// is named "a+b+c".
+struct LayerTiming {
+  std::string name, op;
+  double ms = 0;
+};
+
 struct Record {
   // the point
   std::string point_id;
@@ -39,6 +46,7 @@ struct Record {
   std::optional<int64_t> samples;
   std::optional<double> macs, flops, params, peak_activation_bytes;
   std::optional<double> achieved_gflops, peak_gflops, pct_of_peak;
+  std::vector<LayerTiming> layers;       // result_json.layers, when the measurement profiled layers
   std::optional<double> bandwidth_gbps;  // result_json.ceilings (the measured triad bandwidth), when recorded
   std::string counters_source, counters_reason;
   std::optional<double> ll_references, ll_misses, ll_miss_rate;

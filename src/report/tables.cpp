@@ -232,6 +232,18 @@ Table roofline(const Analysis& a) {
   return t;
 }
 
+Table roofline_layers(const Analysis& a) {
+  Table t{"roofline_layers", "Roofline coordinates per profiled layer",
+          fmt::format("From per-layer profiles recorded with the measurements; FLOPs and bytes from the cost model "
+                      "(a fused group counts every node it names). {} profiled layer(s) had names the cost model "
+                      "does not know and are left out.", a.unmatched_layers)};
+  t.columns = {"model", "backend", "layer", "op", "ms", "GFLOP/s", "FLOP/B"};
+  for (const RooflineLayer& l : a.roofline_layers)
+    t.rows.push_back({Cell::str(l.record->model), Cell::str(l.record->backend), Cell::str(l.layer), Cell::str(l.op),
+                      Cell::num(l.ms, 4), Cell::num(l.achieved_gflops(), 2), Cell::num(l.intensity(), 2)});
+  return t;
+}
+
 Table measurements(const Analysis& a) {
   Table t{"measurements", "Every point", "One row per point setting and backend (a later measurement supersedes "
                                          "an earlier one). LL figures: source in 'counters'."};
@@ -295,8 +307,10 @@ Table machines(const ResultsDb& db) {
 }  // namespace
 
 std::vector<Table> build_tables(const Analysis& a, const ResultsDb& db) {
-  return {headline(a), averages(a), pattern_speedups(a), zoo(a), fits(a), correlation_summary(a), correlations(a), roofline(a),
-          measurements(a), failures(a), machines(db)};
+  std::vector<Table> out = {headline(a), averages(a), pattern_speedups(a), zoo(a), fits(a), correlation_summary(a), correlations(a), roofline(a)};
+  if (!a.roofline_layers.empty() || a.unmatched_layers) out.push_back(roofline_layers(a));
+  for (Table t : {measurements(a), failures(a), machines(db)}) out.push_back(std::move(t));
+  return out;
 }
 
 }  // namespace fb::report

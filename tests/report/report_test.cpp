@@ -342,6 +342,43 @@ TEST(ReportPairing, DeviceColumnWhenPresent) {
   EXPECT_NEAR(*g->value, 4.0, 1e-12);
 }
 
+// Per-layer profiles recorded with a measurement put each layer on the roofline. Expected values from
+// `formbench inspect resnet18?res=32 --layers` and torchvision's layer shapes: layer1.0.conv1 is a 3x3
+// 64->64 conv at 8x8 (2,359,296 MACs, 26.18 FLOP/B); conv1 (7x7, 3->64 at 16x16: 2,408,448 MACs) + bn1 + relu
+// adds 2 x 64 x 16 x 16 FLOPs.
+TEST(ReportRoofline, PerLayerProfiles) {
+  const std::string path = tmp_path("layers.sqlite");
+  {
+    test::SyntheticDb db(path);
+    test::PointSpec p;
+    p.model = "resnet18?res=32";
+    p.family = "hand-crafted";
+    p.backend = "onednn";
+    test::MeasureSpec m;
+    m.median_ms = 0.5;
+    m.flops = 1e8;
+    m.result_json = R"({"layers": [{"name": "conv1+bn1+relu", "op": "Conv", "ms": 0.01},
+                                   {"name": "layer1.0.conv1", "op": "Conv", "ms": 0.02},
+                                   {"name": "fused_by_the_backend_7", "op": "?", "ms": 0.1}]})";
+    db.measure(db.point(p), m);
+  }
+  const ResultsDb db = load_results(path);
+  const Analysis a = analyze(db);
+  ASSERT_EQ(a.roofline_layers.size(), 2u);
+  EXPECT_EQ(a.unmatched_layers, 1);
+  const RooflineLayer& stem = a.roofline_layers[0];
+  EXPECT_DOUBLE_EQ(stem.flops, 2 * 2408448.0 + 2 * 64 * 16 * 16);
+  EXPECT_NEAR(stem.achieved_gflops(), stem.flops / 0.01e6, 1e-9);
+  const RooflineLayer& l = a.roofline_layers[1];
+  EXPECT_DOUBLE_EQ(l.flops, 2 * 2359296.0);
+  EXPECT_NEAR(l.intensity(), 26.18, 0.005);
+  EXPECT_NEAR(l.achieved_gflops(), 2 * 2359296.0 / 0.02e6, 1e-9);
+  bool table = false;
+  for (const Table& t : build_tables(a, db))
+    if (t.id == "roofline_layers") table = t.rows.size() == 2;
+  EXPECT_TRUE(table);
+}
+
 TEST(ReportErrors, BadInputsNameTheCulprit) {
   ReportOptions o;
   o.out_dir = tmp_path("out_err");

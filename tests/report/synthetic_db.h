@@ -122,7 +122,7 @@ class SyntheticDb {
 //    onednn LL misses 1e5 3e5 2e5 8e5 (simulated); torch counters unavailable.
 //  residual, depth 2, widths 8 16 32: FLOPs 0.5 2 8 GFLOP; torch 7 22 82 ms; onednn 3 6 20 ms.
 //  depthwise_bottleneck, width 16, depths 1 2 3: torch 10 20 30, onednn 2 4 5; depth 4: torch 40, onednn crashed.
-//  zoo: resnet18 (res 32) 3.0 / 1.5 ms; darts 24 / 2 ms; mobilenet_v2 5 / 1.2 ms;
+//  zoo: resnet18 (res 32) 3.0 / 1.5 ms, with a per-layer profile; darts 24 / 2 ms; mobilenet_v2 5 / 1.2 ms;
 //    "<script>alert(1)</script>" (onnx) torch 7 ms, onednn pending.
 // torch CIs are median x [0.95, 1.05], onednn x [0.9, 1.1].
 inline void build_reference_study(const std::string& path, double onednn_scale = 1.0) {
@@ -190,7 +190,11 @@ inline void build_reference_study(const std::string& path, double onednn_scale =
   z.flops = 1.2e8;
   z.macs = 0.6e8;
   z.params = 11689512;
+  z.result_json = R"({"layers": [{"name": "conv1+bn1+relu", "op": "Conv", "ms": 0.05},
+                                 {"name": "layer1.0.conv1", "op": "Conv", "ms": 0.04},
+                                 {"name": "fc", "op": "Linear", "ms": 0.01}]})";
   pair(zoo("resnet18?res=32", "hand-crafted"), 3.0, 1.5, z);
+  z.result_json.reset();
   z.flops = 1.1e9;
   z.params = 4.7e6;
   pair(zoo("darts", "nas"), 24, 2, z);
