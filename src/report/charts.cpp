@@ -14,12 +14,28 @@ using json = nlohmann::json;
 
 json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
+// A chart that says why it has no data (long reasons wrapped at spaces, since text marks do not wrap).
 json message(const std::string& msg) {
-  return {{"data", {{"values", json::array({{{"msg", msg}}})}}},
-          {"mark", {{"type", "text"}, {"fontSize", 13}, {"align", "left"}, {"x", 5}}},
+  std::string wrapped, line;
+  size_t lines = 1;
+  for (size_t i = 0; i <= msg.size(); ++i) {
+    if (i == msg.size() || msg[i] == ' ') {
+      const size_t space = line.find_last_of(' ');
+      if (line.size() > 110 && space != std::string::npos && space > 0) {
+        wrapped += line.substr(0, space) + "\n";
+        line = line.substr(space + 1);
+        ++lines;
+      }
+    }
+    if (i < msg.size()) line += msg[i];
+  }
+  wrapped += line;
+  return {{"data", {{"values", json::array({{{"msg", wrapped}}})}}},
+          {"mark", {{"type", "text"}, {"fontSize", 13}, {"align", "left"}, {"baseline", "top"}, {"x", 5}, {"y", 5},
+                    {"lineBreak", "\n"}}},
           {"encoding", {{"text", {{"field", "msg"}, {"type", "nominal"}}}}},
-          {"width", 500},
-          {"height", 30}};
+          {"width", 800},
+          {"height", static_cast<int>(18 * lines + 10)}};
 }
 
 json chart(const std::string& id, const std::string& title, json spec) {
