@@ -76,7 +76,7 @@ struct RooflinePoint {
   std::optional<double> achieved_gflops;
   std::optional<double> bytes;              // cost model: weights + every layer's activations in and out
   std::optional<double> intensity;          // flops / bytes
-  std::optional<double> dram_intensity;     // flops / (LL misses x 64 B), where counters exist
+  std::optional<double> dram_intensity;     // flops / (LL misses x LL line bytes), where counters exist
   std::string why_no_intensity, why_no_dram;
 };
 
@@ -94,6 +94,7 @@ struct MachineCeilings {
   // else the machine facts.
   std::optional<double> peak_gflops;
   std::optional<double> bandwidth_gbps;
+  double ll_line_bytes = 64;  // the last-level cache's line size from the facts ("caches"), else 64
   std::string why_no_peak, why_no_bandwidth;
 };
 

@@ -82,6 +82,18 @@ void add_ceilings(Analysis& a, const ResultsDb& db) {
       ;
     else
       c.why_no_peak = "no measured peak in the measurements or the machine facts";
+    if (m && m->facts.is_object() && m->facts.contains("caches") && m->facts["caches"].is_array()) {
+      int64_t level = -1;
+      for (const auto& cache : m->facts["caches"]) {
+        if (!cache.is_object() || !cache.value("level", nlohmann::json()).is_number_integer() ||
+            !cache.value("line_bytes", nlohmann::json()).is_number() || cache["line_bytes"].get<double>() <= 0)
+          continue;
+        if (cache["level"].get<int64_t>() > level) {
+          level = cache["level"].get<int64_t>();
+          c.ll_line_bytes = cache["line_bytes"].get<double>();
+        }
+      }
+    }
     if (!bandwidths[k].empty())
       c.bandwidth_gbps = median(bandwidths[k]);
     else if (m)
@@ -194,8 +206,10 @@ void add_roofline(Analysis& a, const AnalysisOptions& opt) {
     } else if (p.why_no_intensity.empty()) {
       p.why_no_intensity = r->flops ? "cost model disabled" : "FLOPs missing";
     }
+    double line = 64;
+    if (auto c = a.ceilings.find({context_of(*r).machine, r->threads}); c != a.ceilings.end()) line = c->second.ll_line_bytes;
     if (r->flops && r->ll_misses && *r->ll_misses > 0)
-      p.dram_intensity = *r->flops / (*r->ll_misses * 64.0);
+      p.dram_intensity = *r->flops / (*r->ll_misses * line);
     else
       p.why_no_dram = r->ll_misses ? "no LL misses" : r->why_no_counters();
     a.roofline.push_back(std::move(p));

@@ -212,7 +212,7 @@ Table correlation_summary(const Analysis& a) {
 Table roofline(const Analysis& a) {
   Table t{"roofline", "Roofline coordinates per measured network",
           "intensity = FLOPs / bytes (cost model: weights + every layer's activations in and out, no reuse "
-          "between layers); DRAM intensity = FLOPs / (LL misses x 64 B) where counters exist."};
+          "between layers); DRAM intensity = FLOPs / (LL misses x the LL cache line, 64 B unless the machine facts say) where counters exist."};
   t.columns = {"model", "backend", "GFLOP/s", "bytes", "FLOP/B", "DRAM FLOP/B", "peak GFLOP/s", "bandwidth GB/s"};
   context_column(t, a);
   for (const RooflinePoint& p : a.roofline) {

@@ -64,7 +64,8 @@ class SyntheticDb {
     exec(schema_sql());
     exec("BEGIN");  // one transaction: fast, and the file is complete when the builder goes away
     exec("INSERT INTO machines VALUES (1, 'fp-test', '{\"cpu\": {\"model\": \"Test CPU\", \"cores\": 2}, "
-         "\"ceilings\": {\"fma_peak_gflops\": 100.0, \"memory_bandwidth_gbps\": 20.0}}')");
+         "\"ceilings\": {\"fma_peak_gflops\": 100.0, \"memory_bandwidth_gbps\": 20.0}, \"caches\": [{\"level\": 1, "
+         "\"line_bytes\": 32}, {\"level\": 3, \"line_bytes\": 128}, {\"level\": 2, \"line_bytes\": 64}]}')");
     exec("INSERT INTO studies VALUES (1, 'synthetic', '', '2026-01-01T00:00:00Z')");
   }
   ~SyntheticDb() {
