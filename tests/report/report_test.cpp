@@ -16,11 +16,21 @@ namespace {
 
 namespace fs = std::filesystem;
 
+fs::path tmp_dir() { return fs::temp_directory_path() / ("formbench_report_test_" + std::to_string(::getpid())); }
+
 std::string tmp_path(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("formbench_report_test_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  return (dir / name).string();
+  fs::create_directories(tmp_dir());
+  return (tmp_dir() / name).string();
 }
+
+// Removes this process's scratch databases and reports when the test program ends.
+struct CleanUp : ::testing::Environment {
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(tmp_dir(), ec);
+  }
+};
+const auto* const k_clean_up = ::testing::AddGlobalTestEnvironment(new CleanUp);
 
 std::string slurp(const std::string& p) {
   std::ifstream f(p);
