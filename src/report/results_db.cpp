@@ -1,0 +1,205 @@
+#include "report/results_db.h"
+
+#include <filesystem>
+#include <map>
+
+#include <sqlite3.h>
+
+#include "core/error.h"
+#include "report/analysis.h"
+
+namespace fb::report {
+namespace {
+
+class Db {
+ public:
+  explicit Db(const std::string& path) : path_(path) {
+    if (!std::filesystem::is_regular_file(path)) fail("results database '{}': no such file", path);
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+      std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      fail("results database '{}': cannot open: {}", path, msg);
+    }
+    sqlite3_busy_timeout(db_, 5000);  // a study may be writing (WAL): wait instead of failing
+  }
+  ~Db() { sqlite3_close(db_); }
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  // Runs `sql`, calling `row` for each result row.
+  template <typename F>
+  void query(const std::string& sql, F row) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+      std::string msg = sqlite3_errmsg(db_);
+      fail("results database '{}' does not follow the results schema (docs/results_schema.md): {}", path_, msg);
+    }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) row(st);
+    std::string msg = sqlite3_errmsg(db_);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) fail("results database '{}': {}", path_, msg);
+  }
+
+ private:
+  std::string path_;
+  sqlite3* db_ = nullptr;
+};
+
+std::string text(sqlite3_stmt* st, int i) {
+  const unsigned char* t = sqlite3_column_text(st, i);
+  return t ? reinterpret_cast<const char*>(t) : "";
+}
+std::optional<std::string> opt_text(sqlite3_stmt* st, int i) {
+  if (sqlite3_column_type(st, i) == SQLITE_NULL) return std::nullopt;
+  return text(st, i);
+}
+std::optional<double> opt_real(sqlite3_stmt* st, int i) {
+  if (sqlite3_column_type(st, i) == SQLITE_NULL) return std::nullopt;
+  return sqlite3_column_double(st, i);
+}
+std::optional<int64_t> opt_int(sqlite3_stmt* st, int i) {
+  if (sqlite3_column_type(st, i) == SQLITE_NULL) return std::nullopt;
+  return sqlite3_column_int64(st, i);
+}
+
+nlohmann::json parse_json(const std::string& s) {
+  if (s.empty()) return nlohmann::json::object();
+  return nlohmann::json::parse(s, nullptr, /*allow_exceptions=*/false);
+}
+
+std::string device_of(const std::string& column, const std::string& backend, const std::string& settings,
+                      const std::string& result) {
+  if (!column.empty()) return column;
+  for (const std::string* s : {&settings, &result}) {
+    nlohmann::json j = parse_json(*s);
+    if (j.is_object() && j.contains("device") && j["device"].is_string()) return j["device"].get<std::string>();
+  }
+  if (backend.find("cuda") != std::string::npos || backend.find("cudnn") != std::string::npos) return "cuda";
+  return "cpu";
+}
+
+}  // namespace
+
+const char* status_name(Status s) {
+  switch (s) {
+    case Status::Measured: return "measured";
+    case Status::Failed: return "failed";
+    case Status::Pending: return "pending";
+  }
+  return "?";
+}
+
+std::string Record::why_no_latency() const {
+  if (status == Status::Failed) return fmt::format("{} failed ({}: {})", backend, failure_kind, failure_reason);
+  if (status == Status::Pending) return fmt::format("{} not measured yet", backend);
+  if (!median_ms) return fmt::format("{}: median is NULL", backend);
+  return "";
+}
+
+std::string Record::why_no_counters() const {
+  if (status != Status::Measured) return why_no_latency();
+  if (!counters_reason.empty()) return counters_reason;
+  if (!counters_source.empty() && counters_source != "hardware" && counters_source != "simulated")
+    return "counters " + counters_source;
+  return "no LL-cache counters recorded";
+}
+
+const Machine* ResultsDb::machine(int64_t id) const {
+  for (const Machine& m : machines)
+    if (m.id == id) return &m;
+  return nullptr;
+}
+
+ResultsDb load_results(const std::string& path) {
+  Db db(path);
+  ResultsDb out;
+  out.path = path;
+  // `points.device` came after the first version of the schema: read it where the writer has it.
+  bool has_device = false;
+  db.query("SELECT name FROM pragma_table_info('points')", [&](sqlite3_stmt* st) { has_device |= text(st, 0) == "device"; });
+  db.query("SELECT id, fingerprint, facts_json FROM machines ORDER BY id", [&](sqlite3_stmt* st) {
+    Machine m{sqlite3_column_int64(st, 0), text(st, 1), parse_json(text(st, 2))};
+    if (m.facts.is_discarded()) m.facts = nlohmann::json::object();
+    out.machines.push_back(std::move(m));
+  });
+  db.query("SELECT id, name, created_at FROM studies ORDER BY id", [&](sqlite3_stmt* st) {
+    out.studies.push_back({sqlite3_column_int64(st, 0), text(st, 1), text(st, 2)});
+  });
+  db.query(
+      "SELECT p.id, p.study_id, p.seq, p.model, p.family, p.pattern, p.depth, p.width, p.resolution, p.batch,"
+      " p.backend, p.threads, p.precision, p.settings_json,"
+      " m.point_id, m.machine_id, m.finished_at, m.median_ms, m.ci95_low_ms, m.ci95_high_ms, m.mean_ms,"
+      " m.stddev_ms, m.samples, m.macs, m.flops, m.params, m.peak_activation_bytes, m.achieved_gflops,"
+      " m.peak_gflops, m.pct_of_peak, m.counters_source, m.counters_reason, m.ll_references_per_inference,"
+      " m.ll_misses_per_inference, m.ll_miss_rate, m.agreement_rel_error, m.agreement_passed, m.result_json,"
+      " f.point_id, f.machine_id, f.finished_at, f.kind, f.reason, " +
+          std::string(has_device ? "p.device" : "''") +
+      " FROM points p LEFT JOIN measurements m ON m.point_id = p.id LEFT JOIN failures f ON f.point_id = p.id"
+      " ORDER BY p.study_id, p.seq, p.id",
+      [&](sqlite3_stmt* st) {
+        Record r;
+        r.point_id = text(st, 0);
+        r.study_id = sqlite3_column_int64(st, 1);
+        r.seq = sqlite3_column_int64(st, 2);
+        r.model = text(st, 3);
+        r.family = text(st, 4);
+        r.pattern = opt_text(st, 5);
+        r.depth = opt_int(st, 6);
+        r.width = opt_int(st, 7);
+        r.resolution = sqlite3_column_int64(st, 8);
+        r.batch = sqlite3_column_int64(st, 9);
+        r.backend = text(st, 10);
+        r.threads = sqlite3_column_int64(st, 11);
+        r.precision = text(st, 12);
+        const std::string settings = text(st, 13), device_column = text(st, 43);
+        if (sqlite3_column_type(st, 14) != SQLITE_NULL) {
+          r.status = Status::Measured;
+          r.machine_id = opt_int(st, 15);
+          r.finished_at = text(st, 16);
+          r.median_ms = opt_real(st, 17);
+          r.ci95_low_ms = opt_real(st, 18);
+          r.ci95_high_ms = opt_real(st, 19);
+          r.mean_ms = opt_real(st, 20);
+          r.stddev_ms = opt_real(st, 21);
+          r.samples = opt_int(st, 22);
+          r.macs = opt_real(st, 23);
+          r.flops = opt_real(st, 24);
+          r.params = opt_real(st, 25);
+          r.peak_activation_bytes = opt_real(st, 26);
+          r.achieved_gflops = opt_real(st, 27);
+          r.peak_gflops = opt_real(st, 28);
+          r.pct_of_peak = opt_real(st, 29);
+          r.counters_source = text(st, 30);
+          r.counters_reason = text(st, 31);
+          r.ll_references = opt_real(st, 32);
+          r.ll_misses = opt_real(st, 33);
+          r.ll_miss_rate = opt_real(st, 34);
+          r.agreement_rel_error = opt_real(st, 35);
+          if (auto p = opt_int(st, 36)) r.agreement_passed = *p != 0;
+          const std::string result = text(st, 37);
+          r.device = device_of(device_column, r.backend, settings, result);
+          const nlohmann::json rj = parse_json(result);
+          if (rj.is_object() && rj.contains("ceilings") && rj["ceilings"].is_object())
+            r.bandwidth_gbps = facts_bandwidth_gbps(rj["ceilings"]);
+          if (rj.is_object() && rj.contains("layers") && rj["layers"].is_array())
+            for (const auto& l : rj["layers"])
+              if (l.is_object() && l.value("name", nlohmann::json()).is_string() && l.value("ms", nlohmann::json()).is_number() &&
+                  l["ms"].get<double>() > 0)
+                r.layers.push_back({l["name"].get<std::string>(), l.value("op", std::string()), l["ms"].get<double>()});
+        } else if (sqlite3_column_type(st, 38) != SQLITE_NULL) {
+          r.status = Status::Failed;
+          r.machine_id = opt_int(st, 39);
+          r.finished_at = text(st, 40);
+          r.failure_kind = text(st, 41);
+          r.failure_reason = text(st, 42);
+        }
+        if (r.device.empty()) r.device = device_of(device_column, r.backend, settings, "");
+        // A non-positive latency cannot be a measurement: treat it as missing rather than divide by it.
+        if (r.median_ms && *r.median_ms <= 0) r.median_ms.reset();
+        out.records.push_back(std::move(r));
+      });
+  return out;
+}
+
+}  // namespace fb::report

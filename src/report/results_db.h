@@ -1,0 +1,80 @@
+#pragma once
+// Reads a results database (docs/results_schema.md) into memory, read-only. Every point becomes one
+// Record: measured (its measurement row), failed (its failure row) or pending (neither yet).
+// Missing values stay std::nullopt; nothing is ever read as 0.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace fb::report {
+
+struct Machine {
+  int64_t id = 0;
+  std::string fingerprint;
+  nlohmann::json facts;  // the `machine` object of bench --json
+};
+
+enum class Status { Measured, Failed, Pending };
+const char* status_name(Status s);
+
+// One layer's time from a per-layer profile in result_json ("layers": [{"name", "op", "ms"}]); a fused group
+// is named "a+b+c".
+struct LayerTiming {
+  std::string name, op;
+  double ms = 0;
+};
+
+struct Record {
+  // the point
+  std::string point_id;
+  int64_t study_id = 0, seq = 0;
+  std::string model, family;
+  std::optional<std::string> pattern;
+  std::optional<int64_t> depth, width;
+  int64_t resolution = 0, batch = 0, threads = 0;
+  std::string backend, precision;
+  std::string device;  // points.device, else settings_json.device, else result_json.device, else "cuda" for
+                       // cuda/cudnn backends, else "cpu"
+  // the outcome
+  Status status = Status::Pending;
+  std::optional<int64_t> machine_id;
+  std::string finished_at;
+  std::optional<double> median_ms, ci95_low_ms, ci95_high_ms, mean_ms, stddev_ms;
+  std::optional<int64_t> samples;
+  std::optional<double> macs, flops, params, peak_activation_bytes;
+  std::optional<double> achieved_gflops, peak_gflops, pct_of_peak;
+  std::vector<LayerTiming> layers;       // result_json.layers, when the measurement profiled layers
+  std::optional<double> bandwidth_gbps;  // result_json.ceilings (the measured triad bandwidth), when recorded
+  std::string counters_source, counters_reason;
+  std::optional<double> ll_references, ll_misses, ll_miss_rate;
+  std::optional<double> agreement_rel_error;
+  std::optional<bool> agreement_passed;
+  std::string failure_kind, failure_reason;  // when Failed
+
+  // Why a latency is absent, in words ("failed (crash: ...)", "not measured yet", "median is NULL").
+  std::string why_no_latency() const;
+  // Why LL-cache figures are absent (counters_reason or the source).
+  std::string why_no_counters() const;
+};
+
+struct Study {
+  int64_t id = 0;
+  std::string name, created_at;
+};
+
+struct ResultsDb {
+  std::string path;
+  std::vector<Machine> machines;
+  std::vector<Study> studies;
+  std::vector<Record> records;
+  const Machine* machine(int64_t id) const;
+};
+
+// Opens `path` read-only; throws fb::Error naming the file and the problem (missing file, not SQLite,
+// a table or column of the schema missing).
+ResultsDb load_results(const std::string& path);
+
+}  // namespace fb::report

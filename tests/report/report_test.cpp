@@ -1,0 +1,462 @@
+// Analyses on a synthetic database with hand-computed answers (see synthetic_db.h for the data).
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "report/analysis.h"
+#include "report/report.h"
+#include "synthetic_db.h"
+
+namespace fb::report {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path tmp_dir() { return fs::temp_directory_path() / ("formbench_report_test_" + std::to_string(::getpid())); }
+
+std::string tmp_path(const std::string& name) {
+  fs::create_directories(tmp_dir());
+  return (tmp_dir() / name).string();
+}
+
+// Removes this process's scratch databases and reports when the test program ends.
+struct CleanUp : ::testing::Environment {
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(tmp_dir(), ec);
+  }
+};
+const auto* const k_clean_up = ::testing::AddGlobalTestEnvironment(new CleanUp);
+
+std::string slurp(const std::string& p) {
+  std::ifstream f(p);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+struct ReportDb : ::testing::Test {
+  static void SetUpTestSuite() {
+    path = tmp_path("ref.sqlite");
+    test::build_reference_study(path);
+  }
+  static inline std::string path;
+};
+
+const Speedup* find_speedup(const Analysis& a, const std::string& model) {
+  for (const Speedup& s : a.speedups)
+    if (s.accel->model == model) return &s;
+  return nullptr;
+}
+const Average* find_avg(const Analysis& a, const std::string& scope) {
+  for (const Average& av : a.averages)
+    if (av.scope == scope) return &av;
+  return nullptr;
+}
+const CorrelationRow* find_corr(const Analysis& a, const std::string& pattern, const std::string& backend,
+                                const std::string& axis, const std::string& x, const std::string& y) {
+  for (const CorrelationRow& c : a.correlations)
+    if (c.pattern == pattern && c.backend == backend && c.axis == axis && c.x == x && c.y == y) return &c;
+  return nullptr;
+}
+
+TEST(ReportStats, HandComputedValues) {
+  EXPECT_NEAR(stats::normal_quantile(0.975), 1.959963984540054, 1e-8);
+  EXPECT_NEAR(stats::normal_quantile(0.01), -2.3263478740408408, 1e-8);
+  EXPECT_EQ(stats::ranks({10, 20, 20, 5}), (std::vector<double>{2, 3.5, 3.5, 1}));
+  EXPECT_NEAR(stats::geomean({1, 4, 16}), 4.0, 1e-12);
+  auto p = stats::pearson({1, 2, 3, 4, 5}, {2, 4, 5, 4, 5});  // r = 6 / sqrt(10 * 6)
+  ASSERT_TRUE(p.r);
+  EXPECT_NEAR(*p.r, 6 / std::sqrt(60.0), 1e-12);
+  ASSERT_TRUE(p.ci95);
+  const double z = std::atanh(6 / std::sqrt(60.0)), se = 1 / std::sqrt(2.0);
+  EXPECT_NEAR(p.ci95->low, std::tanh(z - 1.959963984540054 * se), 1e-9);
+  EXPECT_NEAR(p.ci95->high, std::tanh(z + 1.959963984540054 * se), 1e-9);
+  EXPECT_FALSE(stats::pearson({1, 1, 1, 1}, {1, 2, 3, 4}).r);      // constant x
+  EXPECT_FALSE(stats::pearson({1, 2}, {1, 2}).r);                  // too few points
+  auto s = stats::spearman({1, 2, 3, 4, 5}, {1, 4, 9, 16, 100});  // monotone: rho = 1, CI undefined
+  EXPECT_DOUBLE_EQ(*s.r, 1.0);
+  EXPECT_FALSE(s.ci95);
+  auto f = stats::least_squares({1, 2, 4}, {12, 22, 42});
+  ASSERT_TRUE(f);
+  EXPECT_NEAR(f->slope, 10, 1e-12);
+  EXPECT_NEAR(f->intercept, 2, 1e-12);
+  EXPECT_NEAR(f->r2, 1, 1e-12);
+}
+
+TEST_F(ReportDb, SpeedupsAndMOVERIntervals) {
+  const ResultsDb db = load_results(path);
+  const Analysis a = analyze(db);
+  const Speedup* s = find_speedup(a, "pattern:residual?depth=1&width=16");
+  ASSERT_TRUE(s && s->value);
+  EXPECT_NEAR(*s->value, 3.0, 1e-12);
+  ASSERT_TRUE(s->ci95);
+  EXPECT_NEAR(s->ci95->low, 2.692247334891155, 1e-9);
+  EXPECT_NEAR(s->ci95->high, 3.3693551244650966, 1e-9);
+  EXPECT_NEAR(*find_speedup(a, "pattern:residual?depth=8&width=16")->value, 82.0 / 15.0, 1e-12);
+  EXPECT_NEAR(*find_speedup(a, "darts")->value, 12.0, 1e-12);
+  // the crashed point: no speedup, and the reason says why
+  const Speedup* crashed = find_speedup(a, "pattern:depthwise_bottleneck?depth=4&width=16");
+  ASSERT_TRUE(crashed);
+  EXPECT_FALSE(crashed->value);
+  EXPECT_NE(crashed->why_missing.find("crash"), std::string::npos) << crashed->why_missing;
+  const Speedup* pending = find_speedup(a, "<script>alert(1)</script>");
+  ASSERT_TRUE(pending);
+  EXPECT_FALSE(pending->value);
+  EXPECT_NE(pending->why_missing.find("not measured yet"), std::string::npos);
+}
+
+TEST_F(ReportDb, AveragesAndHeadline) {
+  const ResultsDb db = load_results(path);
+  const Analysis a = analyze(db);
+  const Average* res = find_avg(a, "residual");
+  ASSERT_TRUE(res && res->mean);
+  EXPECT_EQ(res->n, 6);
+  EXPECT_NEAR(*res->mean, 3.8722222222222213, 1e-9);
+  EXPECT_NEAR(*res->geomean, 3.7280390280553175, 1e-9);
+  const Average* dw = find_avg(a, "depthwise_bottleneck");
+  ASSERT_TRUE(dw && dw->mean);
+  EXPECT_EQ(dw->n, 3);
+  EXPECT_EQ(dw->n_missing, 1);
+  EXPECT_NEAR(*dw->mean, 16.0 / 3, 1e-9);
+  EXPECT_NEAR(*dw->geomean, 5.313292845913055, 1e-9);
+  EXPECT_DOUBLE_EQ(*dw->min, 5);
+  EXPECT_DOUBLE_EQ(*dw->max, 6);
+  const Average* all = find_avg(a, "all networks");
+  ASSERT_TRUE(all && all->mean);
+  EXPECT_EQ(all->n, 12);
+  EXPECT_EQ(all->n_missing, 2);
+  EXPECT_NEAR(*all->mean, 4.783333333333332, 1e-9);
+  EXPECT_NEAR(*all->geomean, 4.3027670088308785, 1e-9);
+
+  ASSERT_TRUE(a.fastest);
+  EXPECT_EQ(a.fastest->model, "mobilenet_v2");
+  EXPECT_EQ(a.fastest->backend, "onednn");
+  bool saw_darts = false, saw_overall = false;
+  for (const Headline& h : a.headline) {
+    if (h.finding == "Speedup of DARTS") {
+      saw_darts = true;
+      EXPECT_DOUBLE_EQ(*h.paper_value, 12.0);
+      ASSERT_TRUE(h.our_value) << h.ours;
+      EXPECT_NEAR(*h.our_value, 12.0, 1e-12);
+    }
+    if (h.finding.find("all networks") != std::string::npos) {
+      saw_overall = true;
+      EXPECT_DOUBLE_EQ(*h.paper_value, 3.8);
+      ASSERT_TRUE(h.our_value) << h.ours;
+      EXPECT_NEAR(*h.our_value, 4.783333333333332, 1e-9);
+    }
+  }
+  EXPECT_TRUE(saw_darts && saw_overall);
+}
+
+TEST_F(ReportDb, CorrelationsAlongDepthAndWidth) {
+  const ResultsDb db = load_results(path);
+  const Analysis a = analyze(db);
+  const CorrelationRow* c = find_corr(a, "residual", "onednn", "depth", "LL misses", "speedup");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->fixed, "width=16");
+  EXPECT_EQ(c->pearson.n, 4);
+  ASSERT_TRUE(c->pearson.r && c->pearson.ci95);
+  EXPECT_NEAR(*c->pearson.r, 0.8151194206153572, 1e-9);
+  EXPECT_NEAR(c->pearson.ci95->low, -0.673906577150061, 1e-6);
+  EXPECT_NEAR(c->pearson.ci95->high, 0.9959659976938553, 1e-6);
+  const CorrelationRow* sl = find_corr(a, "residual", "onednn", "depth", "LL misses", "latency");
+  ASSERT_TRUE(sl && sl->spearman.r && sl->spearman.ci95);
+  EXPECT_NEAR(*sl->spearman.r, 0.8, 1e-12);
+  EXPECT_NEAR(sl->spearman.ci95->low, -0.7255633198751879, 1e-6);
+  EXPECT_NEAR(sl->spearman.ci95->high, 0.996080737597307, 1e-6);
+  // torch has no counters: missing with the recorded reason, never a number
+  const CorrelationRow* t = find_corr(a, "residual", "torch", "depth", "LL misses", "latency");
+  ASSERT_TRUE(t);
+  EXPECT_FALSE(t->pearson.r);
+  EXPECT_NE(t->why_missing.find("Permission denied"), std::string::npos) << t->why_missing;
+  EXPECT_FALSE(find_corr(a, "residual", "torch", "depth", "FLOPs", "speedup"));  // native has no speedup
+  // along width (depth 2): 3 points, r defined, CI needs 4
+  const CorrelationRow* w = find_corr(a, "residual", "onednn", "width", "FLOPs", "latency");
+  ASSERT_TRUE(w && w->pearson.r);
+  EXPECT_EQ(w->fixed, "depth=2");
+  EXPECT_NEAR(*w->pearson.r, 0.9997107736743556, 1e-9);
+  EXPECT_FALSE(w->pearson.ci95);
+  // depthwise_bottleneck's depth sweep: the crashed point leaves 3 of 4 with a speedup
+  const CorrelationRow* d = find_corr(a, "depthwise_bottleneck", "onednn", "depth", "FLOPs", "speedup");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->points, 4);
+  EXPECT_EQ(d->pearson.n, 3);
+}
+
+TEST_F(ReportDb, LatencyFlopsFitAndCeilings) {
+  const ResultsDb db = load_results(path);
+  const Analysis a = analyze(db);
+  const Fit* f = nullptr;
+  for (const Fit& x : a.fits)
+    if (x.pattern == "residual" && x.backend == "torch") f = &x;
+  ASSERT_TRUE(f && f->fit && f->effective_gflops && f->efficiency_pct);
+  EXPECT_EQ(f->fit->n, 6);  // torch is exactly 2 + 10 ms per GFLOP at every depth and width
+  EXPECT_NEAR(f->fit->slope, 10, 1e-9);
+  EXPECT_NEAR(f->fit->intercept, 2, 1e-9);
+  EXPECT_NEAR(*f->effective_gflops, 100, 1e-6);
+  EXPECT_NEAR(*f->efficiency_pct, 100, 1e-6);
+  const auto& c = a.ceilings.at({1, 2});
+  EXPECT_DOUBLE_EQ(*c.peak_gflops, 100);
+  EXPECT_DOUBLE_EQ(*c.bandwidth_gbps, 20);
+  EXPECT_DOUBLE_EQ(*facts_peak_gflops(nlohmann::json::parse(R"({"x": {"fp32_peak_gflops": 7}})")), 7);
+  EXPECT_FALSE(facts_bandwidth_gbps(nlohmann::json::parse(R"({"cpu": "x"})")));
+}
+
+TEST_F(ReportDb, RooflineUsesCostModelOrSaysWhy) {
+  const ResultsDb db = load_results(path);
+  const Analysis a = analyze(db);
+  bool resnet = false, residual = false;
+  for (const RooflinePoint& p : a.roofline) {
+    if (p.record->model == "resnet18?res=32") {
+      resnet = true;
+      ASSERT_TRUE(p.intensity && p.bytes && p.achieved_gflops);
+      EXPECT_NEAR(*p.intensity, *p.record->flops / *p.bytes, 1e-9);
+      EXPECT_GT(*p.bytes, 4 * 11689512.0);  // at least the fp32 weights
+    }
+    if (p.record->model == "pattern:residual?depth=1&width=16" && p.record->backend == "onednn") {
+      residual = true;
+      ASSERT_TRUE(p.dram_intensity);
+      EXPECT_NEAR(*p.dram_intensity, 1e9 / (1e5 * 128), 1e-9);  // the L3 line of the facts
+      EXPECT_NEAR(*p.achieved_gflops, 1e9 / 4e6, 1e-9);
+    }
+    if (!p.intensity) {
+      EXPECT_FALSE(p.why_no_intensity.empty()) << p.record->model;
+    }
+  }
+  EXPECT_TRUE(resnet);
+  EXPECT_TRUE(residual);
+}
+
+TEST_F(ReportDb, MarkdownAndCsvShowMissingAsMissing) {
+  ReportOptions o;
+  o.out_dir = tmp_path("out_md");
+  const ReportFiles f = write_report(path, o);
+  const std::string md = slurp(f.report_md);
+  EXPECT_NE(md.find("| residual | 1 | 16 | 32 | onednn | 12.000 | 4.000 | 3.00 | 2.69 | 3.37 |"), std::string::npos);
+  EXPECT_NE(md.find("\\<script\\>alert(1)\\</script\\>"), std::string::npos);  // escaped, renders as text
+  EXPECT_EQ(md.find("<script>"), std::string::npos);
+  const std::string csv = slurp(o.out_dir + "/measurements.csv");
+  // torch's LL misses are empty (not 0) with the reason in the "missing" column
+  std::istringstream lines(csv);
+  std::string header, line;
+  std::getline(lines, header);
+  EXPECT_NE(header.find(",missing"), std::string::npos);
+  bool checked = false;
+  while (std::getline(lines, line)) {
+    if (line.rfind("pattern:residual?depth=1&width=16,pattern,torch,", 0) != 0) continue;
+    checked = true;
+    EXPECT_NE(line.find(",unavailable,,,"), std::string::npos) << line;
+    EXPECT_NE(line.find("LL misses, LL miss rate: perf_event_open: Permission denied"), std::string::npos) << line;
+  }
+  EXPECT_TRUE(checked);
+  const std::string sp = slurp(o.out_dir + "/speedup_averages.csv");
+  EXPECT_NE(sp.find("depthwise_bottleneck,onednn,3,1,5.333333333333333,"), std::string::npos) << sp;
+  for (const char* t : {"headline", "speedup_patterns", "zoo", "latency_vs_flops", "correlations", "roofline",
+                        "failures", "machines"})
+    EXPECT_TRUE(fs::exists(o.out_dir + "/" + t + ".csv")) << t;
+}
+
+TEST_F(ReportDb, HtmlIsSelfContainedAndEscaped) {
+  ReportOptions o;
+  o.out_dir = tmp_path("out_html");
+  const ReportFiles f = write_report(path, o);
+  const std::string html = slurp(f.index_html);
+  EXPECT_EQ(html.find("<script>alert(1)</script>"), std::string::npos);
+  EXPECT_NE(html.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+  EXPECT_NE(html.find("\\u003cscript\\u003ealert(1)\\u003c/script\\u003e"), std::string::npos);  // in chart JSON
+  EXPECT_EQ(html.find("src=\"http"), std::string::npos);
+  EXPECT_EQ(html.find("<link"), std::string::npos);
+  EXPECT_NE(html.find("vegaEmbed"), std::string::npos);
+  size_t charts = 0;
+  for (size_t p = 0; (p = html.find("<div class=\"chart\"", p)) != std::string::npos; ++p) ++charts;
+  EXPECT_EQ(charts, 8u);
+}
+
+// Speedups pair points of the same machine and device only; bandwidth comes from the bench ceilings.
+TEST(ReportPairing, SameMachineAndDeviceOnly) {
+  const std::string path = tmp_path("pairing.sqlite");
+  {
+    test::SyntheticDb db(path);
+    db.exec("INSERT INTO machines VALUES (2, 'fp-other', '{\"cpu\": {\"model\": \"Other CPU\"}}')");
+    test::PointSpec p;
+    p.model = "darts";
+    p.family = "nas";
+    test::MeasureSpec m;
+    m.median_ms = 24;
+    m.result_json = R"({"ceilings": {"fma_peak_gflops": 150.0, "triad_gbps": 12.5}})";
+    db.measure(db.point(p), m);  // torch, machine 1
+    p.backend = "onednn";
+    p.machine = 2;
+    m.median_ms = 2;
+    db.measure(db.point(p), m);  // onednn, machine 2 only
+    test::PointSpec g;
+    g.model = "resnet18";
+    g.family = "hand-crafted";
+    m.median_ms = 10;
+    db.measure(db.point(g), m);  // torch cpu
+    g.device = "cuda";
+    m.median_ms = 2;
+    db.measure(db.point(g), m);  // torch cuda
+    g.backend = "cudnn";
+    m.median_ms = 1;
+    db.measure(db.point(g), m);  // cudnn cuda
+  }
+  const ResultsDb db = load_results(path);
+  const Analysis a = analyze(db);
+  EXPECT_TRUE(a.several_contexts);
+  const Speedup* d = find_speedup(a, "darts");
+  ASSERT_TRUE(d);
+  EXPECT_FALSE(d->value);
+  EXPECT_NE(d->why_missing.find("no torch point with the same settings on this machine"), std::string::npos)
+      << d->why_missing;
+  const Speedup* g = find_speedup(a, "resnet18");
+  ASSERT_TRUE(g && g->value);
+  EXPECT_EQ(g->accel->backend, "cudnn");
+  EXPECT_NEAR(*g->value, 2.0, 1e-12);  // against torch on cuda (2 ms), not on the CPU (10 ms)
+  EXPECT_DOUBLE_EQ(*a.ceilings.at({1, 2}).bandwidth_gbps, 12.5);  // the measurements' ceilings beat the facts
+}
+
+// The study writer's schema may carry a `device` column on points; it takes precedence.
+TEST(ReportPairing, DeviceColumnWhenPresent) {
+  const std::string path = tmp_path("devcol.sqlite");
+  {
+    test::SyntheticDb db(path);
+    db.exec("ALTER TABLE points ADD COLUMN device TEXT NOT NULL DEFAULT 'cpu'");
+    test::PointSpec g;
+    g.model = "resnet18";
+    g.family = "hand-crafted";
+    test::MeasureSpec m;
+    m.median_ms = 10;
+    db.measure(db.point(g), m);
+    m.median_ms = 4;
+    const std::string id = db.point(g);
+    db.exec("UPDATE points SET device = 'cuda' WHERE id = '" + id + "'");
+    db.measure(id, m);
+    g.backend = "cudnn";
+    m.median_ms = 1;
+    const std::string id2 = db.point(g);
+    db.exec("UPDATE points SET device = 'cuda' WHERE id = '" + id2 + "'");
+    db.measure(id2, m);
+  }
+  const ResultsDb db = load_results(path);
+  const Analysis a = analyze(db);
+  const Speedup* g = find_speedup(a, "resnet18");
+  ASSERT_TRUE(g && g->value);
+  EXPECT_EQ(g->accel->device, "cuda");
+  EXPECT_NEAR(*g->value, 4.0, 1e-12);
+}
+
+// Per-layer profiles recorded with a measurement put each layer on the roofline. Expected values from
+// `formbench inspect resnet18?res=32 --layers` and torchvision's layer shapes: layer1.0.conv1 is a 3x3
+// 64->64 conv at 8x8 (2,359,296 MACs, 26.18 FLOP/B); conv1 (7x7, 3->64 at 16x16: 2,408,448 MACs) + bn1 + relu
+// adds 2 x 64 x 16 x 16 FLOPs.
+TEST(ReportRoofline, PerLayerProfiles) {
+  const std::string path = tmp_path("layers.sqlite");
+  {
+    test::SyntheticDb db(path);
+    test::PointSpec p;
+    p.model = "resnet18?res=32";
+    p.family = "hand-crafted";
+    p.backend = "onednn";
+    test::MeasureSpec m;
+    m.median_ms = 0.5;
+    m.flops = 1e8;
+    m.result_json = R"({"layers": [{"name": "conv1+bn1+relu", "op": "Conv", "ms": 0.01},
+                                   {"name": "layer1.0.conv1", "op": "Conv", "ms": 0.02},
+                                   {"name": "fused_by_the_backend_7", "op": "?", "ms": 0.1}]})";
+    db.measure(db.point(p), m);
+  }
+  const ResultsDb db = load_results(path);
+  const Analysis a = analyze(db);
+  ASSERT_EQ(a.roofline_layers.size(), 2u);
+  EXPECT_EQ(a.unmatched_layers, 1);
+  const RooflineLayer& stem = a.roofline_layers[0];
+  EXPECT_DOUBLE_EQ(stem.flops, 2 * 2408448.0 + 2 * 64 * 16 * 16);
+  EXPECT_NEAR(stem.achieved_gflops(), stem.flops / 0.01e6, 1e-9);
+  const RooflineLayer& l = a.roofline_layers[1];
+  EXPECT_DOUBLE_EQ(l.flops, 2 * 2359296.0);
+  EXPECT_NEAR(l.intensity(), 26.18, 0.005);
+  EXPECT_NEAR(l.achieved_gflops(), 2 * 2359296.0 / 0.02e6, 1e-9);
+  bool table = false;
+  for (const Table& t : build_tables(a, db))
+    if (t.id == "roofline_layers") table = t.rows.size() == 2;
+  EXPECT_TRUE(table);
+}
+
+TEST(ReportErrors, BadInputsNameTheCulprit) {
+  ReportOptions o;
+  o.out_dir = tmp_path("out_err");
+  try {
+    write_report("/nonexistent/x.sqlite", o);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/x.sqlite"), std::string::npos);
+  }
+  const std::string junk = tmp_path("junk.sqlite");
+  std::ofstream(junk) << "not a database at all, just text that is long enough to not be empty............";
+  EXPECT_THROW(load_results(junk), Error);
+  o.assets_dir = "/nonexistent-assets";
+  try {
+    write_report(junk, o);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent-assets/vega/build/vega.min.js"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(ReportDb, AgainstFlagsDifferencesBeyondNoise) {
+  const std::string slow = tmp_path("slow.sqlite");
+  test::build_reference_study(slow, /*onednn_scale=*/2.0);
+  const ResultsDb db = load_results(path);
+  const Analysis a = analyze(db);
+  const ResultsDb db_b = load_results(slow);
+  const Analysis same = analyze(db);
+  const Analysis b = analyze(db_b);
+  auto verdict = [](const std::vector<Table>& t, const std::string& model, const std::string& backend) {
+    for (const auto& row : t[1].rows)
+      if (row[0].text == model && row[1].text == backend) return row.back().text + "|" + row[5].text;
+    return std::string("absent");
+  };
+  const auto vs = against_tables(a, b);
+  EXPECT_EQ(verdict(vs, "darts", "onednn"), "yes: B slower|2.000");  // CIs [1.8, 2.2] vs [3.6, 4.4]
+  EXPECT_EQ(verdict(vs, "darts", "torch"), "no|1.000");
+  EXPECT_EQ(verdict(against_tables(a, same), "darts", "onednn"), "no|1.000");
+  bool speedup_row = false;
+  for (const auto& row : vs[2].rows)
+    if (row[0].text == "darts") {
+      speedup_row = true;
+      EXPECT_EQ(row[5].text, "0.500");
+      EXPECT_EQ(row[6].text, "yes: B gains less");
+    }
+  EXPECT_TRUE(speedup_row);
+  ASSERT_EQ(vs.size(), 3u);
+  bool dw = false;
+  for (const auto& row : vs[0].rows)
+    if (row[0].text == "depthwise_bottleneck") {  // every onednn latency doubled: speedups halve
+      dw = true;
+      EXPECT_EQ(row[4].text, "0.500");
+      EXPECT_EQ(row[5].text, "3");  // shared points with a speedup in both
+      EXPECT_EQ(row[6].text, "0");
+      EXPECT_EQ(row[7].text, "3");
+    }
+  EXPECT_TRUE(dw);
+}
+
+TEST(ReportTable, LongTablesLinkToTheirCsvInMarkdown) {
+  Table t{"big", "Big"};
+  t.columns = {"x"};
+  for (size_t i = 0; i <= k_markdown_max_rows; ++i) t.rows.push_back({Cell::integer(static_cast<double>(i))});
+  EXPECT_NE(to_markdown(t).find("see [big.csv](big.csv)"), std::string::npos);
+  t.rows.pop_back();
+  EXPECT_EQ(to_markdown(t).find("big.csv"), std::string::npos);
+  EXPECT_NE(to_markdown(t).find("| 1,199 |"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace fb::report
