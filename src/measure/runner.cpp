@@ -72,4 +72,56 @@ RunResult run_timed(const std::function<void()>& step, const RunSettings& s, Clo
   return r;
 }
 
+std::vector<RunResult> run_interleaved(const std::vector<std::function<void()>>& steps, const RunSettings& s,
+                                       int block, Clock& clock, const std::function<void(size_t)>& on_round) {
+  s.validate();
+  if (block < 1) fail("--block must be >= 1, got {}", block);
+  if (steps.empty()) fail("nothing to measure");
+  const size_t m = steps.size();
+  std::vector<RunResult> rs(m);
+  for (size_t i = 0; i < m; ++i) {
+    RunResult& r = rs[i];
+    const int64_t w0 = clock.now_ns();
+    while (r.warmup_runs < s.max_warmup_runs) {
+      if (r.warmup_runs >= s.warmup_runs && static_cast<double>(clock.now_ns() - w0) / 1e6 >= s.warmup_ms) break;
+      steps[i]();
+      ++r.warmup_runs;
+    }
+    r.warmup_ms = static_cast<double>(clock.now_ns() - w0) / 1e6;
+  }
+  std::vector<double> spent_ms(m, 0);
+  const int64_t t_start = clock.now_ns();
+  StopReason stop = StopReason::MinReached;
+  for (size_t round = 0;; ++round) {
+    for (size_t j = 0; j < m; ++j) {
+      const size_t i = (round + j) % m;
+      const int64_t b0 = clock.now_ns();
+      for (int k = 0; k < block; ++k) {
+        const int64_t t0 = clock.now_ns();
+        steps[i]();
+        rs[i].samples_ms.push_back(static_cast<double>(clock.now_ns() - t0) / 1e6);
+      }
+      spent_ms[i] += static_cast<double>(clock.now_ns() - b0) / 1e6;
+    }
+    if (on_round) on_round(round + 1);
+    bool all_min = true, any_max = false, all_ci = s.target_ci_pct > 0;
+    for (size_t i = 0; i < m; ++i) {
+      const int n = static_cast<int>(rs[i].samples_ms.size());
+      all_min = all_min && n >= s.min_runs && spent_ms[i] >= s.min_time_ms;
+      any_max = any_max || n >= s.max_runs;
+      all_ci = all_ci && n >= s.min_runs && ci_within(rs[i].samples_ms, s.target_ci_pct);
+    }
+    const double elapsed = static_cast<double>(clock.now_ns() - t_start) / 1e6;
+    if (any_max) { stop = StopReason::MaxRuns; break; }
+    if (elapsed >= s.max_time_ms * static_cast<double>(m)) { stop = StopReason::MaxTime; break; }
+    if (all_min) { stop = StopReason::MinReached; break; }
+    if (all_ci) { stop = StopReason::CiTarget; break; }
+  }
+  for (size_t i = 0; i < m; ++i) {
+    rs[i].stop = stop;
+    rs[i].timed_ms = spent_ms[i];
+  }
+  return rs;
+}
+
 }  // namespace fb::measure

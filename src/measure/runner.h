@@ -49,6 +49,15 @@ struct RunHooks {
 RunResult run_timed(const std::function<void()>& step, const RunSettings& s, Clock& clock = steady_clock(),
                     const RunHooks& hooks = {});
 
+// Several steps measured alternately in one run (for `compare`): each is warmed up in turn, then rounds
+// run `block` timed runs of every step, the starting step rotating each round so no step always follows the
+// same one. Stops when every step has >= min_runs samples and >= min_time_ms of timed runs, or when any
+// reaches max_runs, or the timed phase exceeds max_time_ms x steps, or (target_ci_pct > 0) when every step
+// has >= min_runs samples and a CI within the target. All results share the stop reason.
+std::vector<RunResult> run_interleaved(const std::vector<std::function<void()>>& steps, const RunSettings& s,
+                                       int block, Clock& clock = steady_clock(),
+                                       const std::function<void(size_t)>& on_round = nullptr);
+
 // True when the 95% CI of the median of `samples` is within +-pct% of the median.
 bool ci_within(const std::vector<double>& samples, double pct);
 
