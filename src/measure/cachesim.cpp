@@ -118,6 +118,21 @@ CacheGeometry parse_cache_geometry(const std::string& text, const std::string& w
   return g;
 }
 
+CacheGeometry simulable_geometry(const CacheGeometry& g, std::string* note) {
+  if (g.size_bytes <= 0 || g.assoc < 1 || g.line_bytes < 1 || !power_of_two(g.line_bytes) ||
+      g.size_bytes % (static_cast<int64_t>(g.assoc) * g.line_bytes) != 0)
+    fail("cache geometry {} cannot be simulated (size must be a multiple of assoc x line, line a power of two)", g.str());
+  int64_t sets = g.size_bytes / (static_cast<int64_t>(g.assoc) * g.line_bytes);
+  if (power_of_two(sets)) return g;
+  int64_t pow2 = sets & -sets;  // largest power of two dividing the set count
+  CacheGeometry out = g;
+  out.assoc = static_cast<int>(g.assoc * (sets / pow2));
+  if (note)
+    *note = fmt::format("{} B {}-way has {} sets (not a power of two): simulated as {}-way, same size and line",
+                        g.size_bytes, g.assoc, sets, out.assoc);
+  return out;
+}
+
 HostCacheGeometry host_cache_geometry(const std::string& root) {
   HostCacheGeometry h;
   int ll_level = 0;
@@ -195,6 +210,7 @@ nlohmann::json CacheSimResult::to_json() const {
           {"ll", ll.str()},
           {"ll_size_bytes", ll.size_bytes},
           {"iterations", iterations},
+          {"notes", notes},
           {"instructions_per_inference", instructions},
           {"data_refs_per_inference", data_refs},
           {"d1_misses_per_inference", d1_misses},
@@ -232,9 +248,14 @@ CacheSimResult run_cache_sim(const std::function<std::vector<std::string>(int)>&
   if (!version) fail("--cache-sim needs valgrind ('{}' was not found or did not run)", s.valgrind);
   HostCacheGeometry host = host_cache_geometry();
   CacheSimResult r;
-  auto pick = [](const std::optional<CacheGeometry>& o, const std::optional<CacheGeometry>& h, const char* name) {
+  auto pick = [&](const std::optional<CacheGeometry>& o, const std::optional<CacheGeometry>& h, const char* name) {
     if (o) return *o;
-    if (h) return *h;
+    if (h) {
+      std::string note;
+      CacheGeometry g = simulable_geometry(*h, &note);
+      if (!note.empty()) r.notes.push_back(fmt::format("{}: {}", name, note));
+      return g;
+    }
     fail("cannot read the host's {} cache geometry from sysfs: pass --cache-sim-{} SIZE,ASSOC,LINE", name, name);
   };
   r.i1 = pick(s.i1, host.i1, "i1");
@@ -242,12 +263,18 @@ CacheSimResult run_cache_sim(const std::function<std::vector<std::string>(int)>&
   r.ll = pick(s.ll, host.ll, "ll");
 
   std::string dir = s.work_dir;
-  bool remove_dir = false;
+  struct RemoveDir {  // also on failure
+    std::string path;
+    ~RemoveDir() {
+      std::error_code ec;
+      if (!path.empty()) std::filesystem::remove_all(path, ec);
+    }
+  } cleanup;
   if (dir.empty()) {
     char tmpl[] = "/tmp/formbench-cachesim-XXXXXX";
     if (!mkdtemp(tmpl)) fail("cannot create a temporary directory for cachegrind: {}", std::strerror(errno));
     dir = tmpl;
-    remove_dir = true;
+    cleanup.path = dir;
   }
   auto run_one = [&](int iterations) {
     const std::string out = fmt::format("{}/cachegrind.{}.out", dir, iterations);
@@ -273,15 +300,12 @@ CacheSimResult run_cache_sim(const std::function<std::vector<std::string>(int)>&
   };
   CachegrindTotals a = run_one(s.iterations);
   CachegrindTotals b = run_one(2 * s.iterations);
-  if (remove_dir) {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
   CacheSimResult d = derive_per_inference(a, b, s.iterations);
   d.i1 = r.i1;
   d.d1 = r.d1;
   d.ll = r.ll;
   d.tool = *version + " cachegrind";
+  d.notes = r.notes;
   return d;
 }
 
