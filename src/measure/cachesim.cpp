@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -235,8 +237,12 @@ std::optional<std::string> valgrind_version(const std::string& valgrind) {
 std::map<std::string, std::string> cache_sim_child_env() {
   std::map<std::string, std::string> env;
   // valgrind decodes AVX2 but not AVX-512: a library that picked AVX-512 kernels (or re-executed itself to
-  // set OPENBLAS_CORETYPE) would die or loop under it. Haswell is the newest OpenBLAS core valgrind runs.
-  if (!std::getenv("OPENBLAS_CORETYPE")) env["OPENBLAS_CORETYPE"] = "HASWELL";
+  // set OPENBLAS_CORETYPE) would die or loop under it. Haswell is the newest OpenBLAS core valgrind runs,
+  // so it replaces an unset value or an AVX-512 one (which could only crash there).
+  std::string user = std::getenv("OPENBLAS_CORETYPE") ? std::getenv("OPENBLAS_CORETYPE") : "";
+  std::transform(user.begin(), user.end(), user.begin(), [](unsigned char c) { return std::tolower(c); });
+  const bool avx512_core = user == "skylakex" || user == "cooperlake" || user == "sapphirerapids";
+  if (user.empty() || avx512_core) env["OPENBLAS_CORETYPE"] = "HASWELL";  // an AVX-512 core would SIGILL
   if (!std::getenv("OMP_WAIT_POLICY")) env["OMP_WAIT_POLICY"] = "passive";
   return env;
 }

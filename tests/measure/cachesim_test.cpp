@@ -109,6 +109,19 @@ TEST(MeasureCacheSim, GeometryParsingAndPowerOfTwoSets) {
   EXPECT_TRUE(none.empty());
 }
 
+TEST(MeasureCacheSim, ChildEnvironmentAvoidsAvx512UnderValgrind) {
+  const char* saved = std::getenv("OPENBLAS_CORETYPE");
+  const std::string keep = saved ? saved : "";
+  unsetenv("OPENBLAS_CORETYPE");
+  EXPECT_EQ(cache_sim_child_env()["OPENBLAS_CORETYPE"], "HASWELL");
+  setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
+  EXPECT_EQ(cache_sim_child_env()["OPENBLAS_CORETYPE"], "HASWELL");  // would SIGILL under valgrind
+  setenv("OPENBLAS_CORETYPE", "ZEN", 1);
+  EXPECT_EQ(cache_sim_child_env().count("OPENBLAS_CORETYPE"), 0u);  // the user's choice stands
+  if (saved) setenv("OPENBLAS_CORETYPE", keep.c_str(), 1);
+  else unsetenv("OPENBLAS_CORETYPE");
+}
+
 TEST(MeasureCacheSim, WorkingSetThatFitsTheSimulatedLlMissesFarLess) {
   if (!valgrind_version()) GTEST_SKIP() << "valgrind not installed";
   const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
