@@ -1,7 +1,7 @@
 #pragma once
 // Simulated cache behaviour: the inference loop under valgrind's cachegrind, with the host's cache geometry
-// (sysfs) unless overridden. Everything here is a SIMULATION of an inclusive-agnostic two-level hierarchy
-// (I1/D1 + one shared LL), not a hardware measurement; outputs say "simulated".
+// (sysfs) unless overridden. Everything here is a SIMULATION of a two-level hierarchy (I1/D1 + one shared
+// LL), not a hardware measurement; outputs say "simulated".
 //
 // Per-inference numbers exclude loading, compiling and set-up: the child runs the loop twice, with k and 2k
 // timed iterations (after one untimed warm-up run), and the difference of the two runs' totals divided by k
