@@ -146,7 +146,11 @@ TEST(MeasureCounters, RealSyscallsEitherCountOrSayWhyNot) {
     EXPECT_TRUE(j["ll_misses_per_inference"].is_null());
   } else {
     EXPECT_EQ(r.source, "hardware");
-    if (r.cycles) EXPECT_GT(*r.cycles, 0);
-    if (r.instructions) EXPECT_GT(*r.instructions, 1000);  // the probe loop runs >= 1000 iterations
+    if (r.cycles) {
+      EXPECT_GT(*r.cycles, 0);
+    }
+    if (r.instructions) {
+      EXPECT_GT(*r.instructions, 1000);  // the probe loop runs >= 1000 iterations
+    }
   }
 }
