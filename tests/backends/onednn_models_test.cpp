@@ -1,0 +1,49 @@
+// Whole networks on the onednn backend agree with the reference backend: every registered pattern at
+// depths 1-4 (rel. max error <= 1e-4), every zoo model at a reduced resolution (<= 1e-3, top-1 identical
+// unless ambiguous), batch 1 and 4.
+#include <fmt/format.h>
+
+#include "onednn_test_support.h"
+#include "models/model_ref.h"
+
+namespace fb {
+namespace {
+
+TEST(OnednnModels, EveryPatternAtDepths1To4) {
+  FB_REQUIRE_ONEDNN();
+  if (patterns().empty()) GTEST_SKIP() << "no patterns registered in this build";
+  for (const ModelEntry& e : patterns())
+    for (int depth = 1; depth <= 4; ++depth) {
+      const int batch = depth == 4 ? 4 : 1;
+      const std::string ref = fmt::format("pattern:{}?depth={}&width=16&res=32&batch={}", e.name, depth, batch);
+      SCOPED_TRACE(ref);
+      Graph g = load_model(ref);
+      test::RunResult r = test::run_against_reference(g, {}, 1e-4);
+      EXPECT_TRUE(r.agreement.passed(1e-4)) << r.agreement.summary() << "\n" << r.description.summary();
+    }
+}
+
+TEST(OnednnModels, EveryZooModelReducedResolution) {
+  FB_REQUIRE_ONEDNN();
+  for (const ModelEntry& e : zoo_models()) {
+    for (int batch : {1, 4}) {
+      // The reference runs plain loops: keep the big networks small.
+      const int res = 32;
+      const std::string ref = fmt::format("{}?res={}&batch={}&classes=100", e.name, res, batch);
+      SCOPED_TRACE(ref);
+      Graph g;
+      try {
+        g = load_model(ref);
+      } catch (const Error& err) {  // a model with a minimum resolution above ours: try its default
+        ADD_FAILURE() << "cannot build " << ref << ": " << err.what();
+        continue;
+      }
+      test::RunResult r = test::run_against_reference(g, {}, 1e-3);
+      EXPECT_TRUE(r.agreement.passed(1e-3)) << r.agreement.summary() << "\n" << r.description.summary();
+      EXPECT_EQ(r.agreement.top1_agree + r.agreement.top1_ambiguous, r.agreement.rows) << r.agreement.summary();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace fb
