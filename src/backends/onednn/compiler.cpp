@@ -396,10 +396,9 @@ class Lowerer {
     const int64_t groups = n.attr<ChannelShuffleAttrs>().groups;
     const int64_t c = p_.g.value(s.inputs[0]).shape[1];
     // PyTorch's channel_shuffle(groups=g) views C as [g, C/g] and transposes; oneDNN's group_size is the
-    // size of the first factor.
-    dnnl::shuffle_forward::desc d(dnnl::prop_kind::forward_inference, md_of(src), 1, groups);
+    // number of channels per group, C/g.
+    dnnl::shuffle_forward::desc d(dnnl::prop_kind::forward_inference, md_of(src), 1, c / groups);
     dnnl::shuffle_forward::primitive_desc pd(d, eng_, new_attr());
-    (void)c;
     const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
     val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
     add_exec(dnnl::shuffle_forward(pd), pd, s.label, "shuffle", {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});

@@ -63,6 +63,10 @@ Plan make_plan(Graph g, passes::PassReport generic) {
     s.label = n.name;
     p.steps.push_back(std::move(s));
   }
+  // A conv that absorbed a BatchNorm is labelled "conv+bn" (the fold pass reports exactly that).
+  for (Step& s : p.steps)
+    for (const std::string& line : p.report.applied)
+      if (line.rfind(s.label + "+", 0) == 0 && p.g.node(s.node).op == Op::Conv2d) s.label = line;
   return p;
 }
 
