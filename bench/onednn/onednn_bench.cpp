@@ -1,6 +1,6 @@
 // onednn_bench: latency, achieved GFLOP/s and % of the measured FMA peak for whole networks on the onednn
 // backend (and, when built, the torch backend measured alternately in the same run).
-//   onednn_bench [--threads 2] [--runs 30] [--models resnet50,vgg16] [--extra key=value] [--layers]
+//   onednn_bench [--threads 2] [--runs 30] [--models resnet50,vgg16] [--extra key=value] [--layers] [--describe]
 #include <omp.h>
 
 #include <algorithm>
@@ -41,7 +41,7 @@ std::vector<std::string> split(const std::string& s) {
 
 int main(int argc, char** argv) try {
   int threads = 2, runs = 30;
-  bool layers = false;
+  bool layers = false, describe = false;
   std::vector<std::string> models = {"resnet50", "vgg16"};
   std::map<std::string, std::string> extra;
   for (int i = 1; i < argc; ++i) {
@@ -54,6 +54,7 @@ int main(int argc, char** argv) try {
     else if (a == "--runs") runs = std::stoi(next());
     else if (a == "--models") models = split(next());
     else if (a == "--layers") layers = true;
+    else if (a == "--describe") describe = true;
     else if (a == "--extra") {
       std::string kv = next();
       auto eq = kv.find('=');
@@ -110,6 +111,11 @@ int main(int argc, char** argv) try {
     if (exes.size() > 1)
       fmt::print("{:<18} speedup onednn over torch (ratio of medians): {:.2f}x\n", m, median(samples[1]) / median(samples[0]));
     fmt::print("  {}\n", d.summary());
+    if (describe) {
+      for (const auto& l : d.fusions) fmt::print("    fusion: {}\n", l);
+      for (const auto& l : d.reorders) fmt::print("    reorder: {}\n", l);
+      for (const auto& l : d.notes) fmt::print("    note: {}\n", l);
+    }
     if (layers) {
       auto lt = exes[0]->profile_layers(inputs, 10);
       std::sort(lt.begin(), lt.end(), [](const auto& a, const auto& b) { return a.ms > b.ms; });

@@ -127,6 +127,10 @@ TEST(OnednnFusion, PointwiseDepthwiseFusionOrItsReason) {
     const bool refused = has_line(r.description.notes, "expand+bn1+act1 -> dw+bn2+act2: no depthwise post-op");
     EXPECT_NE(fused, refused) << r.description.summary();
     expect_agrees(run_against_reference(inverted_residual(3, stride, 28), {{"depthwise_fusion", "off"}}));
+    // Forced, the fused primitive (with the depthwise weights passed as post-op arguments) must be exact.
+    test::RunResult forced = run_against_reference(inverted_residual(3, stride, 28), {{"depthwise_fusion", "force"}});
+    expect_agrees(forced);
+    EXPECT_TRUE(has_line(forced.description.fusions, "(depthwise post-op)")) << forced.description.summary();
   }
 }
 

@@ -31,8 +31,10 @@ std::string shape_reason(const Plan& p, const Step& pw, const Step& dw) {
   return "";
 }
 
-// The primitive descriptor oneDNN would build for the fused pair; "" when it has a JIT kernel for it.
-std::string try_fused(const Plan& p, const Step& pw, const Step& dw, const dnnl::engine& eng) {
+// The primitive descriptor oneDNN would build for the fused pair; "" when it is worth using. oneDNN 2.6
+// implements f32 depthwise fusion as "ref_fused_convolution", which runs the 1x1 and the depthwise JIT
+// kernels one after the other over whole tensors: no cache-level fusion, so it is taken only when forced.
+std::string try_fused(const Plan& p, const Step& pw, const Step& dw, const dnnl::engine& eng, bool force) {
   using dnnl::memory;
   const Node& n = p.node_of(pw);
   const Node& d = p.node_of(dw);
@@ -55,7 +57,13 @@ std::string try_fused(const Plan& p, const Step& pw, const Step& dw, const dnnl:
                                        md(ys), {1, 1}, {0, 0}, {0, 0}, {0, 0});
     dnnl::convolution_forward::primitive_desc pd(cd, attr, eng);
     const std::string impl = pd.impl_info_str();
-    if (impl.find("jit") == std::string::npos) return "oneDNN has only a reference kernel for it (" + impl + ")";
+    const bool chained = impl.rfind("ref_fused_convolution", 0) == 0;
+    const bool inner_jit = impl.find("jit") != std::string::npos || impl.find("brg") != std::string::npos ||
+                           impl.find("brdgmm") != std::string::npos;
+    if (!inner_jit) return "oneDNN has only reference kernels for it (" + impl + ")";
+    if (chained && !force)
+      return "oneDNN 2.6 would only chain the two kernels (" + impl + "), no cache-level fusion; "
+             "depthwise_fusion=force takes it anyway";
     return "";
   } catch (const dnnl::error& e) {
     return fmt::format("oneDNN refuses it on this machine ({})", dnnl_status2str(e.status));
@@ -64,7 +72,7 @@ std::string try_fused(const Plan& p, const Step& pw, const Step& dw, const dnnl:
 
 }  // namespace
 
-void fuse_depthwise(Plan& p, const dnnl::engine& eng) {
+void fuse_depthwise(Plan& p, const dnnl::engine& eng, bool force) {
   for (size_t i = 0; i < p.steps.size(); ++i) {
     Step& pw = p.steps[i];
     if (pw.removed || p.node_of(pw).op != Op::Conv2d) continue;
@@ -76,7 +84,7 @@ void fuse_depthwise(Plan& p, const dnnl::engine& eng) {
     const Node& dn = p.node_of(dw);
     if (dn.op != Op::Conv2d || dn.attr<Conv2dAttrs>().groups == 1) continue;  // not a pw -> dw candidate
     std::string why = p.is_graph_output(pw.outputs[0]) ? "the 1x1 output is a graph output" : shape_reason(p, pw, dw);
-    if (why.empty()) why = try_fused(p, pw, dw, eng);
+    if (why.empty()) why = try_fused(p, pw, dw, eng, force);
     if (!why.empty()) {
       p.report.rejected.push_back(fmt::format("{} -> {}: no depthwise post-op: {}", pw.label, dw.label, why));
       continue;

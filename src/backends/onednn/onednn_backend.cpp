@@ -40,6 +40,7 @@ std::string isa_name(dnnl::cpu_isa isa) {
 struct Options {
   bool fuse = true;
   bool depthwise = true;
+  bool depthwise_force = false;
   LowerOptions lower;
 };
 
@@ -50,9 +51,15 @@ Options parse_options(const CompileOptions& opt) {
     if (it == opt.extra.end()) return;
     if (it->second == "on") dst = true;
     else if (it->second == "off") dst = false;
+    else if (key == "depthwise_fusion" && it->second == "force") dst = true;
     else fail("backend 'onednn': option {}={} must be 'on' or 'off'", key, it->second);
   };
   on_off("fuse", o.fuse);
+  if (auto it = opt.extra.find("depthwise_fusion"); it != opt.extra.end()) {
+    if (it->second == "force") o.depthwise = o.depthwise_force = true;
+    else if (it->second != "on" && it->second != "off")
+      fail("backend 'onednn': option depthwise_fusion={} must be 'on', 'off' or 'force'", it->second);
+  }
   on_off("depthwise_fusion", o.depthwise);
   on_off("inplace_concat", o.lower.inplace_concat);
   if (auto it = opt.extra.find("layout"); it != opt.extra.end()) {
@@ -218,7 +225,7 @@ class OnednnBackend : public Backend {
       fuse_sum(plan);
       fuse_eltwise(plan);
       fuse_flatten_linear(plan);
-      if (o.depthwise) fuse_depthwise(plan, cpu_engine());
+      if (o.depthwise) fuse_depthwise(plan, cpu_engine(), o.depthwise_force);
     }
     Lowered low;
     try {
