@@ -179,6 +179,18 @@ TEST(OnednnFusion, OddOpsAgreeInEveryMode) {
   }
 }
 
+TEST(OnednnFusion, ConcatDecisionIsReported) {
+  FB_REQUIRE_ONEDNN();
+  GraphBuilder b("dense");
+  ValueId x = b.input("x", {1, 16, 9, 9});
+  ValueId y = b.concat({x, b.relu(b.conv(x, {.out = 16, .k = 3}, "conv"), "relu")}, "cat");
+  Graph g = finish(b, b.conv(y, {.out = 8, .k = 1}, "conv2"));
+  test::RunResult r = run_against_reference(g);
+  expect_agrees(r);
+  EXPECT_TRUE(has_line(r.description.notes, "cat: concat not in place"));
+  EXPECT_FALSE(has_line(run_against_reference(g, {{"inplace_concat", "off"}}).description.notes, "concat not in place"));
+}
+
 TEST(OnednnFusion, ArenaSmallerThanNaiveSum) {
   FB_REQUIRE_ONEDNN();
   test::RunResult r = run_against_reference(residual_block(false));

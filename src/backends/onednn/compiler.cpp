@@ -348,9 +348,51 @@ class Lowerer {
       }
     }();
     const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
+    if (opt_.inplace_concat) out_.rejected.push_back(inplace_concat_reason(s, n, pd.dst_desc(), static_cast<int>(axis)));
     args.push_back({DNNL_ARG_DST, dst});
     val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
     add_exec(dnnl::concat(pd), pd, s.label, "concat", std::move(args));
+  }
+
+  // In-place concat needs each producer to write into a channel view of the concat buffer. oneDNN 2.6
+  // offers only its reference convolution for such a strided destination, which would cost far more than
+  // the copy it saves; this asks oneDNN (for the first conv producer) so the reason stays true.
+  std::string inplace_concat_reason(const Step& s, const Node& n, const memory::desc& dst, int axis) {
+    if (axis != 1) return n.name + ": concat not in place: only channel concatenation could be";
+    int64_t off = 0;
+    for (ValueId v : s.inputs) {
+      const Shape& vs = p_.g.value(v).shape;
+      const int ps = p_.producer_step(v);
+      if (ps >= 0 && p_.node_of(p_.steps[static_cast<size_t>(ps)]).op == Op::Conv2d) {
+        const Step& cs = p_.steps[static_cast<size_t>(ps)];
+        const Node& cn = p_.node_of(cs);
+        const auto& a = cn.attr<Conv2dAttrs>();
+        const Shape& xs = p_.g.value(cs.inputs[0]).shape;
+        memory::dims d = to_dims(vs), o(vs.size(), 0);
+        o[1] = off;
+        try {
+          const memory::desc view = dst.submemory_desc(d, o);
+          const memory::dims wd = a.groups > 1 ? memory::dims{a.groups, a.out_channels / a.groups, xs[1] / a.groups,
+                                                             a.kernel_h, a.kernel_w}
+                                               : memory::dims{a.out_channels, xs[1], a.kernel_h, a.kernel_w};
+          dnnl::convolution_forward::desc cd(
+              dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+              memory::desc(to_dims(xs), dst.data_type(), tag::any), memory::desc(wd, dst.data_type(), tag::any), view,
+              {a.stride_h, a.stride_w}, {a.dilation_h - 1, a.dilation_w - 1}, {a.pad_top, a.pad_left},
+              {a.pad_bottom, a.pad_right});
+          dnnl::convolution_forward::primitive_desc pd(cd, new_attr(), eng_);
+          return fmt::format("{}: concat not in place: a conv writing into a view of the {} concat buffer gets "
+                             "oneDNN kernel '{}'{}", n.name, layout_name(dst), pd.impl_info_str(),
+                             std::string(pd.impl_info_str()).rfind("ref", 0) == 0 ? " (reference loops)"
+                                                                                   : " (not wired up yet)");
+        } catch (const dnnl::error&) {
+          return fmt::format("{}: concat not in place: oneDNN cannot make a channel view of the {} buffer at "
+                             "offset {}", n.name, layout_name(dst), off);
+        }
+      }
+      off += vs[1];
+    }
+    return n.name + ": concat not in place: no convolution producer to write into it";
   }
 
   void split(const Step& s, const Node& n) {
