@@ -226,6 +226,8 @@ TEST(OnednnFusion, BadOptionsAreErrors) {
   opt.extra.clear();
   opt.precision = Precision::F16;
   EXPECT_THROW(b->compile(g, opt), Error);
+  opt.precision = Precision::TF32;
+  EXPECT_THROW(b->compile(g, opt), Error);
   opt.precision = Precision::F32;
   auto exe = b->compile(g, opt);
   std::vector<Tensor> out;

@@ -47,3 +47,34 @@ TEST(OnednnModels, EveryZooModelReducedResolution) {
 
 }  // namespace
 }  // namespace fb
+
+namespace fb {
+namespace {
+
+// bf16 is reported separately from fp32 and checked with a bf16-sized tolerance: 8 significant bits per
+// stored activation and weight, fp32 accumulation.
+TEST(OnednnModels, Bf16AgreesWithinBf16Tolerance) {
+  FB_REQUIRE_ONEDNN();
+  Graph g = load_model("resnet18?res=32&batch=2&classes=100");
+  CompileOptions opt;
+  opt.threads = 2;
+  opt.precision = Precision::BF16;
+  std::unique_ptr<Executable> exe;
+  try {
+    exe = make_backend("onednn")->compile(g, opt);
+  } catch (const Error& e) {
+    GTEST_SKIP() << e.what();  // no AVX-512 on this machine
+  }
+  auto ref = make_backend("reference")->compile(g, CompileOptions{});
+  const auto in = make_inputs(g, 3);
+  std::vector<Tensor> out, want;
+  exe->run(in, out);
+  ref->run(in, want);
+  const Agreement a = compare_outputs(want[0], out[0], 3e-2);
+  EXPECT_TRUE(a.passed(3e-2)) << a.summary();
+  EXPECT_GT(a.rel_max_error, 0.0);  // really computed in bf16, not silently fp32
+  EXPECT_TRUE(test::has_line(exe->describe().notes, "bf16"));
+}
+
+}  // namespace
+}  // namespace fb

@@ -54,5 +54,33 @@ TEST(OnednnOps, EachOpAgreesWithReference) {
     }
 }
 
+TEST(OnednnOps, EachOpInBf16) {
+  FB_REQUIRE_ONEDNN();
+  GraphBuilder b("bf16_ops");
+  ValueId x = b.input("x", {2, 16, 11, 11});
+  auto parts = b.split(b.relu(b.conv(x, {.out = 40, .k = 1})), {8, 32});
+  ValueId y = b.channel_shuffle(b.concat({parts[1], parts[0], x}), 4);
+  y = b.mul(y, b.hard_sigmoid(b.global_avg_pool(y)));
+  y = b.avg_pool(b.max_pool(y, {.k = 3, .stride = 2, .ceil_mode = true}), {.k = 2, .stride = 1});
+  b.output(b.softmax(b.linear(b.flatten(b.global_avg_pool(b.silu(b.batch_norm(y)))), 7)));
+  Graph g = b.finish();
+  materialize_weights(g, 2);
+  CompileOptions opt;
+  opt.threads = 2;
+  opt.precision = Precision::BF16;
+  std::unique_ptr<Executable> exe;
+  try {
+    exe = make_backend("onednn")->compile(g, opt);
+  } catch (const Error& e) {
+    GTEST_SKIP() << e.what();
+  }
+  auto ref = make_backend("reference")->compile(g, CompileOptions{});
+  std::vector<Tensor> out, want;
+  exe->run(make_inputs(g, 3), out);
+  ref->run(make_inputs(g, 3), want);
+  const Agreement a = compare_outputs(want[0], out[0], 3e-2);
+  EXPECT_TRUE(a.passed(3e-2)) << a.summary();
+}
+
 }  // namespace
 }  // namespace fb

@@ -52,7 +52,8 @@ namespace {
 
 class Lowerer {
  public:
-  Lowerer(const Plan& p, const dnnl::engine& eng, const LowerOptions& opt) : p_(p), eng_(eng), opt_(opt) {
+  Lowerer(const Plan& p, const dnnl::engine& eng, const LowerOptions& opt)
+      : p_(p), eng_(eng), opt_(opt), adt_(opt.bf16 ? dt::bf16 : dt::f32) {
   }
 
   // A fresh attribute per primitive: dnnl::primitive_attr copies share one underlying object.
@@ -156,8 +157,20 @@ class Lowerer {
     return m;
   }
 
+  // Activations inside the program are in the compute type (f32 or bf16); graph inputs/outputs stay f32.
+  memory::desc act_plain(const Shape& s) const { return memory::desc(to_dims(s), adt_, plain_tag(s.size())); }
+  memory::desc any_md(const Shape& s) const { return memory::desc(to_dims(s), adt_, tag::any); }
+  // The slot holding v in the compute type (graph inputs are converted once, keeping their layout).
+  int act(ValueId v) {
+    const int s = slot_of(v);
+    if (md_of(s).data_type() == adt_) return s;
+    dnnl_memory_desc_t c = md_of(s).data;
+    c.data_type = memory::convert_to_c(adt_);
+    return need(v, memory::desc(c), "to the compute type");
+  }
+
   memory::desc act_md(const Shape& s) const {
-    return opt_.blocked_layouts ? memory::desc(to_dims(s), dt::f32, tag::any) : plain_md(s);
+    return opt_.blocked_layouts ? any_md(s) : act_plain(s);
   }
 
   dnnl::post_ops eltwise_post_ops(const Step& s, size_t from, size_t to) const {
@@ -218,16 +231,16 @@ class Lowerer {
       if (po.kind == PostOp::Kind::Depthwise) {
         dw = &p_.g.node(po.dw_node);
         const auto& da = dw->attr<Conv2dAttrs>();
-        ops.append_dw(dt::f32, dw->has_param("bias") ? dt::f32 : dt::undef, dt::f32, 3, da.stride_h, 1, 0, {});
+        ops.append_dw(adt_, dw->has_param("bias") ? dt::f32 : dt::undef, adt_, 3, da.stride_h, 1, 0, {});
       }
     }
     dnnl::primitive_attr attr = new_attr();
     attr.set_post_ops(ops);
     const Shape& final_out = p_.g.value(s.outputs[0]).shape;
-    memory::desc src_md = opt_.blocked_layouts ? memory::desc(to_dims(xs), dt::f32, tag::any) : md_of(slot_of(s.inputs[0]));
+    memory::desc src_md = opt_.blocked_layouts ? any_md(xs) : md_of(act(s.inputs[0]));
     dnnl::convolution_forward::desc d(
         dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md,
-        memory::desc(wdims, dt::f32, tag::any), bias_md, act_md(conv_out), {a.stride_h, a.stride_w},
+        memory::desc(wdims, adt_, tag::any), bias_md, act_md(conv_out), {a.stride_h, a.stride_w},
         {a.dilation_h - 1, a.dilation_w - 1}, {a.pad_top, a.pad_left}, {a.pad_bottom, a.pad_right});
     dnnl::convolution_forward::primitive_desc pd(d, attr, eng_);
     const int src = need(s.inputs[0], pd.src_desc(), "conv " + n.name + " input");
@@ -278,7 +291,7 @@ class Lowerer {
   }
 
   void batch_norm(const Step& s, const Node& n) {
-    const int in = slot_of(s.inputs[0]);
+    const int in = act(s.inputs[0]);
     const auto flags = dnnl::normalization_flags::use_global_stats | dnnl::normalization_flags::use_scale |
                        dnnl::normalization_flags::use_shift;
     dnnl::batch_normalization_forward::desc d(dnnl::prop_kind::forward_inference, md_of(in),
@@ -298,7 +311,7 @@ class Lowerer {
   }
 
   void eltwise(const Step& s, const Node& n) {
-    int src = slot_of(s.inputs[0]);
+    int src = act(s.inputs[0]);
     const int dst = new_slot(md_of(src), p_.g.value(s.outputs[0]).name);
     for (const Eltwise& e : eltwise_chain(n)) {  // a chain runs in place on dst after the first
       dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, e.alg, md_of(src), e.alpha, e.beta);
@@ -314,9 +327,9 @@ class Lowerer {
     ValueId a = s.inputs[0], b = s.inputs[1];
     if (p_.g.value(a).shape != out) std::swap(a, b);  // both ops commute; oneDNN broadcasts src1 only
     if (p_.g.value(a).shape != out) fail("{}: both operands broadcast, which the onednn backend does not support", n.name);
-    const int sa = slot_of(a);
+    const int sa = act(a);
     // Same-shape operands share a layout (a blocked/plain mix would take a slow path).
-    int sb = p_.g.value(b).shape == out ? need(b, md_of(sa), n.name + " operand layout") : slot_of(b);
+    int sb = p_.g.value(b).shape == out ? need(b, md_of(sa), n.name + " operand layout") : act(b);
     dnnl::primitive_attr attr = new_attr();
     attr.set_post_ops(eltwise_post_ops(s, 0, s.post_ops.size()));
     const auto alg = n.op == Op::Add ? dnnl::algorithm::binary_add : dnnl::algorithm::binary_mul;
@@ -334,17 +347,17 @@ class Lowerer {
     std::vector<memory::desc> srcs;
     std::vector<std::pair<int, int>> args;
     for (size_t i = 0; i < s.inputs.size(); ++i) {
-      const int si = slot_of(s.inputs[i]);
+      const int si = act(s.inputs[i]);
       srcs.push_back(md_of(si));
       args.push_back({DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i), si});
     }
     // The output keeps the first input's layout when it can (blocked stays blocked).
     dnnl::concat::primitive_desc pd = [&] {
       try {
-        memory::desc want = opt_.blocked_layouts ? memory::desc(to_dims(out), dt::f32, tag::any) : plain_md(out);
+        memory::desc want = opt_.blocked_layouts ? any_md(out) : act_plain(out);
         return dnnl::concat::primitive_desc(want, static_cast<int>(axis), srcs, eng_, new_attr());
       } catch (const dnnl::error&) {
-        return dnnl::concat::primitive_desc(plain_md(out), static_cast<int>(axis), srcs, eng_, new_attr());
+        return dnnl::concat::primitive_desc(act_plain(out), static_cast<int>(axis), srcs, eng_, new_attr());
       }
     }();
     const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
@@ -397,7 +410,7 @@ class Lowerer {
 
   void split(const Step& s, const Node& n) {
     const Shape& xs = p_.g.value(s.inputs[0]).shape;
-    int src = slot_of(s.inputs[0]);
+    int src = act(s.inputs[0]);
     const auto& sizes = n.attr<SplitAttrs>().sizes;
     // Sub-tensors of a blocked layout must start on a block boundary; otherwise split the plain layout.
     auto try_views = [&](int from) {
@@ -416,15 +429,15 @@ class Lowerer {
     try {
       views = try_views(src);
     } catch (const dnnl::error&) {
-      src = need(s.inputs[0], plain_md(xs), n.name + " channel split off block boundary");
+      src = need(s.inputs[0], act_plain(xs), n.name + " channel split off block boundary");
       views = try_views(src);
     }
     for (size_t i = 0; i < sizes.size(); ++i) {
       const Shape& os = p_.g.value(s.outputs[i]).shape;
-      memory::desc dmd = plain_md(os);
+      memory::desc dmd = act_plain(os);
       const std::string lay = layout_name(md_of(src));
       for (const NamedTag& t : k_tags4)
-        if (lay == t.name) dmd = memory::desc(to_dims(os), dt::f32, t.t);
+        if (lay == t.name) dmd = memory::desc(to_dims(os), adt_, t.t);
       const int v = view_of(src, views[i], n.name + ".part");
       const int dst = new_slot(dmd, p_.g.value(s.outputs[i]).name);
       dnnl::reorder::primitive_desc pd(eng_, views[i], eng_, dmd, new_attr());
@@ -434,7 +447,7 @@ class Lowerer {
   }
 
   void shuffle(const Step& s, const Node& n) {
-    const int src = slot_of(s.inputs[0]);
+    const int src = act(s.inputs[0]);
     const int64_t groups = n.attr<ChannelShuffleAttrs>().groups;
     const int64_t c = p_.g.value(s.inputs[0]).shape[1];
     // PyTorch's channel_shuffle(groups=g) views C as [g, C/g] and transposes; oneDNN's group_size is the
@@ -447,7 +460,7 @@ class Lowerer {
   }
 
   void pool(const Step& s, const Node& n) {
-    const int src = slot_of(s.inputs[0]);
+    const int src = act(s.inputs[0]);
     const Shape& xs = p_.g.value(s.inputs[0]).shape;
     const Shape& ys = p_.g.value(s.outputs[0]).shape;
     memory::dims kernel, strides, pl, pr;
@@ -475,7 +488,7 @@ class Lowerer {
         FB_ASSERT(!(overhang && alg == dnnl::algorithm::pooling_avg_include_padding));  // refused by supports()
       }
     }
-    memory::desc dst_any = opt_.blocked_layouts ? memory::desc(to_dims(ys), dt::f32, tag::any) : plain_md(ys);
+    memory::desc dst_any = opt_.blocked_layouts ? any_md(ys) : act_plain(ys);
     dnnl::pooling_forward::desc d(dnnl::prop_kind::forward_inference, alg, md_of(src), dst_any, strides, kernel, pl, pr);
     dnnl::pooling_forward::primitive_desc pd(d, new_attr(), eng_);
     const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
@@ -488,13 +501,14 @@ class Lowerer {
   void flatten(const Step& s, const Node& n) {
     const Shape& xs = p_.g.value(s.inputs[0]).shape;
     const Shape& ys = p_.g.value(s.outputs[0]).shape;
-    int src = slot_of(s.inputs[0]);
+    int src = act(s.inputs[0]);
     const std::string lay = layout_name(md_of(src));
     const bool free = lay == "nchw" || lay == "nc" || lay == "plain" ||
                       (xs.size() == 4 && xs[2] * xs[3] == 1 &&
                        (lay == "nhwc" || (lay == "nChw16c" && xs[1] % 16 == 0) || (lay == "nChw8c" && xs[1] % 8 == 0)));
-    if (!free) src = need(s.inputs[0], plain_md(xs), n.name + " needs row-major order");
-    val_slot_[static_cast<size_t>(s.outputs[0])] = view_of(src, plain_md(ys), p_.g.value(s.outputs[0]).name);
+    if (!free) src = need(s.inputs[0], act_plain(xs), n.name + " needs row-major order");
+    val_slot_[static_cast<size_t>(s.outputs[0])] =
+        view_of(src, memory::desc(to_dims(ys), md_of(src).data_type(), plain_tag(ys.size())), p_.g.value(s.outputs[0]).name);
   }
 
   void linear(const Step& s, const Node& n) {
@@ -513,16 +527,15 @@ class Lowerer {
     attr.set_post_ops(eltwise_post_ops(s, 0, s.post_ops.size()));
     auto make = [&](const memory::desc& src_md) {
       dnnl::inner_product_forward::desc d(dnnl::prop_kind::forward_inference, src_md,
-                                          memory::desc(wdims, dt::f32, tag::any), bias_md,
-                                          memory::desc(to_dims(ys), dt::f32, tag::any));
+                                          memory::desc(wdims, adt_, tag::any), bias_md, any_md(ys));
       return dnnl::inner_product_forward::primitive_desc(d, attr, eng_);
     };
     // Read the input in the layout it already has; fall back to the layout oneDNN prefers.
     dnnl::inner_product_forward::primitive_desc pd;
     try {
-      pd = make(md_of(slot_of(s.inputs[0])));
+      pd = make(md_of(act(s.inputs[0])));
     } catch (const dnnl::error&) {
-      pd = make(memory::desc(to_dims(xs), dt::f32, tag::any));
+      pd = make(any_md(xs));
     }
     const int src = need(s.inputs[0], pd.src_desc(), "linear " + n.name + " input");
     std::unordered_map<int, memory> consts;
@@ -538,7 +551,7 @@ class Lowerer {
     const Shape& xs = p_.g.value(s.inputs[0]).shape;
     int64_t axis = n.attr<AxisAttrs>().axis;
     if (axis < 0) axis += static_cast<int64_t>(xs.size());
-    const int src = need(s.inputs[0], plain_md(xs), n.name + " runs on the plain layout");
+    const int src = need(s.inputs[0], act_plain(xs), n.name + " runs on the plain layout");
     dnnl::softmax_forward::desc d(dnnl::prop_kind::forward_inference, md_of(src), static_cast<int>(axis));
     dnnl::softmax_forward::primitive_desc pd(d, new_attr(), eng_);
     const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
@@ -571,6 +584,7 @@ class Lowerer {
   const Plan& p_;
   const dnnl::engine& eng_;
   LowerOptions opt_;
+  dt adt_;
   Lowered out_;
   std::vector<int> val_slot_;
   std::vector<std::pair<ValueId, int>> converted_;

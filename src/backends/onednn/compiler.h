@@ -10,6 +10,7 @@ namespace fb::onednn {
 struct LowerOptions {
   bool blocked_layouts = true;  // false: every activation stays plain (nchw), for comparison/fallback tests
   bool inplace_concat = true;
+  bool bf16 = false;  // activations and weights in bf16 (fp32 accumulation, fp32 graph inputs/outputs)
 };
 
 struct Lowered {

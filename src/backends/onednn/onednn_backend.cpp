@@ -208,12 +208,17 @@ class OnednnBackend : public Backend {
     const auto t0 = std::chrono::steady_clock::now();
     check_extra_options(*this, opt, {"fuse", "depthwise_fusion", "inplace_concat", "layout"});
     if (opt.device != "cpu") fail("backend 'onednn' runs on the cpu only, not on '{}'", opt.device);
-    if (opt.precision != Precision::F32)
-      fail("backend 'onednn' computes in fp32 only for now, not {}", precision_name(opt.precision));
+    if (opt.precision != Precision::F32 && opt.precision != Precision::BF16)
+      fail("backend 'onednn' computes in fp32 or bf16, not {}", precision_name(opt.precision));
+    const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
+    const bool native_bf16 = isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
+    if (opt.precision == Precision::BF16 && !native_bf16 && isa != dnnl::cpu_isa::avx512_core)
+      fail("backend 'onednn': bf16 needs AVX-512 (oneDNN reports ISA '{}' here)", isa_name(isa));
     if (opt.threads < 1) fail("backend 'onednn': threads must be >= 1, got {}", opt.threads);
     if (!weights_materialized(g)) fail("model '{}' has no weights yet (materialize_weights first)", g.name);
     check_supported(*this, g, opt);
-    const Options o = parse_options(opt);
+    Options o = parse_options(opt);
+    o.lower.bf16 = opt.precision == Precision::BF16;
     // oneDNN sizes its kernels' work split by the thread count current when a primitive is created.
     omp_set_num_threads(opt.threads);
 
@@ -244,8 +249,10 @@ class OnednnBackend : public Backend {
     d.fusions = plan.report.applied;
     d.fusions.insert(d.fusions.end(), low.fusions.begin(), low.fusions.end());
     d.reorders = low.prog.reorders;
-    d.notes.push_back(fmt::format("isa {}, {} OpenMP thread(s), fp32", isa_name(dnnl::get_effective_cpu_isa()),
-                                  opt.threads));
+    d.notes.push_back(fmt::format("isa {}, {} OpenMP thread(s), {}", isa_name(isa), opt.threads,
+                                  o.lower.bf16 ? (native_bf16 ? "bf16 (AVX512-BF16 instructions; fp32 accumulation)"
+                                                              : "bf16 (emulated on avx512_core; fp32 accumulation)")
+                                               : "fp32"));
     if (!o.fuse) d.notes.push_back("fusion disabled (fuse=off): every node runs as its own primitive");
     if (!o.lower.blocked_layouts) d.notes.push_back("layout=plain: activations kept in nchw");
     std::map<std::string, int> impls;
