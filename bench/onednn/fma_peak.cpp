@@ -12,7 +12,7 @@ namespace fb::bench {
 
 double measure_fma_peak_gflops(int threads) {
   constexpr int chains = 16;
-  constexpr long iters = 20'000'000;
+  constexpr long iters = 200'000'000;
   double best = 0;
   for (int rep = 0; rep < 5; ++rep) {
     float sink = 0;

@@ -62,6 +62,8 @@ int main(int argc, char** argv) try {
       extra[kv.substr(0, eq)] = kv.substr(eq + 1);
     } else fb::fail("unknown argument '{}'", a);
   }
+  if (threads < 1) fb::fail("--threads must be >= 1");
+  if (runs < 1) fb::fail("--runs must be >= 1");
   const double peak = fb::bench::measure_fma_peak_gflops(threads);
   fmt::print("fp32 FMA peak on {} thread(s): {:.1f} GFLOP/s (AVX-512, 16 independent chains per thread)\n", threads, peak);
   const auto names = fb::backend_names();
@@ -123,6 +125,8 @@ int main(int argc, char** argv) try {
         fmt::print("    {:8.3f} ms  {:<8} {}\n", lt[i].ms, lt[i].op, lt[i].name);
     }
   }
+  const double peak_after = fb::bench::measure_fma_peak_gflops(threads);
+  fmt::print("fp32 FMA peak again after the models: {:.1f} GFLOP/s (a big change means the machine was busy)\n", peak_after);
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "onednn_bench: %s\n", e.what());
