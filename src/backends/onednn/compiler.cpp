@@ -243,12 +243,27 @@ class Lowerer {
     dnnl::primitive_attr attr = new_attr();
     attr.set_post_ops(ops);
     const Shape& final_out = p_.g.value(s.outputs[0]).shape;
-    memory::desc src_md = opt_.blocked_layouts ? any_md(xs) : md_of(act(s.inputs[0]));
-    dnnl::convolution_forward::desc d(
-        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md,
-        memory::desc(wdims, adt_, tag::any), bias_md, act_md(conv_out), {a.stride_h, a.stride_w},
-        {a.dilation_h - 1, a.dilation_w - 1}, {a.pad_top, a.pad_left}, {a.pad_bottom, a.pad_right});
-    dnnl::convolution_forward::primitive_desc pd(d, attr, eng_);
+    auto make = [&](const memory::desc& src_md) {
+      dnnl::convolution_forward::desc d(
+          dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md,
+          memory::desc(wdims, adt_, tag::any), bias_md, act_md(conv_out), {a.stride_h, a.stride_w},
+          {a.dilation_h - 1, a.dilation_w - 1}, {a.pad_top, a.pad_left}, {a.pad_bottom, a.pad_right});
+      return dnnl::convolution_forward::primitive_desc(d, attr, eng_);
+    };
+    dnnl::convolution_forward::primitive_desc pd = make(opt_.blocked_layouts ? any_md(xs) : md_of(act(s.inputs[0])));
+    // Layout propagation: when oneDNN's favourite input layout differs from the one the producer wrote (an
+    // internal blocked/nhwc tensor), keep the producer's layout if a JIT kernel takes it: a reorder in and
+    // out of a layer usually costs more than the small kernel difference (grouped convs, for instance).
+    const memory::desc& have = md_of(slot_of(s.inputs[0]));
+    const bool internal = out_.prog.slots[static_cast<size_t>(slot_of(s.inputs[0]))].kind == Slot::Kind::Arena;
+    if (opt_.blocked_layouts && internal && have.data_type() == adt_ && pd.src_desc() != have) {
+      try {
+        auto kept = make(have);
+        const std::string impl = kept.impl_info_str();
+        if (impl.rfind("ref", 0) != 0 && impl.find("gemm") == std::string::npos) pd = kept;
+      } catch (const dnnl::error&) {
+      }
+    }
     const int src = need(s.inputs[0], pd.src_desc(), "conv " + n.name + " input");
     std::unordered_map<int, memory> consts;
     consts[DNNL_ARG_WEIGHTS] = weights(n.param("weight"), memory::desc(wdims, dt::f32, wtag), pd.weights_desc());
