@@ -1,0 +1,621 @@
+#include "backends/onednn/compiler.h"
+
+#include <algorithm>
+#include <map>
+
+#include <omp.h>
+
+#include <dnnl_debug.h>
+#include <fmt/format.h>
+
+#include "core/error.h"
+
+namespace fb::onednn {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+namespace {
+
+memory::dims to_dims(const Shape& s) { return memory::dims(s.begin(), s.end()); }
+
+tag plain_tag(size_t rank) {
+  switch (rank) {
+    case 1: return tag::a;
+    case 2: return tag::ab;
+    case 3: return tag::abc;
+    case 4: return tag::abcd;
+    default: return tag::abcde;
+  }
+}
+
+struct NamedTag {
+  tag t;
+  const char* name;
+};
+constexpr NamedTag k_tags4[] = {{tag::nchw, "nchw"},       {tag::nhwc, "nhwc"},       {tag::nChw16c, "nChw16c"},
+                                {tag::nChw8c, "nChw8c"},   {tag::nChw4c, "nChw4c"}};
+
+}  // namespace
+
+memory::desc plain_md(const Shape& s) { return memory::desc(to_dims(s), dt::f32, plain_tag(s.size())); }
+
+std::string layout_name(const memory::desc& md) {
+  const memory::dims d = md.dims();
+  if (d.size() == 4)
+    for (const NamedTag& t : k_tags4)
+      if (md == memory::desc(d, md.data_type(), t.t)) return t.name;
+  if (md == memory::desc(d, md.data_type(), plain_tag(d.size()))) return d.size() == 2 ? "nc" : "plain";
+  return md.data.format_kind == dnnl_blocked && md.data.offset0 != 0 ? "view" : "blocked(other)";
+}
+
+namespace {
+
+class Lowerer {
+ public:
+  Lowerer(const Plan& p, const dnnl::engine& eng, const LowerOptions& opt)
+      : p_(p), eng_(eng), opt_(opt), adt_(opt.bf16 ? dt::bf16 : dt::f32) {
+  }
+
+  // A fresh attribute per primitive: dnnl::primitive_attr copies share one underlying object.
+  static dnnl::primitive_attr new_attr() {
+    dnnl::primitive_attr a;
+    a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    return a;
+  }
+
+  Lowered run() {
+    val_slot_.assign(p_.g.values.size(), -1);
+    for (size_t i = 0; i < p_.g.inputs.size(); ++i) {
+      const ValueId v = p_.g.inputs[i];
+      int s = new_slot(plain_md(p_.g.value(v).shape), p_.g.value(v).name);
+      out_.prog.slots[static_cast<size_t>(s)].kind = Slot::Kind::Input;
+      out_.prog.slots[static_cast<size_t>(s)].external_index = static_cast<int>(i);
+      val_slot_[static_cast<size_t>(v)] = s;
+    }
+    for (size_t i = 0; i < p_.steps.size(); ++i) {
+      if (p_.steps[i].removed) continue;
+      step_index_ = static_cast<int>(i);
+      lower_step(p_.steps[i]);
+    }
+    bind_outputs();
+    return std::move(out_);
+  }
+
+ private:
+  // ---- slots and reorders -------------------------------------------------------------------------------
+  int new_slot(const memory::desc& md, std::string name) {
+    Slot s;
+    s.md = md;
+    s.name = std::move(name);
+    out_.prog.slots.push_back(std::move(s));
+    return static_cast<int>(out_.prog.slots.size() - 1);
+  }
+  int view_of(int base, const memory::desc& md, std::string name) {
+    int s = new_slot(md, std::move(name));
+    out_.prog.slots[static_cast<size_t>(s)].alias_of = base;
+    out_.prog.slots[static_cast<size_t>(s)].view = true;
+    return s;
+  }
+  const memory::desc& md_of(int slot) const { return out_.prog.slots[static_cast<size_t>(slot)].md; }
+  int slot_of(ValueId v) const {
+    const int s = val_slot_[static_cast<size_t>(v)];
+    FB_ASSERT(s >= 0);
+    return s;
+  }
+
+  void add_exec(dnnl::primitive prim, const dnnl::primitive_desc_base& pd, std::string name, std::string kind,
+                std::vector<std::pair<int, int>> slot_args, std::unordered_map<int, memory> consts = {}) {
+    Exec e;
+    e.prim = std::move(prim);
+    e.name = std::move(name);
+    e.kind = std::move(kind);
+    e.impl = pd.impl_info_str();
+    e.slot_args = std::move(slot_args);
+    e.const_args = std::move(consts);
+    out_.prog.scratchpad_bytes = std::max(out_.prog.scratchpad_bytes, pd.scratchpad_desc().get_size());
+    if (pd.scratchpad_desc().get_size() > 0) e.const_args[DNNL_ARG_SCRATCHPAD] = memory(pd.scratchpad_desc(), eng_, nullptr);
+    out_.prog.execs.push_back(std::move(e));
+  }
+
+  // Copies slot `from` into slot `to` (converting the layout); the line goes to describe()'s reorders.
+  void reorder_into(int from, int to, const std::string& why) {
+    dnnl::reorder::primitive_desc pd;
+    try {
+      pd = dnnl::reorder::primitive_desc(eng_, md_of(from), eng_, md_of(to), new_attr());
+    } catch (const dnnl::error& e) {
+      auto str = [](const memory::desc& m) {
+        return fmt::format("ex{} pd{} dt{} fk{} dims{} str{} off{}", (int)m.data.extra.flags, fmt::join(m.data.padded_dims, m.data.padded_dims + m.data.ndims, "x"), (int)m.data.data_type, (int)m.data.format_kind,
+                           fmt::join(m.dims(), "x"), fmt::join(m.data.format_desc.blocking.strides, m.data.format_desc.blocking.strides + m.data.ndims, ","), m.data.offset0);
+      };
+      std::string a = str(md_of(from)), b = str(md_of(to));
+      fail("reorder {} ({} -> {}, {}): {}", out_.prog.slots[static_cast<size_t>(from)].name, a, b, why, e.what());
+    }
+    std::string line = fmt::format("{}: {} -> {} ({})", out_.prog.slots[static_cast<size_t>(from)].name,
+                                   layout_name(md_of(from)), layout_name(md_of(to)), why);
+    out_.prog.reorders.push_back(line);
+    add_exec(dnnl::reorder(pd), pd, line, "reorder", {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
+  }
+
+  // A slot holding value v in layout `want`: v's own slot, or a cached reordered copy.
+  int need(ValueId v, const memory::desc& want, const std::string& why) {
+    const int s = slot_of(v);
+    if (md_of(s) == want) return s;
+    for (const auto& [value, slot] : converted_)
+      if (value == v && md_of(slot) == want) return slot;
+    const int t = new_slot(want, p_.g.value(v).name + "@" + layout_name(want));
+    reorder_into(s, t, why);
+    converted_.push_back({v, t});
+    return t;
+  }
+
+  // Weight reorders run on one thread: each is small, and a parallel region per weight costs more in
+  // thread wake-ups and barriers than it saves (about 20x slower on a busy 2-core machine).
+  memory weights(const Tensor& t, const memory::desc& user_md, const memory::desc& want) {
+    memory user(user_md, eng_, const_cast<float*>(t.data()));
+    memory m(want, eng_);
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    dnnl::reorder(user, m).execute(stream_, user, m);
+    stream_.wait();
+    omp_set_num_threads(threads);
+    return m;
+  }
+
+  // Activations inside the program are in the compute type (f32 or bf16); graph inputs/outputs stay f32.
+  memory::desc act_plain(const Shape& s) const { return memory::desc(to_dims(s), adt_, plain_tag(s.size())); }
+  memory::desc any_md(const Shape& s) const { return memory::desc(to_dims(s), adt_, tag::any); }
+  // The slot holding v in the compute type (graph inputs are converted once, keeping their layout).
+  int act(ValueId v) {
+    const int s = slot_of(v);
+    if (md_of(s).data_type() == adt_) return s;
+    dnnl_memory_desc_t c = md_of(s).data;
+    c.data_type = memory::convert_to_c(adt_);
+    return need(v, memory::desc(c), "to the compute type");
+  }
+
+  memory::desc act_md(const Shape& s) const {
+    return opt_.blocked_layouts ? any_md(s) : act_plain(s);
+  }
+
+  dnnl::post_ops eltwise_post_ops(const Step& s, size_t from, size_t to) const {
+    dnnl::post_ops ops;
+    for (size_t i = from; i < to; ++i) {
+      const PostOp& po = s.post_ops[i];
+      if (po.kind == PostOp::Kind::Eltwise) ops.append_eltwise(1.f, po.eltwise.alg, po.eltwise.alpha, po.eltwise.beta);
+    }
+    return ops;
+  }
+
+  // ---- steps --------------------------------------------------------------------------------------------
+  void lower_step(const Step& s) {
+    const Node& n = p_.node_of(s);
+    switch (n.op) {
+      case Op::Conv2d: return conv(s, n);
+      case Op::BatchNorm: return batch_norm(s, n);
+      case Op::Relu: case Op::Relu6: case Op::Sigmoid: case Op::HardSigmoid: case Op::Silu: case Op::HardSwish:
+        return eltwise(s, n);
+      case Op::Add: case Op::Mul: return binary(s, n);
+      case Op::Concat: return concat(s, n);
+      case Op::Split: return split(s, n);
+      case Op::ChannelShuffle: return shuffle(s, n);
+      case Op::MaxPool: case Op::AvgPool: case Op::GlobalAvgPool: return pool(s, n);
+      case Op::Flatten: return flatten(s, n);
+      case Op::Linear: return linear(s, n);
+      case Op::Softmax: return softmax(s, n);
+      case Op::Identity: case Op::Dropout: {
+        const int in = slot_of(s.inputs[0]);
+        const int o = new_slot(md_of(in), p_.g.value(s.outputs[0]).name);
+        reorder_into(in, o, "identity copy");
+        val_slot_[static_cast<size_t>(s.outputs[0])] = o;
+        return;
+      }
+    }
+  }
+
+  void conv(const Step& s, const Node& n) {
+    const auto& a = n.attr<Conv2dAttrs>();
+    const Shape& xs = p_.g.value(s.inputs[0]).shape;
+    const Shape& conv_out = p_.g.value(n.outputs[0]).shape;
+    const int64_t cin = xs[1], cout = a.out_channels, g = a.groups;
+    memory::dims wdims = g > 1 ? memory::dims{g, cout / g, cin / g, a.kernel_h, a.kernel_w}
+                               : memory::dims{cout, cin, a.kernel_h, a.kernel_w};
+    const tag wtag = g > 1 ? tag::goihw : tag::oihw;
+    const bool has_bias = n.has_param("bias");
+    const memory::desc bias_md = has_bias ? memory::desc({cout}, dt::f32, tag::a) : memory::desc();
+    // Post-ops in order; a depthwise post-op splits them into the 1x1 part and the dw part.
+    dnnl::post_ops ops;
+    const Node* dw = nullptr;
+    int sum_operand = -1;
+    for (const PostOp& po : s.post_ops) {
+      if (po.kind == PostOp::Kind::Eltwise) ops.append_eltwise(1.f, po.eltwise.alg, po.eltwise.alpha, po.eltwise.beta);
+      if (po.kind == PostOp::Kind::Sum) {
+        ops.append_sum(1.f);
+        sum_operand = po.sum_operand;
+      }
+      if (po.kind == PostOp::Kind::Depthwise) {
+        dw = &p_.g.node(po.dw_node);
+        const auto& da = dw->attr<Conv2dAttrs>();
+        ops.append_dw(adt_, dw->has_param("bias") ? dt::f32 : dt::undef, adt_, 3, da.stride_h, 1, 0, {});
+      }
+    }
+    dnnl::primitive_attr attr = new_attr();
+    attr.set_post_ops(ops);
+    const Shape& final_out = p_.g.value(s.outputs[0]).shape;
+    auto make = [&](const memory::desc& src_md) {
+      dnnl::convolution_forward::desc d(
+          dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md,
+          memory::desc(wdims, adt_, tag::any), bias_md, act_md(conv_out), {a.stride_h, a.stride_w},
+          {a.dilation_h - 1, a.dilation_w - 1}, {a.pad_top, a.pad_left}, {a.pad_bottom, a.pad_right});
+      return dnnl::convolution_forward::primitive_desc(d, attr, eng_);
+    };
+    dnnl::convolution_forward::primitive_desc pd = make(opt_.blocked_layouts ? any_md(xs) : md_of(act(s.inputs[0])));
+    // Layout propagation: when oneDNN's favourite input layout differs from the one the producer wrote (an
+    // internal blocked/nhwc tensor), keep the producer's layout if a JIT kernel takes it: a reorder in and
+    // out of a layer usually costs more than the small kernel difference (grouped convs, for instance).
+    const memory::desc& have = md_of(slot_of(s.inputs[0]));
+    const bool internal = out_.prog.slots[static_cast<size_t>(slot_of(s.inputs[0]))].kind == Slot::Kind::Arena;
+    if (opt_.blocked_layouts && internal && have.data_type() == adt_ && pd.src_desc() != have) {
+      try {
+        auto kept = make(have);
+        const std::string impl = kept.impl_info_str();
+        if (impl.rfind("ref", 0) != 0 && impl.find("gemm") == std::string::npos) pd = kept;
+      } catch (const dnnl::error&) {
+      }
+    }
+    const int src = need(s.inputs[0], pd.src_desc(), "conv " + n.name + " input");
+    std::unordered_map<int, memory> consts;
+    consts[DNNL_ARG_WEIGHTS] = weights(n.param("weight"), memory::desc(wdims, dt::f32, wtag), pd.weights_desc());
+    if (has_bias) consts[DNNL_ARG_BIAS] = weights(n.param("bias"), bias_md, pd.bias_desc());
+    if (dw) {
+      const int64_t c = dw->attr<Conv2dAttrs>().out_channels;
+      const int dw_w = DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_WEIGHTS, dw_b = DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_BIAS;
+      consts[dw_w] = weights(dw->param("weight"), memory::desc({c, 1, 1, 3, 3}, dt::f32, tag::goihw),
+                             pd.query_md(dnnl::query::exec_arg_md, dw_w));
+      if (dw->has_param("bias"))
+        consts[dw_b] = weights(dw->param("bias"), memory::desc({c}, dt::f32, tag::a),
+                               pd.query_md(dnnl::query::exec_arg_md, dw_b));
+    }
+    const memory::desc dst_md = pd.dst_desc();
+    FB_ASSERT(dst_md.dims() == to_dims(final_out));
+    int dst;
+    if (sum_operand >= 0) {
+      dst = sum_destination(s, sum_operand, dst_md, n.name);
+    } else {
+      dst = new_slot(dst_md, p_.g.value(s.outputs[0]).name);
+    }
+    val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
+    add_exec(dnnl::convolution_forward(pd), pd, s.label, dw ? "conv+dw" : "conv",
+             {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, std::move(consts));
+  }
+
+  // The conv accumulates into its destination, so the destination must hold the sum operand first: the
+  // operand's own buffer when it dies here in the same layout (true in-place), else a copy made just before.
+  int sum_destination(const Step& s, ValueId operand, const memory::desc& dst_md, const std::string& conv_name) {
+    const int os = slot_of(operand);
+    const Slot& sl = out_.prog.slots[static_cast<size_t>(os)];
+    const auto cons = p_.consumer_steps(operand);
+    const bool dies_here = !cons.empty() && cons.back() == step_index_ && !p_.is_graph_output(operand);
+    const bool external = out_.prog.slots[static_cast<size_t>(out_.prog.root(os))].kind != Slot::Kind::Arena;
+    if (dies_here && !external && !sl.view && sl.md == dst_md) {
+      const int d = new_slot(dst_md, p_.g.value(s.outputs[0]).name);
+      out_.prog.slots[static_cast<size_t>(d)].alias_of = os;
+      return d;
+    }
+    const int d = new_slot(dst_md, p_.g.value(s.outputs[0]).name);
+    const char* why = !dies_here ? "sum operand still needed later" : external ? "sum operand is a graph input"
+                                                                            : "sum operand layout differs";
+    out_.notes.push_back(fmt::format("{}: sum post-op copies its operand ({})", conv_name, why));
+    reorder_into(os, d, fmt::format("sum operand copy for {}", conv_name));
+    return d;
+  }
+
+  void batch_norm(const Step& s, const Node& n) {
+    const int in = act(s.inputs[0]);
+    const auto flags = dnnl::normalization_flags::use_global_stats | dnnl::normalization_flags::use_scale |
+                       dnnl::normalization_flags::use_shift;
+    dnnl::batch_normalization_forward::desc d(dnnl::prop_kind::forward_inference, md_of(in),
+                                              n.attr<BatchNormAttrs>().eps, flags);
+    dnnl::batch_normalization_forward::primitive_desc pd(d, new_attr(), eng_);
+    const int64_t c = p_.g.value(s.inputs[0]).shape[1];
+    const memory::desc cmd({c}, dt::f32, tag::a);
+    std::unordered_map<int, memory> consts;
+    consts[DNNL_ARG_MEAN] = weights(n.param("running_mean"), cmd, cmd);
+    consts[DNNL_ARG_VARIANCE] = weights(n.param("running_var"), cmd, cmd);
+    consts[DNNL_ARG_SCALE] = weights(n.param("weight"), cmd, cmd);
+    consts[DNNL_ARG_SHIFT] = weights(n.param("bias"), cmd, cmd);
+    const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
+    val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
+    add_exec(dnnl::batch_normalization_forward(pd), pd, s.label, "batchnorm", {{DNNL_ARG_SRC, in}, {DNNL_ARG_DST, dst}},
+             std::move(consts));
+  }
+
+  void eltwise(const Step& s, const Node& n) {
+    int src = act(s.inputs[0]);
+    const int dst = new_slot(md_of(src), p_.g.value(s.outputs[0]).name);
+    for (const Eltwise& e : eltwise_chain(n)) {  // a chain runs in place on dst after the first
+      dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, e.alg, md_of(src), e.alpha, e.beta);
+      dnnl::eltwise_forward::primitive_desc pd(d, new_attr(), eng_);
+      add_exec(dnnl::eltwise_forward(pd), pd, s.label, "eltwise", {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
+      src = dst;
+    }
+    val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
+  }
+
+  void binary(const Step& s, const Node& n) {
+    const Shape& out = p_.g.value(s.outputs[0]).shape;
+    ValueId a = s.inputs[0], b = s.inputs[1];
+    if (p_.g.value(a).shape != out) std::swap(a, b);  // both ops commute; oneDNN broadcasts src1 only
+    if (p_.g.value(a).shape != out) fail("{}: both operands broadcast, which the onednn backend does not support", n.name);
+    const int sa = act(a);
+    // Same-shape operands share a layout (a blocked/plain mix would take a slow path).
+    int sb = p_.g.value(b).shape == out ? need(b, md_of(sa), n.name + " operand layout") : act(b);
+    dnnl::primitive_attr attr = new_attr();
+    attr.set_post_ops(eltwise_post_ops(s, 0, s.post_ops.size()));
+    const auto alg = n.op == Op::Add ? dnnl::algorithm::binary_add : dnnl::algorithm::binary_mul;
+    dnnl::binary::desc d(alg, md_of(sa), md_of(sb), md_of(sa));
+    dnnl::binary::primitive_desc pd(d, attr, eng_);
+    const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
+    val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
+    add_exec(dnnl::binary(pd), pd, s.label, "binary", {{DNNL_ARG_SRC_0, sa}, {DNNL_ARG_SRC_1, sb}, {DNNL_ARG_DST, dst}});
+  }
+
+  void concat(const Step& s, const Node& n) {
+    int64_t axis = n.attr<AxisAttrs>().axis;
+    const Shape& out = p_.g.value(s.outputs[0]).shape;
+    if (axis < 0) axis += static_cast<int64_t>(out.size());
+    std::vector<memory::desc> srcs;
+    std::vector<std::pair<int, int>> args;
+    for (size_t i = 0; i < s.inputs.size(); ++i) {
+      const int si = act(s.inputs[i]);
+      srcs.push_back(md_of(si));
+      args.push_back({DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i), si});
+    }
+    // The output keeps the first input's layout when it can (blocked stays blocked).
+    dnnl::concat::primitive_desc pd = [&] {
+      try {
+        memory::desc want = opt_.blocked_layouts ? any_md(out) : act_plain(out);
+        return dnnl::concat::primitive_desc(want, static_cast<int>(axis), srcs, eng_, new_attr());
+      } catch (const dnnl::error&) {
+        return dnnl::concat::primitive_desc(act_plain(out), static_cast<int>(axis), srcs, eng_, new_attr());
+      }
+    }();
+    const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
+    if (opt_.inplace_concat) out_.rejected.push_back(inplace_concat_reason(s, n, pd.dst_desc(), static_cast<int>(axis)));
+    args.push_back({DNNL_ARG_DST, dst});
+    val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
+    add_exec(dnnl::concat(pd), pd, s.label, "concat", std::move(args));
+  }
+
+  // In-place concat needs each producer to write into a channel view of the concat buffer. oneDNN 2.6
+  // offers only its reference convolution for such a strided destination, which would cost far more than
+  // the copy it saves; this asks oneDNN (for the first conv producer) so the reason stays true.
+  std::string inplace_concat_reason(const Step& s, const Node& n, const memory::desc& dst, int axis) {
+    if (axis != 1) return n.name + ": concat not in place: only channel concatenation could be";
+    int64_t off = 0;
+    for (ValueId v : s.inputs) {
+      const Shape& vs = p_.g.value(v).shape;
+      const int ps = p_.producer_step(v);
+      if (ps >= 0 && p_.node_of(p_.steps[static_cast<size_t>(ps)]).op == Op::Conv2d) {
+        const Step& cs = p_.steps[static_cast<size_t>(ps)];
+        const Node& cn = p_.node_of(cs);
+        const auto& a = cn.attr<Conv2dAttrs>();
+        const Shape& xs = p_.g.value(cs.inputs[0]).shape;
+        memory::dims d = to_dims(vs), o(vs.size(), 0);
+        o[1] = off;
+        try {
+          const memory::desc view = dst.submemory_desc(d, o);
+          const memory::dims wd = a.groups > 1 ? memory::dims{a.groups, a.out_channels / a.groups, xs[1] / a.groups,
+                                                             a.kernel_h, a.kernel_w}
+                                               : memory::dims{a.out_channels, xs[1], a.kernel_h, a.kernel_w};
+          dnnl::convolution_forward::desc cd(
+              dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+              memory::desc(to_dims(xs), dst.data_type(), tag::any), memory::desc(wd, dst.data_type(), tag::any), view,
+              {a.stride_h, a.stride_w}, {a.dilation_h - 1, a.dilation_w - 1}, {a.pad_top, a.pad_left},
+              {a.pad_bottom, a.pad_right});
+          dnnl::convolution_forward::primitive_desc pd(cd, new_attr(), eng_);
+          return fmt::format("{}: concat not in place: a conv writing into a view of the {} concat buffer gets "
+                             "oneDNN kernel '{}'{}", n.name, layout_name(dst), pd.impl_info_str(),
+                             std::string(pd.impl_info_str()).rfind("ref", 0) == 0 ? " (reference loops)"
+                                                                                   : " (not wired up yet)");
+        } catch (const dnnl::error&) {
+          return fmt::format("{}: concat not in place: oneDNN cannot make a channel view of the {} buffer at "
+                             "offset {}", n.name, layout_name(dst), off);
+        }
+      }
+      off += vs[1];
+    }
+    return n.name + ": concat not in place: no convolution producer to write into it";
+  }
+
+  void split(const Step& s, const Node& n) {
+    const Shape& xs = p_.g.value(s.inputs[0]).shape;
+    int src = act(s.inputs[0]);
+    const auto& sizes = n.attr<SplitAttrs>().sizes;
+    // Sub-tensors of a blocked layout must start on a block boundary; otherwise split the plain layout.
+    auto try_views = [&](int from) {
+      std::vector<memory::desc> views;
+      int64_t off = 0;
+      for (int64_t c : sizes) {
+        memory::dims d = to_dims(xs), o(xs.size(), 0);
+        d[1] = c;
+        o[1] = off;
+        off += c;
+        views.push_back(md_of(from).submemory_desc(d, o));
+      }
+      return views;
+    };
+    std::vector<memory::desc> views;
+    try {
+      views = try_views(src);
+    } catch (const dnnl::error&) {
+      src = need(s.inputs[0], act_plain(xs), n.name + " channel split off block boundary");
+      views = try_views(src);
+    }
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      const Shape& os = p_.g.value(s.outputs[i]).shape;
+      memory::desc dmd = act_plain(os);
+      const std::string lay = layout_name(md_of(src));
+      for (const NamedTag& t : k_tags4)
+        if (lay == t.name) dmd = memory::desc(to_dims(os), adt_, t.t);
+      const int v = view_of(src, views[i], n.name + ".part");
+      const int dst = new_slot(dmd, p_.g.value(s.outputs[i]).name);
+      dnnl::reorder::primitive_desc pd(eng_, views[i], eng_, dmd, new_attr());
+      add_exec(dnnl::reorder(pd), pd, s.label, "split", {{DNNL_ARG_FROM, v}, {DNNL_ARG_TO, dst}});
+      val_slot_[static_cast<size_t>(s.outputs[i])] = dst;
+    }
+  }
+
+  void shuffle(const Step& s, const Node& n) {
+    const int src = act(s.inputs[0]);
+    const int64_t groups = n.attr<ChannelShuffleAttrs>().groups;
+    const int64_t c = p_.g.value(s.inputs[0]).shape[1];
+    // PyTorch's channel_shuffle(groups=g) views C as [g, C/g] and transposes; oneDNN's group_size is the
+    // number of channels per group, C/g.
+    dnnl::shuffle_forward::desc d(dnnl::prop_kind::forward_inference, md_of(src), 1, c / groups);
+    dnnl::shuffle_forward::primitive_desc pd(d, eng_, new_attr());
+    const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
+    val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
+    add_exec(dnnl::shuffle_forward(pd), pd, s.label, "shuffle", {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
+  }
+
+  void pool(const Step& s, const Node& n) {
+    const int src = act(s.inputs[0]);
+    const Shape& xs = p_.g.value(s.inputs[0]).shape;
+    const Shape& ys = p_.g.value(s.outputs[0]).shape;
+    memory::dims kernel, strides, pl, pr;
+    dnnl::algorithm alg = dnnl::algorithm::pooling_max;
+    if (n.op == Op::GlobalAvgPool) {
+      kernel = {xs[2], xs[3]};
+      strides = {1, 1};
+      pl = pr = {0, 0};
+      alg = dnnl::algorithm::pooling_avg_exclude_padding;
+    } else {
+      const auto& a = n.attr<PoolAttrs>();
+      kernel = {a.kernel_h, a.kernel_w};
+      strides = {a.stride_h, a.stride_w};
+      pl = {a.pad_top, a.pad_left};
+      // Ceil mode: extend the right/bottom padding so oneDNN's floor arithmetic gives PyTorch's size.
+      const int64_t ph = (ys[2] - 1) * a.stride_h + a.kernel_h - xs[2] - a.pad_top;
+      const int64_t pw = (ys[3] - 1) * a.stride_w + a.kernel_w - xs[3] - a.pad_left;
+      pr = {std::max(a.pad_bottom, ph), std::max(a.pad_right, pw)};
+      const bool overhang = pr[0] > a.pad_bottom || pr[1] > a.pad_right;
+      if (n.op == Op::AvgPool) {
+        // Without declared padding, PyTorch's include-pad divisor equals the count of real elements.
+        const bool no_pad = a.pad_top == 0 && a.pad_left == 0 && a.pad_bottom == 0 && a.pad_right == 0;
+        alg = a.count_include_pad && !no_pad ? dnnl::algorithm::pooling_avg_include_padding
+                                             : dnnl::algorithm::pooling_avg_exclude_padding;
+        FB_ASSERT(!(overhang && alg == dnnl::algorithm::pooling_avg_include_padding));  // refused by supports()
+      }
+    }
+    memory::desc dst_any = opt_.blocked_layouts ? any_md(ys) : act_plain(ys);
+    dnnl::pooling_forward::desc d(dnnl::prop_kind::forward_inference, alg, md_of(src), dst_any, strides, kernel, pl, pr);
+    dnnl::pooling_forward::primitive_desc pd(d, new_attr(), eng_);
+    const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
+    val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
+    add_exec(dnnl::pooling_forward(pd), pd, s.label, "pool", {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
+  }
+
+  // Flatten is free when the bytes are already in row-major order: a plain layout, or a blocked/nhwc one
+  // with 1x1 spatial size and whole channel blocks.
+  void flatten(const Step& s, const Node& n) {
+    const Shape& xs = p_.g.value(s.inputs[0]).shape;
+    const Shape& ys = p_.g.value(s.outputs[0]).shape;
+    int src = act(s.inputs[0]);
+    const std::string lay = layout_name(md_of(src));
+    const bool free = lay == "nchw" || lay == "nc" || lay == "plain" ||
+                      (xs.size() == 4 && xs[2] * xs[3] == 1 &&
+                       (lay == "nhwc" || (lay == "nChw16c" && xs[1] % 16 == 0) || (lay == "nChw8c" && xs[1] % 8 == 0)));
+    if (!free) src = need(s.inputs[0], act_plain(xs), n.name + " needs row-major order");
+    val_slot_[static_cast<size_t>(s.outputs[0])] =
+        view_of(src, memory::desc(to_dims(ys), md_of(src).data_type(), plain_tag(ys.size())), p_.g.value(s.outputs[0]).name);
+  }
+
+  void linear(const Step& s, const Node& n) {
+    const Shape& xs = p_.g.value(s.inputs[0]).shape;
+    const Shape& ys = p_.g.value(s.outputs[0]).shape;
+    const int64_t out_f = n.attr<LinearAttrs>().out_features;
+    memory::dims wdims = {out_f, xs[1]};
+    tag wtag = tag::ab;
+    if (s.flatten_input) {
+      wdims = {out_f, xs[1], xs[2], xs[3]};
+      wtag = tag::oihw;
+    }
+    const bool has_bias = n.has_param("bias");
+    const memory::desc bias_md = has_bias ? memory::desc({out_f}, dt::f32, tag::a) : memory::desc();
+    dnnl::primitive_attr attr = new_attr();
+    attr.set_post_ops(eltwise_post_ops(s, 0, s.post_ops.size()));
+    auto make = [&](const memory::desc& src_md) {
+      dnnl::inner_product_forward::desc d(dnnl::prop_kind::forward_inference, src_md,
+                                          memory::desc(wdims, adt_, tag::any), bias_md, any_md(ys));
+      return dnnl::inner_product_forward::primitive_desc(d, attr, eng_);
+    };
+    // Read the input in the layout it already has; fall back to the layout oneDNN prefers.
+    dnnl::inner_product_forward::primitive_desc pd;
+    try {
+      pd = make(md_of(act(s.inputs[0])));
+    } catch (const dnnl::error&) {
+      pd = make(any_md(xs));
+    }
+    const int src = need(s.inputs[0], pd.src_desc(), "linear " + n.name + " input");
+    std::unordered_map<int, memory> consts;
+    consts[DNNL_ARG_WEIGHTS] = weights(n.param("weight"), memory::desc(wdims, dt::f32, wtag), pd.weights_desc());
+    if (has_bias) consts[DNNL_ARG_BIAS] = weights(n.param("bias"), bias_md, pd.bias_desc());
+    const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
+    val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
+    add_exec(dnnl::inner_product_forward(pd), pd, s.label, "linear", {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
+             std::move(consts));
+  }
+
+  void softmax(const Step& s, const Node& n) {
+    const Shape& xs = p_.g.value(s.inputs[0]).shape;
+    int64_t axis = n.attr<AxisAttrs>().axis;
+    if (axis < 0) axis += static_cast<int64_t>(xs.size());
+    const int src = need(s.inputs[0], act_plain(xs), n.name + " runs on the plain layout");
+    dnnl::softmax_forward::desc d(dnnl::prop_kind::forward_inference, md_of(src), static_cast<int>(axis));
+    dnnl::softmax_forward::primitive_desc pd(d, new_attr(), eng_);
+    const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
+    val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
+    add_exec(dnnl::softmax_forward(pd), pd, s.label, "softmax", {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
+  }
+
+  // Graph outputs leave in the plain layout, written straight into the caller's tensors when possible.
+  void bind_outputs() {
+    for (size_t i = 0; i < p_.g.outputs.size(); ++i) {
+      const ValueId v = p_.g.outputs[i];
+      const int s = slot_of(v);
+      const int r = out_.prog.root(s);
+      Slot& rs = out_.prog.slots[static_cast<size_t>(r)];
+      const memory::desc want = plain_md(p_.g.value(v).shape);
+      const bool direct = s == r && rs.kind == Slot::Kind::Arena && rs.md == want && !output_bound_[r];
+      if (direct) {
+        rs.kind = Slot::Kind::Output;
+        rs.external_index = static_cast<int>(i);
+        output_bound_[r] = true;
+        continue;
+      }
+      const int o = new_slot(want, p_.g.value(v).name + "(output)");
+      out_.prog.slots[static_cast<size_t>(o)].kind = Slot::Kind::Output;
+      out_.prog.slots[static_cast<size_t>(o)].external_index = static_cast<int>(i);
+      reorder_into(s, o, "graph output");
+    }
+  }
+
+  const Plan& p_;
+  const dnnl::engine& eng_;
+  LowerOptions opt_;
+  dt adt_;
+  dnnl::stream stream_{eng_};
+  Lowered out_;
+  std::vector<int> val_slot_;
+  std::vector<std::pair<ValueId, int>> converted_;
+  std::map<int, bool> output_bound_;
+  int step_index_ = 0;
+};
+
+}  // namespace
+
+Lowered lower(const Plan& p, const dnnl::engine& eng, const LowerOptions& opt) { return Lowerer(p, eng, opt).run(); }
+
+}  // namespace fb::onednn

@@ -1,0 +1,29 @@
+#pragma once
+// Lowers a fused plan to a Program: chooses layouts (format_tag::any for convolutions, blocked layouts kept
+// through pooling, eltwise, binary and concat), inserts the reorders that remain unavoidable, reorders
+// weights once, and creates every primitive.
+#include "backends/onednn/plan.h"
+#include "backends/onednn/program.h"
+
+namespace fb::onednn {
+
+struct LowerOptions {
+  bool blocked_layouts = true;  // false: every activation stays plain (nchw), for comparison/fallback tests
+  bool inplace_concat = true;
+  bool bf16 = false;  // activations and weights in bf16 (fp32 accumulation, fp32 graph inputs/outputs)
+};
+
+struct Lowered {
+  Program prog;
+  std::vector<std::string> notes;
+  std::vector<std::string> fusions;   // fusions decided while lowering (in-place concat)
+  std::vector<std::string> rejected;  // and those declined there
+};
+
+Lowered lower(const Plan& p, const dnnl::engine& eng, const LowerOptions& opt);
+
+// Layout name for describe(): "nchw", "nChw16c", ... or "other".
+std::string layout_name(const dnnl::memory::desc& md);
+dnnl::memory::desc plain_md(const Shape& s);
+
+}  // namespace fb::onednn

@@ -1,0 +1,278 @@
+// The onednn backend: generic passes (BN folding, no-op removal), backend fusions (post-ops), lowering
+// with layout propagation, memory planning into one arena, then a run that only executes primitives.
+#include <omp.h>
+
+#include <chrono>
+#include <map>
+
+#include <dnnl_debug.h>
+#include <fmt/format.h>
+
+#include "backends/backend.h"
+#include "backends/onednn/compiler.h"
+#include "backends/onednn/plan.h"
+#include "core/error.h"
+#include "ir/passes/pipeline.h"
+
+namespace fb {
+namespace onednn {
+namespace {
+
+const dnnl::engine& cpu_engine() {
+  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  return eng;
+}
+
+std::string isa_name(dnnl::cpu_isa isa) {
+  switch (isa) {
+    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
+    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core: return "avx512_core";
+    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
+    case dnnl::cpu_isa::avx2: return "avx2";
+    case dnnl::cpu_isa::avx: return "avx";
+    case dnnl::cpu_isa::sse41: return "sse41";
+    default: return "other";
+  }
+}
+
+struct Options {
+  bool fuse = true;
+  bool depthwise = true;
+  bool depthwise_force = false;
+  LowerOptions lower;
+};
+
+Options parse_options(const CompileOptions& opt) {
+  Options o;
+  auto on_off = [&](const std::string& key, bool& dst) {
+    auto it = opt.extra.find(key);
+    if (it == opt.extra.end()) return;
+    if (it->second == "on") dst = true;
+    else if (it->second == "off") dst = false;
+    else if (key == "depthwise_fusion" && it->second == "force") dst = true;
+    else fail("backend 'onednn': option {}={} must be 'on' or 'off'", key, it->second);
+  };
+  on_off("fuse", o.fuse);
+  if (auto it = opt.extra.find("depthwise_fusion"); it != opt.extra.end()) {
+    if (it->second == "force") o.depthwise = o.depthwise_force = true;
+    else if (it->second != "on" && it->second != "off")
+      fail("backend 'onednn': option depthwise_fusion={} must be 'on', 'off' or 'force'", it->second);
+  }
+  on_off("depthwise_fusion", o.depthwise);
+  on_off("inplace_concat", o.lower.inplace_concat);
+  if (auto it = opt.extra.find("layout"); it != opt.extra.end()) {
+    if (it->second == "blocked") o.lower.blocked_layouts = true;
+    else if (it->second == "plain") o.lower.blocked_layouts = false;
+    else fail("backend 'onednn': option layout={} must be 'blocked' or 'plain'", it->second);
+  }
+  if (!o.fuse) o.depthwise = o.lower.inplace_concat = false;
+  return o;
+}
+
+class OnednnExecutable : public Executable {
+ public:
+  OnednnExecutable(Graph g, Program prog, Description desc, int threads)
+      : g_(std::move(g)), prog_(std::move(prog)), desc_(std::move(desc)), threads_(threads),
+        stream_(cpu_engine()) {
+    bind();
+  }
+
+  void run(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs) override {
+    if (inputs.size() != g_.inputs.size())
+      fail("model '{}' takes {} input(s), got {}", g_.name, g_.inputs.size(), inputs.size());
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const Shape& want = g_.value(g_.inputs[i]).shape;
+      if (inputs[i].shape() != want)
+        fail("input '{}' must be {}, got {}", g_.value(g_.inputs[i]).name, shape_str(want), shape_str(inputs[i].shape()));
+    }
+    outputs.resize(g_.outputs.size());
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      const Shape& s = g_.value(g_.outputs[i]).shape;
+      if (!outputs[i].has_data() || outputs[i].shape() != s) outputs[i] = Tensor(s);
+    }
+    for (auto& [mem, kind, index] : external_)
+      mem.set_data_handle(kind == Slot::Kind::Input ? const_cast<float*>(inputs[static_cast<size_t>(index)].data())
+                                                    : outputs[static_cast<size_t>(index)].data());
+    omp_set_num_threads(threads_);
+    for (Exec& e : prog_.execs) e.prim.execute(stream_, e.args);
+    stream_.wait();
+  }
+
+  Description describe() const override { return desc_; }
+  void set_compile_ms(double ms) { desc_.compile_ms = ms; }
+  void add_note(std::string note) { desc_.notes.push_back(std::move(note)); }
+
+  std::vector<LayerTime> profile_layers(const std::vector<Tensor>& inputs, int iterations) override {
+    std::vector<Tensor> outs;
+    run(inputs, outs);  // binds the external pointers
+    std::vector<double> ms(prog_.execs.size(), 0.0);
+    for (int it = 0; it < iterations; ++it)
+      for (size_t i = 0; i < prog_.execs.size(); ++i) {
+        auto t0 = std::chrono::steady_clock::now();
+        prog_.execs[i].prim.execute(stream_, prog_.execs[i].args);
+        stream_.wait();
+        ms[i] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      }
+    std::vector<LayerTime> out;
+    for (size_t i = 0; i < prog_.execs.size(); ++i)
+      out.push_back({prog_.execs[i].name, prog_.execs[i].kind, ms[i] / std::max(iterations, 1)});
+    return out;
+  }
+
+ private:
+  // Creates one memory object per slot over the arena (or a placeholder for the caller's tensors) and the
+  // argument maps every run uses; nothing is allocated after this.
+  void bind() {
+    ArenaPlan plan = plan_arena(prog_);
+    arena_.resize(static_cast<size_t>(plan.arena_bytes / 4 + 16));
+    scratch_.resize(prog_.scratchpad_bytes / 4 + 16);
+    float* base = arena_.data();
+    std::vector<dnnl::memory> mems;
+    for (size_t s = 0; s < prog_.slots.size(); ++s) {
+      const int r = prog_.root(static_cast<int>(s));
+      const Slot& rs = prog_.slots[static_cast<size_t>(r)];
+      void* ptr = rs.kind == Slot::Kind::Arena && plan.offset[static_cast<size_t>(r)] >= 0
+                      ? reinterpret_cast<char*>(base) + plan.offset[static_cast<size_t>(r)]
+                      : nullptr;
+      mems.emplace_back(prog_.slots[s].md, cpu_engine(), ptr);
+      if (rs.kind != Slot::Kind::Arena) external_.push_back({mems.back(), rs.kind, rs.external_index});
+    }
+    for (Exec& e : prog_.execs) {
+      e.args = e.const_args;
+      if (auto it = e.args.find(DNNL_ARG_SCRATCHPAD); it != e.args.end()) it->second.set_data_handle(scratch_.data());
+      for (const auto& [arg, s] : e.slot_args) e.args[arg] = mems[static_cast<size_t>(s)];
+    }
+    desc_.arena_bytes = plan.arena_bytes;
+    desc_.naive_activation_bytes = plan.naive_bytes;
+    desc_.notes.push_back(fmt::format("scratchpad {} bytes shared by all primitives", prog_.scratchpad_bytes));
+  }
+
+  struct External {
+    dnnl::memory mem;
+    Slot::Kind kind;
+    int index;
+  };
+  Graph g_;
+  Program prog_;
+  Description desc_;
+  int threads_;
+  dnnl::stream stream_;
+  std::vector<float> arena_, scratch_;
+  std::vector<External> external_;
+};
+
+class OnednnBackend : public Backend {
+ public:
+  std::string name() const override { return "onednn"; }
+  std::string summary() const override {
+    const dnnl_version_t* v = dnnl_version();
+    return fmt::format("oneDNN {}.{}.{} graph compiler: BN folding, post-op fusion, blocked layouts, one arena",
+                       v->major, v->minor, v->patch);
+  }
+
+  Support supports(const Graph& g, const Node& n, const CompileOptions& opt) const override {
+    if (n.op == Op::AvgPool) {
+      const auto& a = n.attr<PoolAttrs>();
+      const Shape& xs = g.value(n.inputs[0]).shape;
+      const Shape& ys = g.value(n.outputs[0]).shape;
+      const bool pad = a.pad_top || a.pad_left || a.pad_bottom || a.pad_right;
+      const bool overhang = (ys[2] - 1) * a.stride_h + a.kernel_h > xs[2] + a.pad_top + a.pad_bottom ||
+                            (ys[3] - 1) * a.stride_w + a.kernel_w > xs[3] + a.pad_left + a.pad_right;
+      if (a.count_include_pad && pad && overhang)
+        return {false, "ceil-mode average pooling that counts padding has no oneDNN equivalent"};
+    }
+    if (n.op == Op::Add || n.op == Op::Mul) {
+      const Shape& ys = g.value(n.outputs[0]).shape;
+      if (g.value(n.inputs[0]).shape != ys && g.value(n.inputs[1]).shape != ys)
+        return {false, "both operands broadcast"};
+    }
+    for (ValueId v : n.inputs)
+      if (g.value(v).dtype != DType::F32) return {false, "only fp32 tensors"};
+    return {};
+  }
+
+  nlohmann::json diagnostics(const CompileOptions& opt) const override {
+    nlohmann::json j;
+    j["isa"] = isa_name(dnnl::get_effective_cpu_isa());
+    j["threading"] = "OpenMP";
+    j["omp_max_threads"] = omp_get_max_threads();
+    if (j["isa"] != "avx512_core" && j["isa"] != "avx512_core_bf16" && j["isa"] != "avx512_core_vnni" &&
+        j["isa"] != "avx512_core_amx")
+      j["warnings"] = {"oneDNN does not use AVX-512 on this machine: convolutions will be slower"};
+    return j;
+  }
+
+  std::unique_ptr<Executable> compile(const Graph& g, const CompileOptions& opt) const override {
+    const auto t0 = std::chrono::steady_clock::now();
+    check_extra_options(*this, opt, {"fuse", "depthwise_fusion", "inplace_concat", "layout"});
+    if (opt.device != "cpu") fail("backend 'onednn' runs on the cpu only, not on '{}'", opt.device);
+    if (opt.precision != Precision::F32 && opt.precision != Precision::BF16)
+      fail("backend 'onednn' computes in fp32 or bf16, not {}", precision_name(opt.precision));
+    const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
+    const bool native_bf16 = isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
+    if (opt.precision == Precision::BF16 && !native_bf16 && isa != dnnl::cpu_isa::avx512_core)
+      fail("backend 'onednn': bf16 needs AVX-512 (oneDNN reports ISA '{}' here)", isa_name(isa));
+    if (opt.threads < 1) fail("backend 'onednn': threads must be >= 1, got {}", opt.threads);
+    if (!weights_materialized(g)) fail("model '{}' has no weights yet (materialize_weights first)", g.name);
+    check_supported(*this, g, opt);
+    Options o = parse_options(opt);
+    o.lower.bf16 = opt.precision == Precision::BF16;
+    // oneDNN sizes its kernels' work split by the thread count current when a primitive is created.
+    omp_set_num_threads(opt.threads);
+
+    Graph work = g;
+    passes::PipelineOptions popt;
+    popt.fold_batch_norm = o.fuse;
+    passes::PassReport generic = passes::run_inference_pipeline(work, popt);
+    Plan plan = make_plan(std::move(work), std::move(generic));
+    if (o.fuse) {
+      fuse_sum(plan);
+      fuse_eltwise(plan);
+      fuse_flatten_linear(plan);
+      if (o.depthwise) fuse_depthwise(plan, cpu_engine(), o.depthwise_force);
+    }
+    const auto t1 = std::chrono::steady_clock::now();
+    Lowered low;
+    try {
+      low = lower(plan, cpu_engine(), o.lower);
+    } catch (const dnnl::error& e) {
+      fail("backend 'onednn' could not compile model '{}': {} ({})", g.name, e.what(), dnnl_status2str(e.status));
+    }
+
+    const auto t2 = std::chrono::steady_clock::now();
+    auto ms_between = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+    Description d;
+    d.backend = "onednn";
+    d.ops_executed = static_cast<int64_t>(low.prog.execs.size());
+    d.fusions = plan.report.applied;
+    d.fusions.insert(d.fusions.end(), low.fusions.begin(), low.fusions.end());
+    d.reorders = low.prog.reorders;
+    d.notes.push_back(fmt::format("isa {}, {} OpenMP thread(s), {}", isa_name(isa), opt.threads,
+                                  o.lower.bf16 ? (native_bf16 ? "bf16 (AVX512-BF16 instructions; fp32 accumulation)"
+                                                              : "bf16 (emulated on avx512_core; fp32 accumulation)")
+                                               : "fp32"));
+    if (!o.fuse) d.notes.push_back("fusion disabled (fuse=off): every node runs as its own primitive");
+    if (!o.lower.blocked_layouts) d.notes.push_back("layout=plain: activations kept in nchw");
+    std::map<std::string, int> impls;
+    for (const Exec& e : low.prog.execs) impls[e.kind + ":" + e.impl]++;
+    for (const auto& [impl, count] : impls) d.notes.push_back(fmt::format("{} x{}", impl, count));
+    for (const std::string& r : plan.report.rejected) d.notes.push_back("not fused: " + r);
+    for (const std::string& r : low.rejected) d.notes.push_back("not fused: " + r);
+    for (const std::string& r : low.notes) d.notes.push_back(r);
+    auto exe = std::make_unique<OnednnExecutable>(std::move(plan.g), std::move(low.prog), std::move(d), opt.threads);
+    const auto t3 = std::chrono::steady_clock::now();
+    exe->add_note(fmt::format("compile: passes+fusion {:.1f} ms, primitives+weights {:.1f} ms, memory plan {:.1f} ms",
+                              ms_between(t0, t1), ms_between(t1, t2), ms_between(t2, t3)));
+    exe->set_compile_ms(ms_between(t0, t3));
+    return exe;
+  }
+};
+
+}  // namespace
+}  // namespace onednn
+
+std::unique_ptr<Backend> make_onednn_backend() { return std::make_unique<onednn::OnednnBackend>(); }
+
+}  // namespace fb
