@@ -13,8 +13,10 @@ namespace fb::onnx_detail {
 
 Graph Converter::run(const std::string& name) {
   g_.name = name;
-  for (int k = 0; k < gp_.node_size(); ++k)
+  for (int k = 0; k < gp_.node_size(); ++k) {
+    index_of_[&gp_.node(k)] = k;
     for (const std::string& in : gp_.node(k).input()) consumers_[in].push_back(k);
+  }
   for (const auto& o : gp_.output()) graph_outputs_.insert(o.name());
   for (const auto& init : gp_.initializer())
     syms_[init.name()].c = std::make_shared<ConstTensor>(decode_tensor(init, budget_, "initializer '" + init.name() + "'"));

@@ -77,7 +77,8 @@ class Converter {
     const onnx::NodeProto& c = gp_.node(it->second[0]);
     return c.op_type() == op_type ? &c : nullptr;
   }
-  void mark_done(const onnx::NodeProto* n) { done_[static_cast<size_t>(n - &gp_.node(0))] = true; }
+  // Nodes of a repeated field are not contiguous: the index comes from a map, not pointer arithmetic.
+  void mark_done(const onnx::NodeProto* n) { done_[static_cast<size_t>(index_of_.at(n))] = true; }
   void require_unused(const onnx::NodeProto& n, int from) {
     for (int k = from; k < n.output_size(); ++k)
       if (!n.output(k).empty() && (consumers_.count(n.output(k)) || graph_outputs_.count(n.output(k))))
@@ -126,6 +127,7 @@ class Converter {
   std::set<std::string> used_names_;
   std::set<ValueId> named_;
   std::vector<bool> done_;
+  std::unordered_map<const onnx::NodeProto*, int> index_of_;
 };
 
 }  // namespace fb::onnx_detail
