@@ -16,6 +16,7 @@ Graph Converter::run(const std::string& name) {
   for (int k = 0; k < gp_.node_size(); ++k) {
     index_of_[&gp_.node(k)] = k;
     for (const std::string& in : gp_.node(k).input()) consumers_[in].push_back(k);
+    for (const std::string& out : gp_.node(k).output()) producer_[out] = k;
   }
   for (const auto& o : gp_.output()) graph_outputs_.insert(o.name());
   for (const auto& init : gp_.initializer())
@@ -128,6 +129,22 @@ void Converter::node(const onnx::NodeProto& n) {
   convert(n);
 }
 
+
+ConstPtr Converter::lazy_const(const std::string& name, int depth) {
+  if (auto it = syms_.find(name); it != syms_.end()) return it->second.c;
+  auto p = producer_.find(name);
+  if (p == producer_.end() || depth > 32) return nullptr;
+  const onnx::NodeProto& n = gp_.node(p->second);
+  if (done_[static_cast<size_t>(p->second)] || !is_foldable(n.op_type())) return nullptr;
+  for (const std::string& in : n.input())
+    if (!in.empty() && !syms_.count(in) && !lazy_const(in, depth + 1)) return nullptr;
+  for (const std::string& in : n.input())
+    if (!in.empty() && !syms_.at(in).c && n.op_type() != "Shape") return nullptr;
+  node(n);
+  done_[static_cast<size_t>(p->second)] = true;
+  auto it = syms_.find(name);
+  return it == syms_.end() ? nullptr : it->second.c;
+}
 
 Graph convert_graph(const SortedModel& m, const OnnxImportOptions& opt, Budget& budget, const std::string& name) {
   Converter c(m, opt, budget);

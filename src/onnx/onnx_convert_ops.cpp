@@ -161,10 +161,10 @@ void Converter::reshape(const onnx::NodeProto& n) {
     const onnx::NodeProto* tr = sole_consumer(n.output(0), "Transpose");
     const onnx::NodeProto* back = tr ? sole_consumer(tr->output(0), "Reshape") : nullptr;
     if (back && NodeAttrs(*tr).ints("perm", {}) == std::vector<int64_t>{0, 2, 1, 3, 4}) {
-      const Sym& spec = sym(back->input(1), "node " + node_label(*back));
-      if (spec.c) {
+      ConstPtr spec = back->input_size() == 2 ? lazy_const(back->input(1)) : nullptr;
+      if (spec) {
         const Shape transposed{to[0], to[2], to[1], to[3], to[4]};
-        if (reshape_target(transposed, spec.c->ints(), NodeAttrs(*back).i("allowzero", 0) != 0, who) == in) {
+        if (reshape_target(transposed, spec->ints(), NodeAttrs(*back).i("allowzero", 0) != 0, who) == in) {
           mark_done(tr);
           mark_done(back);
           bind(back->output(0), emit1(Op::ChannelShuffle, ChannelShuffleAttrs{to[1]}, {x}, ir_name(*back)));

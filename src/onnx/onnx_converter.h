@@ -102,6 +102,9 @@ class Converter {
     return emit(op, std::move(a), std::move(ins), name, 1, std::move(params))[0];
   }
 
+  // A constant that a later node computes (idioms look ahead): folds its producers now, if they can be.
+  ConstPtr lazy_const(const std::string& name, int depth = 0);
+
   // ---- per-op conversion ----
   void node(const onnx::NodeProto& n);
   void convert(const onnx::NodeProto& n);
@@ -128,6 +131,7 @@ class Converter {
   std::set<ValueId> named_;
   std::vector<bool> done_;
   std::unordered_map<const onnx::NodeProto*, int> index_of_;
+  std::unordered_map<std::string, int> producer_;
 };
 
 }  // namespace fb::onnx_detail
