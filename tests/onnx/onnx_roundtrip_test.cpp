@@ -15,18 +15,7 @@
 namespace fb {
 namespace {
 
-// The smallest of a few resolutions the model accepts (some need more than 32 px).
-Graph build_small(const std::string& prefix, uint64_t seed) {
-  std::string last_error;
-  for (int res : {32, 64, 128}) {
-    try {
-      return load_model(fmt::format("{}{}res={}", prefix, prefix.find('?') == std::string::npos ? "?" : "&", res), true, seed);
-    } catch (const Error& e) {
-      last_error = e.what();
-    }
-  }
-  throw Error(last_error);
-}
+using onnx_test::build_small;
 
 void expect_round_trip(const Graph& g) {
   SCOPED_TRACE(g.name);
@@ -67,23 +56,7 @@ TEST(OnnxRoundTrip, EveryPattern) {
 
 // Every IR op, including the composites (SiLU, HardSwish, ReLU6, ChannelShuffle, Split, Linear).
 TEST(OnnxRoundTrip, EveryOp) {
-  GraphBuilder b("all_ops");
-  ValueId x = b.input("input", {2, 8, 12, 12});
-  ValueId c = b.conv(x, {.out = 16, .k = 3, .stride = 1, .bias = true}, "conv");
-  c = b.relu6(b.batch_norm(c, "bn"), "relu6");
-  std::vector<ValueId> parts = b.split(c, {4, 12}, "split");
-  ValueId s = b.silu(parts[0], "silu");
-  ValueId h = b.hard_swish(parts[1], "hswish");
-  ValueId hs = b.hard_sigmoid(h, "hsig", {0.2f, 0.5f});
-  ValueId cat = b.concat({s, b.mul(h, hs, "mul")}, "cat");
-  cat = b.channel_shuffle(cat, 4, "shuffle");
-  ValueId p = b.max_pool(cat, {.k = 3, .stride = 2, .pad = 1, .ceil_mode = true}, "maxpool");
-  ValueId q = b.avg_pool(cat, {.k = 3, .stride = 2, .pad = 1, .ceil_mode = true, .count_include_pad = false}, "avgpool");
-  ValueId y = b.add(b.sigmoid(p, "sig"), b.relu(q, "relu"), "add");
-  y = b.dropout(b.identity(b.flatten(b.global_avg_pool(y, "gap"), "flatten"), "id"), "drop");
-  b.output(b.softmax(b.linear(y, 10, "fc"), "softmax"));
-  Graph g = b.finish();
-  materialize_weights(g, 3);
+  Graph g = onnx_test::every_op_graph();
   expect_round_trip(g);
 }
 

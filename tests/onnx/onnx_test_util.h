@@ -6,8 +6,12 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <fmt/format.h>
+
 #include "backends/backend.h"
+#include "ir/builder.h"
 #include "ir/graph.h"
+#include "models/model_ref.h"
 
 namespace fb::onnx_test {
 
@@ -16,6 +20,41 @@ inline std::vector<Tensor> run_reference(const Graph& g, const std::vector<Tenso
   std::vector<Tensor> out;
   exe->run(inputs, out);
   return out;
+}
+
+// The smallest of a few resolutions the model accepts (some need more than 32 px), with weights.
+inline Graph build_small(const std::string& ref, uint64_t seed, const std::string& extra = "") {
+  std::string last_error;
+  for (int res : {32, 64, 128}) {
+    try {
+      return load_model(fmt::format("{}{}res={}{}", ref, ref.find('?') == std::string::npos ? "?" : "&", res, extra), true, seed);
+    } catch (const Error& e) {
+      last_error = e.what();
+    }
+  }
+  throw Error(last_error);
+}
+
+// Every IR op, including the composites an exporter writes as several ONNX nodes.
+inline Graph every_op_graph(int64_t batch = 2) {
+  GraphBuilder b("all_ops");
+  ValueId x = b.input("input", {batch, 8, 12, 12});
+  ValueId c = b.conv(x, {.out = 16, .k = 3, .stride = 1, .bias = true}, "conv");
+  c = b.relu6(b.batch_norm(c, "bn"), "relu6");
+  std::vector<ValueId> parts = b.split(c, {4, 12}, "split");
+  ValueId s = b.silu(parts[0], "silu");
+  ValueId h = b.hard_swish(parts[1], "hswish");
+  ValueId hs = b.hard_sigmoid(h, "hsig", {0.2f, 0.5f});
+  ValueId cat = b.concat({s, b.mul(h, hs, "mul")}, "cat");
+  cat = b.channel_shuffle(cat, 4, "shuffle");
+  ValueId p = b.max_pool(cat, {.k = 3, .stride = 2, .pad = 1, .ceil_mode = true}, "maxpool");
+  ValueId q = b.avg_pool(cat, {.k = 3, .stride = 2, .pad = 1, .ceil_mode = true, .count_include_pad = false}, "avgpool");
+  ValueId y = b.add(b.sigmoid(p, "sig"), b.relu(q, "relu"), "add");
+  y = b.dropout(b.identity(b.flatten(b.global_avg_pool(y, "gap"), "flatten"), "id"), "drop");
+  b.output(b.softmax(b.linear(y, 10, "fc"), "softmax"));
+  Graph g = b.finish();
+  materialize_weights(g, 3);
+  return g;
 }
 
 // A model under construction: one opset import, nodes, initializers, one float input and output.
