@@ -48,6 +48,22 @@ void check_supported(const onnx::GraphProto& g) {
   fail("unsupported operators: {}", fmt::join(parts, ", "));
 }
 
+// Arity, checked before any converter code indexes a node's inputs or outputs.
+void check_arity(const onnx::NodeProto& n, int opset) {
+  static const std::map<std::string, std::pair<int, int>> k{
+      {"Constant", {0, 0}}, {"Conv", {2, 3}}, {"BatchNormalization", {5, 5}}, {"Gemm", {2, 3}}, {"MatMul", {2, 2}},
+      {"Add", {2, 2}}, {"Sub", {2, 2}}, {"Mul", {2, 2}}, {"Div", {2, 2}}, {"Reshape", {2, 2}}, {"Gather", {2, 2}},
+      {"Pad", {1, 4}}, {"Clip", {1, 3}}, {"Split", {1, 2}}, {"Concat", {1, 1 << 20}}, {"Dropout", {1, 3}},
+      {"Unsqueeze", {1, 2}}, {"Squeeze", {1, 2}}, {"ReduceMean", {1, 2}}, {"Slice", {opset >= 10 ? 3 : 1, 5}}};
+  auto it = k.find(n.op_type());
+  const auto [lo, hi] = it == k.end() ? std::pair{1, 1} : it->second;
+  if (n.input_size() < lo || n.input_size() > hi)
+    fail("node {} has {} inputs; {} takes {}{}", node_label(n), n.input_size(), n.op_type(), lo,
+         hi == lo ? "" : hi > 100 ? " or more" : fmt::format(" to {}", hi));
+  if (lo > 0 && n.input(0).empty()) fail("node {} has no data input", node_label(n));
+  if (n.output_size() < 1 || n.output(0).empty()) fail("node {} has no output", node_label(n));
+}
+
 // Kahn's algorithm, keeping the file's order among ready nodes; refuses dangling references, tensors defined
 // twice and cycles.
 std::vector<int> topological_order(const onnx::GraphProto& g) {
@@ -121,6 +137,7 @@ Graph import_onnx_bytes(std::string_view bytes, const OnnxImportOptions& opt, co
     sm.graph = &g;
     sm.opset = ai_onnx_opset(m);
     check_supported(g);
+    for (const auto& n : g.node()) check_arity(n, sm.opset);
     sm.order = topological_order(g);
     Budget budget{opt};
     return convert_graph(sm, opt, budget, name);
