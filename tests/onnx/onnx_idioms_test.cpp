@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include <gtest/gtest.h>
 
@@ -61,6 +62,12 @@ void expect_same(const Graph& ours, const std::string& bytes, bool same_memory =
   ASSERT_EQ(ya[0].shape(), yb[0].shape());
   const Agreement ag = compare_outputs(ya[0], yb[0], 1e-6);
   EXPECT_TRUE(ag.passed(1e-6)) << ag.summary();
+  // An imported foreign model exports again (through the checker) and comes back the same.
+  Graph again = import_onnx_bytes(export_onnx(h), {}, "again.onnx");
+  ASSERT_EQ(again.nodes.size(), h.nodes.size());
+  EXPECT_EQ(graph_cost(again).total.flops, b.total.flops);
+  const auto yc = onnx_test::run_reference(again, in);
+  EXPECT_EQ(compare_outputs(yb[0], yc[0], 1e-6).max_abs_error, 0.0);
 }
 
 // Opset 13: Pad+Conv, Clip from Constant nodes, depthwise Conv, SiLU, a shuffle, hardswish written as
@@ -222,6 +229,54 @@ TEST(OnnxIdioms, SplitSliceGemmOpset11) {
 TEST(OnnxIdioms, HardSwishAutoPadOpset17) {
   auto [g, bytes] = opset17_block();
   expect_same(g, bytes);
+}
+
+// Supported operators used in ways the IR cannot express are refused with the node's name and the reason.
+TEST(OnnxIdioms, RefusedUsesNameTheNode) {
+  struct Refusal {
+    std::function<void(ModelWriter&)> add;
+    std::string expected;
+  };
+  const std::vector<Refusal> refusals{
+      {[](ModelWriter& w) { ModelWriter::attr_ints(w.node("Transpose", {"x"}, {"y"}, "tr"), "perm", {0, 1, 3, 2}); },
+       "'tr' (Transpose): Transpose [0,1,3,2] is only supported inside a channel shuffle"},
+      {[](ModelWriter& w) {
+         w.init("lo", {}, {-1.0f});
+         w.init("hi", {}, {1.0f});
+         w.node("Clip", {"x", "lo", "hi"}, {"y"}, "clamp");
+       },
+       "'clamp' (Clip): Clip(min=-1, max=1) is not supported"},
+      {[](ModelWriter& w) {
+         w.init_ints("s", {0});
+         w.init_ints("e", {2});
+         w.init_ints("a", {2});
+         w.node("Slice", {"x", "s", "e", "a"}, {"y"}, "crop");
+       },
+       "'crop' (Slice): slicing along axis 2 is not supported"},
+      {[](ModelWriter& w) {
+         w.init_ints("p", {0, 0, 1, 1, 0, 0, 1, 1});
+         w.node("Pad", {"x", "p"}, {"xp"}, "pad");
+         w.node("Relu", {"xp"}, {"y"}, "act");
+       },
+       "Pad 'pad' feeds 'act' (Relu), which cannot absorb the padding"},
+      {[](ModelWriter& w) {
+         w.init("k", {1}, {2.0f});
+         w.node("Mul", {"x", "k"}, {"y"}, "scale");
+       },
+       "'scale' (Mul): a constant operand ('k') is not supported"},
+  };
+  for (const Refusal& r : refusals) {
+    ModelWriter w(13);
+    w.input("x", {1, 2, 4, 4});
+    r.add(w);
+    w.output("y");
+    try {
+      import_onnx_bytes(w.bytes(), {}, "refused.onnx");
+      ADD_FAILURE() << "imported: " << r.expected;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(r.expected), std::string::npos) << e.what();
+    }
+  }
 }
 
 // Writes the seed corpus for the fuzzer when FORMBENCH_ONNX_WRITE_SEEDS names a folder; otherwise checks
