@@ -86,9 +86,11 @@ class Converter {
   }
 
   // ---- IR emission ----
+  // Repeated names get _1, _2, ...; the counter per name keeps a file of identical names linear, not quadratic.
   std::string unique_name(const std::string& want) {
-    std::string base = want.empty() ? "node" : want, name = base;
-    for (int k = 1; !used_names_.insert(name).second; ++k) name = fmt::format("{}_{}", base, k);
+    const std::string base = want.empty() ? "node" : want;
+    std::string name = base;
+    for (int& k = next_suffix_[base]; !used_names_.insert(name).second;) name = fmt::format("{}_{}", base, ++k);
     return name;
   }
   std::string ir_name(const onnx::NodeProto& n) {
@@ -128,6 +130,7 @@ class Converter {
   std::unordered_map<std::string, std::vector<int>> consumers_;
   std::set<std::string> graph_outputs_;
   std::set<std::string> used_names_;
+  std::unordered_map<std::string, int> next_suffix_;
   std::set<ValueId> named_;
   std::vector<bool> done_;
   std::unordered_map<const onnx::NodeProto*, int> index_of_;

@@ -256,6 +256,23 @@ TEST(OnnxHostile, LimitsAreExplicitAndOverridable) {
   EXPECT_EQ(load_model(file.string()).nodes.size(), 2u);
 }
 
+// Names are untrusted too: 20000 nodes that share one name import (named a, a_1, a_2, ...) in linear time.
+TEST(OnnxHostile, ManyNodesWithOneName) {
+  ModelWriter w(13);
+  w.input("x", {1, 2, 2, 2});
+  std::string prev = "x";
+  for (int i = 0; i < 20000; ++i) {
+    const std::string out = fmt::format("t{}", i);
+    w.node("Relu", {prev}, {out}, "a");
+    prev = out;
+  }
+  w.output(prev);
+  Graph g = import_onnx_bytes(w.bytes(), {}, "same_names.onnx");
+  ASSERT_EQ(g.nodes.size(), 20000u);
+  EXPECT_EQ(g.nodes[0].name, "a");
+  EXPECT_EQ(g.nodes[19999].name, "a_19999");
+}
+
 // Every file in tests/onnx/corpus/ fails with the message listed in expected.txt ("file<TAB>text").
 TEST(OnnxHostile, Corpus) {
   const fs::path dir = fs::path(FORMBENCH_SOURCE_DIR) / "tests" / "onnx" / "corpus";
