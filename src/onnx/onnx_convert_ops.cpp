@@ -25,6 +25,7 @@ void Converter::window_pads(const onnx::NodeProto& n, const Shape& x, int64_t kh
     return;
   }
   if (autopad != "SAME_UPPER" && autopad != "SAME_LOWER") fail("node {}: unknown auto_pad '{}'", node_label(n), autopad);
+  if (pad_from_) fail("node {}: auto_pad {} after a Pad node is not supported", node_label(n), autopad);
   if (sh <= 0 || sw <= 0) fail("node {}: strides must be positive", node_label(n));
   const int64_t in[2] = {x.at(2), x.at(3)}, k[2] = {kh, kw}, s[2] = {sh, sw}, d[2] = {dh, dw};
   for (int i = 0; i < 2; ++i) {
@@ -55,6 +56,7 @@ void Converter::conv(const onnx::NodeProto& n) {
   c.groups = a.i("group", 1);
   c.bias = b != nullptr;
   int64_t p[4];
+  pad_from_ = !x.pad_node.empty();
   window_pads(n, shape(x.v), c.kernel_h, c.kernel_w, c.stride_h, c.stride_w, c.dilation_h, c.dilation_w, p);
   c.pad_top = p[0] + x.pad[0], c.pad_left = p[1] + x.pad[1], c.pad_bottom = p[2] + x.pad[2], c.pad_right = p[3] + x.pad[3];
   std::vector<std::pair<std::string, ConstPtr>> params{{"weight", w}};
@@ -76,6 +78,7 @@ void Converter::pool(const onnx::NodeProto& n, bool max) {
   p.ceil_mode = a.i("ceil_mode", 0) != 0;
   p.count_include_pad = a.i("count_include_pad", 0) != 0;
   int64_t pads[4];
+  pad_from_ = !x.pad_node.empty();
   window_pads(n, shape(x.v), p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, 1, 1, pads);
   if (!x.pad_node.empty()) {
     // Zeros from Pad are real elements of the window: exact only if every padded element is counted.
@@ -106,9 +109,9 @@ void Converter::linear(const onnx::NodeProto& n, bool gemm) {
     bias = opt_const(n, 2, "bias");
   } else if (const onnx::NodeProto* add = sole_consumer(n.output(0), "Add")) {
     const int other = add->input(0) == n.output(0) ? 1 : 0;
-    const Sym& s = sym(add->input(other), "node " + node_label(*add));
-    if (s.c && add->input(0) != add->input(1)) {
-      bias = s.c;
+    ConstPtr c = lazy_const(add->input(other));
+    if (c && add->input(0) != add->input(1)) {
+      bias = c;
       out = add->output(0);
       mark_done(add);
     }

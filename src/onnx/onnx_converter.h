@@ -133,6 +133,7 @@ class Converter {
   std::unordered_map<std::string, int> next_suffix_;
   std::set<ValueId> named_;
   std::vector<bool> done_;
+  bool pad_from_ = false;  // the Conv/pool being converted reads a Pad's output
   std::unordered_map<const onnx::NodeProto*, int> index_of_;
   std::unordered_map<std::string, int> producer_;
 };

@@ -153,21 +153,23 @@ ConstTensor decode_tensor(const onnx::TensorProto& t, Budget& budget, const std:
   if ((t.has_raw_data() || external) && typed > 0)
     fail("{}: holds values both in raw_data (or external data) and in a typed field", what);
 
+  if (n > INT64_MAX / 8) fail("{}: shape {} is too large", what, shape_str(shape));
+  // Sizes are compared before anything is allocated: a few bytes of file may not claim gigabytes.
+  const bool raw_path = t.has_raw_data() || external;
+  if (raw_path && !external && static_cast<int64_t>(t.raw_data().size()) != n * es)
+    fail("{}: raw data has {} bytes but shape {} needs {}", what, t.raw_data().size(), shape_str(shape), n * es);
+  if (!raw_path && typed != n) fail("{}: has {} values but shape {} needs {}", what, typed, shape_str(shape), n);
+  std::string ext;
+  if (external) ext = read_external(t, n * es, opt, what);
+
   ConstTensor out;
   out.shape = shape;
   out.is_int = type == onnx::TensorProto::INT32 || type == onnx::TensorProto::INT64;
   if (out.is_int) out.i.resize(static_cast<size_t>(n));
   else out.f.resize(static_cast<size_t>(n));
 
-  if (t.has_raw_data() || external) {
-    std::string ext;
-    const std::string* raw = &t.raw_data();
-    if (external) {
-      ext = read_external(t, n * es, opt, what);
-      raw = &ext;
-    }
-    if (static_cast<int64_t>(raw->size()) != n * es)
-      fail("{}: raw data has {} bytes but shape {} needs {}", what, raw->size(), shape_str(shape), n * es);
+  if (raw_path) {
+    const std::string* raw = external ? &ext : &t.raw_data();
     const char* p = raw->data();
     for (int64_t k = 0; k < n; ++k, p += es) {
       const auto ku = static_cast<size_t>(k);
@@ -180,8 +182,6 @@ ConstTensor decode_tensor(const onnx::TensorProto& t, Budget& budget, const std:
     }
     return out;
   }
-  if (typed != n)
-    fail("{}: has {} values but shape {} needs {}", what, typed, shape_str(shape), n);
   for (int64_t k = 0; k < n; ++k) {
     const auto ki = static_cast<int>(k);
     const auto ku = static_cast<size_t>(k);

@@ -96,6 +96,14 @@ std::vector<Case> cases() {
            for (int i = 0; i < 5; ++i) t->add_float_data(1.0f);
          });
        }},
+      {"claims_big_tensor.onnx", "has 0 values but shape 134217728 needs", [] {  // refused before allocating
+         return with([](ModelWriter& w) {
+           auto* t = w.g->add_initializer();
+           t->set_name("big");
+           t->set_data_type(onnx::TensorProto::FLOAT);
+           t->add_dims(int64_t{1} << 27);
+         });
+       }},
       {"raw_and_typed.onnx", "both in raw_data", [] {
          return with([](ModelWriter& w) { find_init(w, "w")->add_float_data(1.0f); });
        }},
