@@ -52,7 +52,9 @@ void expect_same(const Graph& ours, const std::string& bytes, bool same_memory =
   EXPECT_EQ(b.total.macs, a.total.macs);
   EXPECT_EQ(b.total.flops, a.total.flops);
   EXPECT_EQ(b.total.params, a.total.params);
-  if (same_memory) EXPECT_EQ(b.peak_activation_bytes, a.peak_activation_bytes);
+  if (same_memory) {
+    EXPECT_EQ(b.peak_activation_bytes, a.peak_activation_bytes);
+  }
   std::vector<std::string> ops_a, ops_b;
   for (const Node& n : ours.nodes) ops_a.push_back(op_name(n.op));
   for (const Node& n : h.nodes) ops_b.push_back(op_name(n.op));

@@ -5,10 +5,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
 #include <gtest/gtest.h>
 
 #include "backends/compare.h"
+#include "ir/cost.h"
 #include "onnx/onnx_io.h"
 #include "onnx_test_util.h"
 
@@ -92,7 +94,23 @@ void expect_agree(const Graph& g, const OnnxExportOptions& opt = {}, int64_t run
 
 TEST(OnnxOrt, ZooModelsAgree) {
   REQUIRE_NODE();
-  for (const ModelEntry& e : zoo_models()) expect_agree(onnx_test::build_small(e.name, 2, "&batch=2"));
+  std::vector<std::string> too_large;
+  for (const ModelEntry& e : zoo_models()) {
+    try {
+      Graph g = onnx_test::build_small(e.name, 2, "&batch=2");
+      if (graph_cost(g).total.macs > onnx_test::k_reference_mac_budget) {
+        too_large.push_back(e.name);
+        continue;
+      }
+      expect_agree(g);
+    } catch (const Error& err) {
+      ADD_FAILURE() << e.name << ": " << err.what();
+    }
+  }
+  EXPECT_LT(too_large.size(), zoo_models().size());
+  if (!too_large.empty())
+    std::cout << "not run (too large for the reference at their smallest resolution): "
+              << fmt::format("{}", fmt::join(too_large, ", ")) << "\n";
 }
 
 TEST(OnnxOrt, EveryOpAgrees) {

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
 #include <gtest/gtest.h>
 
@@ -17,11 +18,13 @@ namespace {
 
 using onnx_test::build_small;
 
-void expect_round_trip(const Graph& g) {
+// Returns false when the model was too large to run on the reference (compared structurally only).
+bool expect_round_trip(const Graph& g) {
   SCOPED_TRACE(g.name);
   const std::string bytes = export_onnx(g);
   Graph h = import_onnx_bytes(bytes, {}, g.name + ".onnx");
-  ASSERT_EQ(h.nodes.size(), g.nodes.size());
+  EXPECT_EQ(h.nodes.size(), g.nodes.size());
+  if (h.nodes.size() != g.nodes.size()) return true;
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     EXPECT_EQ(h.nodes[i].name, g.nodes[i].name);
     EXPECT_EQ(h.nodes[i].op, g.nodes[i].op) << g.nodes[i].name;
@@ -33,25 +36,45 @@ void expect_round_trip(const Graph& g) {
   EXPECT_EQ(b.total.weight_bytes, a.total.weight_bytes);
   EXPECT_EQ(b.peak_activation_bytes, a.peak_activation_bytes);
   EXPECT_EQ(b.total_activation_bytes, a.total_activation_bytes);
+  // Exporting the imported graph gives the same bytes: every attribute, weight, name and shape survived.
+  h.name = g.name;
+  EXPECT_TRUE(export_onnx(h) == bytes) << "re-export differs";
+  if (a.total.macs > onnx_test::k_reference_mac_budget) return false;
   const std::vector<Tensor> in = make_inputs(g, 11);
   const std::vector<Tensor> ya = onnx_test::run_reference(g, in), yb = onnx_test::run_reference(h, in);
-  ASSERT_EQ(ya.size(), yb.size());
-  for (size_t k = 0; k < ya.size(); ++k) {
-    ASSERT_EQ(ya[k].shape(), yb[k].shape());
+  EXPECT_EQ(ya.size(), yb.size());
+  for (size_t k = 0; k < std::min(ya.size(), yb.size()); ++k) {
+    EXPECT_EQ(ya[k].shape(), yb[k].shape());
+    if (ya[k].shape() != yb[k].shape()) continue;
     int64_t differ = 0;
     for (int64_t i = 0; i < ya[k].numel(); ++i) differ += ya[k][i] != yb[k][i];
     EXPECT_EQ(differ, 0) << "output " << k << " differs in " << differ << " elements";
   }
+  return true;
+}
+
+// Runs the round trip over a list, reporting every failing model (not just the first).
+void round_trip_all(const std::vector<ModelEntry>& list, const std::string& prefix) {
+  std::vector<std::string> structural;
+  for (const ModelEntry& e : list) {
+    try {
+      if (!expect_round_trip(build_small(prefix + e.name, 5))) structural.push_back(e.name);
+    } catch (const Error& err) {
+      ADD_FAILURE() << prefix << e.name << ": " << err.what();
+    }
+  }
+  if (!structural.empty())
+    std::cout << "compared structurally only (too large for the reference): " << fmt::format("{}", fmt::join(structural, ", ")) << "\n";
 }
 
 TEST(OnnxRoundTrip, EveryZooModel) {
   ASSERT_FALSE(zoo_models().empty());
-  for (const ModelEntry& e : zoo_models()) expect_round_trip(build_small(e.name, 5));
+  round_trip_all(zoo_models(), "");
 }
 
 TEST(OnnxRoundTrip, EveryPattern) {
   if (patterns().empty()) GTEST_SKIP() << "no patterns registered in this build";
-  for (const ModelEntry& e : patterns()) expect_round_trip(build_small("pattern:" + e.name, 5));
+  round_trip_all(patterns(), "pattern:");
 }
 
 // Every IR op, including the composites (SiLU, HardSwish, ReLU6, ChannelShuffle, Split, Linear).
