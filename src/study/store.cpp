@@ -120,15 +120,21 @@ std::string machine_fingerprint(const nlohmann::json& facts) {
 
 Store::Store(const std::string& path, bool create) : db_(path, create) {
   // WAL: readers never block the runner, and a commit is one append that survives a kill -9.
-  Stmt mode(db_, "PRAGMA journal_mode=WAL");
-  if (!mode.step() || mode.text(0) != "wal") fail("database '{}': cannot switch to WAL mode", path);
+  // Statements are scoped: an unfinished one would keep the transaction below from committing.
+  {
+    Stmt mode(db_, "PRAGMA journal_mode=WAL");
+    if (!mode.step() || mode.text(0) != "wal") fail("database '{}': cannot switch to WAL mode", path);
+  }
   db_.exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
-  Stmt ver(db_, "PRAGMA user_version");
-  ver.step();
-  const int64_t version = ver.int64(0);
-  Stmt tables(db_, "SELECT count(*) FROM sqlite_master WHERE type='table'");
-  tables.step();
-  const int64_t n_tables = tables.int64(0);
+  int64_t version = 0, n_tables = 0;
+  {
+    Stmt ver(db_, "PRAGMA user_version");
+    ver.step();
+    version = ver.int64(0);
+    Stmt tables(db_, "SELECT count(*) FROM sqlite_master WHERE type='table'");
+    tables.step();
+    n_tables = tables.int64(0);
+  }
   if (version == 0 && n_tables > 0)
     fail("'{}' is an SQLite database but not a formbench results database", path);
   if (version > k_schema_version)
