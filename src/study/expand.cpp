@@ -37,12 +37,20 @@ std::string make_ref(const Group& g, const std::string& name, std::optional<int6
 
 nlohmann::json Point::settings_json() const {
   nlohmann::json j = nlohmann::json::object();
-  if (measure.warmup) j["warmup"] = *measure.warmup;
-  if (measure.min_time_ms) j["min_time_ms"] = *measure.min_time_ms;
-  if (measure.repetitions) j["repetitions"] = *measure.repetitions;
-  if (measure.max_repetitions) j["max_repetitions"] = *measure.max_repetitions;
-  if (measure.counters) j["counters"] = *measure.counters;
-  if (measure.cache_sim) j["cache_sim"] = *measure.cache_sim;
+  auto put = [&](const char* key, const auto& v) {
+    if (v) j[key] = *v;
+  };
+  put("warmup", measure.warmup);
+  put("warmup_ms", measure.warmup_ms);
+  put("repetitions", measure.repetitions);
+  put("min_time_ms", measure.min_time_ms);
+  put("max_repetitions", measure.max_repetitions);
+  put("max_time_ms", measure.max_time_ms);
+  put("target_ci_pct", measure.target_ci_pct);
+  put("counters", measure.counters);
+  put("ceilings", measure.ceilings);
+  put("check", measure.check);
+  put("cache_sim", measure.cache_sim);
   return j;
 }
 
@@ -50,11 +58,19 @@ std::vector<std::string> Point::bench_args() const {
   std::vector<std::string> a = {"bench", model, "--backend", backend, "--threads", std::to_string(threads),
                                 "--batch", std::to_string(batch), "--precision", precision, "--json"};
   if (device != "cpu") a.insert(a.end(), {"--device", device});
-  if (measure.warmup) a.insert(a.end(), {"--warmup", std::to_string(*measure.warmup)});
-  if (measure.min_time_ms) a.insert(a.end(), {"--min-time-ms", fmt_number(*measure.min_time_ms)});
-  if (measure.repetitions) a.insert(a.end(), {"--min-runs", std::to_string(*measure.repetitions)});
-  if (measure.max_repetitions) a.insert(a.end(), {"--max-runs", std::to_string(*measure.max_repetitions)});
-  if (measure.counters.value_or(false)) a.push_back("--counters");
+  auto opt = [&](const char* flag, const auto& v) {
+    if (v) a.insert(a.end(), {flag, fmt_number(static_cast<double>(*v))});
+  };
+  opt("--warmup", measure.warmup);
+  opt("--warmup-time", measure.warmup_ms);
+  opt("--min-runs", measure.repetitions);
+  opt("--min-time", measure.min_time_ms);
+  opt("--max-runs", measure.max_repetitions);
+  opt("--max-time", measure.max_time_ms);
+  opt("--target-ci", measure.target_ci_pct);
+  if (!measure.counters.value_or(true)) a.push_back("--no-counters");
+  if (!measure.ceilings.value_or(true)) a.push_back("--no-ceilings");
+  if (measure.check.value_or(false)) a.push_back("--check");
   if (measure.cache_sim.value_or(false)) a.push_back("--cache-sim");
   return a;
 }
@@ -161,10 +177,15 @@ double estimate_seconds(const Point& p) {
   auto it = speed.find(p.backend);
   const double gflops = (it == speed.end() ? 20.0 : it->second) * (p.device == "cuda" ? 1 : static_cast<double>(p.threads));
   const double latency_s = 2 * p.gmacs / gflops;
-  const double warmup = static_cast<double>(p.measure.warmup.value_or(3));
-  const double reps = static_cast<double>(p.measure.repetitions.value_or(10));
-  const double min_time_s = p.measure.min_time_ms.value_or(0) / 1000;
-  double t = 0.5 /* start-up, model build, compile */ + (warmup + 1) * latency_s + std::max(reps * latency_s, min_time_s);
+  // bench's defaults: >= 3 warm-up runs and 200 ms; >= 10 timed runs and 1 s, at most 60 s.
+  const double warmup = std::max(static_cast<double>(p.measure.warmup.value_or(3)) * latency_s,
+                                 p.measure.warmup_ms.value_or(200) / 1000);
+  double timed = std::max(static_cast<double>(p.measure.repetitions.value_or(10)) * latency_s,
+                          p.measure.min_time_ms.value_or(1000) / 1000);
+  if (p.measure.max_repetitions) timed = std::min(timed, std::max(latency_s, static_cast<double>(*p.measure.max_repetitions) * latency_s));
+  timed = std::min(timed, std::max(latency_s, p.measure.max_time_ms.value_or(60000) / 1000));
+  double t = 0.5 /* start-up, model build, compile */ + warmup + latency_s + timed;
+  if (p.measure.check.value_or(false)) t += 2 * p.gmacs / 2.0;  // one reference run (~2 GFLOP/s)
   if (p.measure.cache_sim.value_or(false)) t += 3 * latency_s * 50;  // k and 2k runs under cachegrind
   return t;
 }

@@ -52,15 +52,18 @@ Outcome classify(const ChildResult& r, double timeout_s) {
                                                      r.err)};
     return o;
   }
-  if (r.exit_code != 0) {
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  const bool is_result = j.is_object() && j.contains("median_ms");
+  const nlohmann::json a = is_result && j.contains("agreement") ? j["agreement"] : nlohmann::json();
+  const bool disagrees = a.is_object() && a.contains("passed") && a["passed"] == false;
+  if (r.exit_code != 0 && !(is_result && disagrees)) {  // bench exits 1 after printing a disagreeing result
     if (r.exit_code == 137 || mentions_oom(r.err))
       o.failure = FailureRecord{"oom", with_stderr(fmt::format("out of memory (exit code {})", r.exit_code), r.err)};
     else
       o.failure = FailureRecord{"error", with_stderr(fmt::format("exit code {}", r.exit_code), r.err)};
     return o;
   }
-  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object() || !j.contains("median_ms")) {
+  if (!is_result) {
     std::string head = r.out.substr(0, 120);
     std::replace(head.begin(), head.end(), '\n', ' ');
     o.failure = FailureRecord{"error", fmt::format("bench printed no result JSON (stdout began: '{}')", head)};
@@ -70,10 +73,11 @@ Outcome classify(const ChildResult& r, double timeout_s) {
     o.failure = FailureRecord{"error", fmt::format("unsupported bench schema {}", j["schema"].dump())};
     return o;
   }
-  const nlohmann::json& a = j.contains("agreement") ? j["agreement"] : nlohmann::json();
-  if (a.is_object() && a.contains("passed") && a["passed"] == false)
-    o.failure = FailureRecord{"disagreement", fmt::format("outputs disagree with the reference backend: relative max error {}",
-                                                          a.value("rel_max_error", nlohmann::json()).dump())};
+  if (disagrees)
+    o.failure = FailureRecord{"disagreement", fmt::format("outputs disagree with the reference backend: relative max error {}"
+                                                          " (tolerance {})",
+                                                          a.value("rel_max_error", nlohmann::json()).dump(),
+                                                          a.value("tolerance", nlohmann::json()).dump())};
   o.result = std::move(j);
   return o;
 }

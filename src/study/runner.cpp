@@ -9,6 +9,7 @@
 
 #include "backends/backend.h"
 #include "core/error.h"
+#include "measure/machine.h"
 #include "study/child.h"
 #include "study/outcome.h"
 #include "study/progress.h"
@@ -77,7 +78,8 @@ RunSummary run_study(const Spec& spec, const std::vector<Point>& all_points, con
              todo.size(), format_duration(estimate), opt.db_path);
   install_child_cleanup_handlers();
   Progress progress(static_cast<int>(todo.size()), estimate, terminal);
-  std::optional<int64_t> machine;  // of the last measurement, for failures (which carry no machine facts)
+  // This machine, for failures (which carry no facts); each measurement brings its own from bench.
+  const int64_t this_machine = store.machine_id(measure::collect_machine_facts().to_json());
   for (const Point* p : todo) {
     const std::string label = p->label();
     progress.start(label);
@@ -92,13 +94,13 @@ RunSummary run_study(const Spec& spec, const std::vector<Point>& all_points, con
       o = classify(r, limit);
     }
     if (o.result) {
-      machine = store.machine_id(o.result->value("machine", nlohmann::json::object()));
-      store.record_measurement(p->id, *machine, *o.result, o.failure);
+      const int64_t machine = store.machine_id(o.result->value("machine", nlohmann::json::object()));
+      store.record_measurement(p->id, machine, *o.result, o.failure);
       ++sum.measured;
       progress.finish(label, true, ok_summary(*o.result) + (o.failure ? " (DISAGREES with the reference)" : ""),
                       estimate_seconds(*p), seconds);
     } else {
-      store.record_failure(p->id, machine, *o.failure);
+      store.record_failure(p->id, this_machine, *o.failure);
       ++sum.failed;
       progress.finish(label, false, fmt::format("{}: {}", o.failure->kind, o.failure->reason), estimate_seconds(*p),
                       seconds);

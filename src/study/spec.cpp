@@ -153,10 +153,15 @@ MeasureSettings read_measure(const std::string& origin, const std::string& path,
   TableReader r(origin, path, t);
   MeasureSettings m;
   m.warmup = r.count("warmup", true);
-  m.min_time_ms = r.number("min_time_ms", true);
+  m.warmup_ms = r.number("warmup_ms", true);
   m.repetitions = r.count("repetitions", false);
+  m.min_time_ms = r.number("min_time_ms", true);
   m.max_repetitions = r.count("max_repetitions", false);
+  m.max_time_ms = r.number("max_time_ms", false);
+  m.target_ci_pct = r.number("target_ci_pct", true);
   m.counters = r.boolean("counters");
+  m.ceilings = r.boolean("ceilings");
+  m.check = r.boolean("check");
   m.cache_sim = r.boolean("cache_sim");
   m.cache_sim_max_gmacs = r.number("cache_sim_max_gmacs", false);
   m.timeout_s = r.number("timeout_s", false);
@@ -255,14 +260,22 @@ Group read_group(const std::string& origin, Group::Kind kind, const std::string&
 
 MeasureSettings MeasureSettings::merged(const MeasureSettings& o) const {
   MeasureSettings m = *this;
-  if (o.warmup) m.warmup = o.warmup;
-  if (o.min_time_ms) m.min_time_ms = o.min_time_ms;
-  if (o.repetitions) m.repetitions = o.repetitions;
-  if (o.max_repetitions) m.max_repetitions = o.max_repetitions;
-  if (o.counters) m.counters = o.counters;
-  if (o.cache_sim) m.cache_sim = o.cache_sim;
-  if (o.cache_sim_max_gmacs) m.cache_sim_max_gmacs = o.cache_sim_max_gmacs;
-  if (o.timeout_s) m.timeout_s = o.timeout_s;
+  auto take = [](auto& mine, const auto& theirs) {
+    if (theirs) mine = theirs;
+  };
+  take(m.warmup, o.warmup);
+  take(m.warmup_ms, o.warmup_ms);
+  take(m.repetitions, o.repetitions);
+  take(m.min_time_ms, o.min_time_ms);
+  take(m.max_repetitions, o.max_repetitions);
+  take(m.max_time_ms, o.max_time_ms);
+  take(m.target_ci_pct, o.target_ci_pct);
+  take(m.counters, o.counters);
+  take(m.ceilings, o.ceilings);
+  take(m.check, o.check);
+  take(m.cache_sim, o.cache_sim);
+  take(m.cache_sim_max_gmacs, o.cache_sim_max_gmacs);
+  take(m.timeout_s, o.timeout_s);
   return m;
 }
 

@@ -14,13 +14,18 @@ namespace fb::study {
 
 // How each point is measured; passed to `formbench bench` as flags. Unset fields keep bench's defaults.
 struct MeasureSettings {
-  std::optional<int64_t> warmup;           // warm-up runs
-  std::optional<double> min_time_ms;       // timed runs continue at least this long
-  std::optional<int64_t> repetitions;      // at least this many timed runs
-  std::optional<int64_t> max_repetitions;  // at most this many
-  std::optional<bool> counters;            // hardware LL-cache counters
-  std::optional<bool> cache_sim;           // cachegrind simulation
-  std::optional<double> cache_sim_max_gmacs;  // simulate only points up to this many GMACs
+  std::optional<int64_t> warmup;           // warm-up runs (at least)          --warmup
+  std::optional<double> warmup_ms;         // warm-up time (at least)          --warmup-time
+  std::optional<int64_t> repetitions;      // timed runs (at least)            --min-runs
+  std::optional<double> min_time_ms;       // timed phase (at least)           --min-time
+  std::optional<int64_t> max_repetitions;  // timed runs (at most)             --max-runs
+  std::optional<double> max_time_ms;       // timed phase (at most)            --max-time
+  std::optional<double> target_ci_pct;     // early stop on a tight CI         --target-ci
+  std::optional<bool> counters;            // hardware LL-cache counters       false: --no-counters
+  std::optional<bool> ceilings;            // % of the measured FMA peak       false: --no-ceilings
+  std::optional<bool> check;               // agreement with the reference     --check
+  std::optional<bool> cache_sim;           // cachegrind simulation            --cache-sim
+  std::optional<double> cache_sim_max_gmacs;  // simulate only points up to this many GMACs (per batch)
   std::optional<double> timeout_s;         // per-point time limit (runner only; not part of a point's identity)
 
   // Fields set in `over` replace ours.

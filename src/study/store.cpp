@@ -105,11 +105,13 @@ std::string now_rfc3339() {
 }
 
 std::string machine_fingerprint(const nlohmann::json& facts) {
-  // Volatile facts would give one "machine" per run; everything else identifies the hardware and software.
-  nlohmann::json stable = facts.is_object() ? facts : nlohmann::json::object();
-  for (const char* k : {"timestamp", "time", "date", "timestamp_utc", "uptime_s", "load_average", "git_revision",
-                        "git_rev", "pid"})
-    stable.erase(k);
+  // The hardware and its OS identify a machine; volatile facts (timestamp) or per-binary ones (library
+  // versions, git revision) would split one machine into many. Each result keeps its full facts anyway.
+  nlohmann::json stable = nlohmann::json::object();
+  if (facts.is_object())
+    for (const char* k : {"cpu_model", "isa", "logical_cpus", "physical_cores", "sockets", "caches", "memory_bytes", "os",
+                          "kernel", "hostname"})
+      if (facts.contains(k)) stable[k] = facts[k];
   uint64_t h = 1469598103934665603ull;
   for (unsigned char c : stable.dump()) {
     h ^= c;

@@ -46,7 +46,7 @@ class Store {
   Db db_;
 };
 
-// Fingerprint of the stable machine facts (volatile ones such as the timestamp left out).
+// Fingerprint of the machine's hardware and OS facts (CPU, ISA, cores, caches, memory, OS, kernel, host).
 std::string machine_fingerprint(const nlohmann::json& facts);
 // Now, RFC 3339 UTC.
 std::string now_rfc3339();
