@@ -1,10 +1,13 @@
+#include <algorithm>
 #include <map>
+#include <thread>
 #include <set>
 
 #include <fmt/format.h>
 
 #include "core/error.h"
 #include "formbench/version.h"
+#include "measure/machine.h"
 #include "study/point.h"
 
 namespace fb::study {
@@ -17,6 +20,15 @@ uint64_t fnv1a64(const std::string& s) {
     h *= 1099511628211ull;
   }
   return h;
+}
+
+// "cores" in a spec: the physical cores of the machine that expands it (so the identity holds the real count).
+int64_t physical_cores() {
+  static const int64_t n = [] {
+    const int c = measure::collect_machine_facts().physical_cores;
+    return c > 0 ? int64_t{c} : int64_t{std::max(1u, std::thread::hardware_concurrency())};
+  }();
+  return n;
 }
 
 std::string fmt_number(double v) { return fmt::format("{}", v); }
@@ -133,7 +145,8 @@ std::vector<Point> expand(const Spec& spec, const ModelResolver& resolve) {
             for (int64_t batch : batches)
               for (const std::string& precision : precisions)
                 for (const std::string& device : devices)
-                  for (int64_t t : threads) {
+                  for (int64_t t_spec : threads) {
+                    const int64_t t = t_spec == 0 ? physical_cores() : t_spec;
                     bool new_group = true;
                     for (const std::string& backend : backends) {
                       Point p;

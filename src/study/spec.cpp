@@ -71,27 +71,31 @@ class TableReader {
     return out;
   }
 
-  std::optional<std::vector<int64_t>> ints(const std::string& key) {
+  // `allow_cores`: the string "cores" stands for this machine's physical core count (stored as 0).
+  std::optional<std::vector<int64_t>> ints(const std::string& key, bool allow_cores = false) {
     const toml::node* n = get(key);
     if (!n) return std::nullopt;
     std::vector<int64_t> out;
+    const std::string help = allow_cores ? std::string(k_int_axis_help) + " or \"cores\"" : k_int_axis_help;
     auto take = [&](const toml::node& e) {
       if (auto v = e.value_exact<int64_t>()) {
-        if (*v <= 0) bad(origin_, key_path(key), *n, k_int_axis_help);
+        if (*v <= 0) bad(origin_, key_path(key), *n, help);
         out.push_back(*v);
+      } else if (allow_cores && e.value_exact<std::string>() == "cores") {
+        out.push_back(0);
       } else if (e.is_string()) {
         try {
           for (int64_t v2 : parse_range(*e.value<std::string>())) out.push_back(v2);
         } catch (const Error&) {
-          bad(origin_, key_path(key), *n, k_int_axis_help);
+          bad(origin_, key_path(key), *n, help);
         }
       } else {
-        bad(origin_, key_path(key), *n, k_int_axis_help);
+        bad(origin_, key_path(key), *n, help);
       }
     };
     if (const toml::array* a = n->as_array()) {
       for (const toml::node& e : *a) take(e);
-      if (out.empty()) bad(origin_, key_path(key), *n, k_int_axis_help);
+      if (out.empty()) bad(origin_, key_path(key), *n, help);
     } else {
       take(*n);
     }
@@ -203,7 +207,7 @@ Axes read_axes(const std::string& origin, TableReader& r) {
   Axes a;
   a.resolutions = r.ints("resolution");
   a.batches = r.ints("batch");
-  a.threads = r.ints("threads");
+  a.threads = r.ints("threads", /*allow_cores=*/true);
   a.backends = r.strings("backend", "backend names");
   if (a.backends) check_identifiers(origin, r.key_path("backend"), *r.get("backend"), *a.backends, "backend");
   a.precisions = r.strings("precision", "precisions");

@@ -40,7 +40,7 @@ struct Group {
   std::vector<int64_t> depths;        // patterns only
   std::vector<int64_t> widths;        // patterns only
   std::map<std::string, std::string> params;  // extra model parameters (key=value in the reference)
-  std::optional<std::vector<int64_t>> resolutions, batches, threads;
+  std::optional<std::vector<int64_t>> resolutions, batches, threads;  // threads: 0 = "cores"
   std::optional<std::vector<std::string>> backends, precisions, devices;
   MeasureSettings measure;
 };

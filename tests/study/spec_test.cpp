@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "study/point.h"
+#include "models/model_ref.h"
 #include "study/spec.h"
 
 namespace fb::study {
@@ -221,6 +222,55 @@ TEST(StudyExpand, BenchArguments) {
   EXPECT_EQ(std::vector<std::string>(a.begin(), a.begin() + 11),
             (std::vector<std::string>{"bench", p.model, "--backend", "onednn", "--threads", "2", "--batch", "1",
                                       "--precision", "bf16", "--json"}));
+}
+
+}  // namespace
+}  // namespace fb::study
+
+namespace fb::study {
+namespace {
+
+TEST(StudySpec, ThreadsMayBeThePhysicalCoreCount) {
+  Spec s = parse_spec("name=\"x\"\nbackend=\"torch\"\nthreads=[1, \"cores\"]\n[[models]]\nmodel=\"resnet18\"\n");
+  EXPECT_EQ(s.threads, (std::vector<int64_t>{1, 0}));
+  std::vector<Point> pts = expand(s, fake_info);
+  ASSERT_GE(pts.size(), 1u);
+  EXPECT_EQ(pts[0].threads, 1);
+  if (pts.size() == 2) {  // one point only on a single-core machine
+    EXPECT_GT(pts[1].threads, 1);
+  }
+  EXPECT_NE(error_of("name=\"x\"\nbackend=\"torch\"\nthreads=\"core\"\n[[models]]\nmodel=\"a\"\n")
+                .find("threads: expected a positive integer, a list of positive integers or a range \"1..32\" or \"cores\""),
+            std::string::npos);
+  EXPECT_NE(error_of("name=\"x\"\nbackend=\"torch\"\nbatch=\"cores\"\n[[models]]\nmodel=\"a\"\n").find("batch: expected"),
+            std::string::npos);
+}
+
+Spec preset(const std::string& name) { return load_spec(std::string(FORMBENCH_SOURCE_DIR) + "/studies/" + name + ".toml"); }
+
+TEST(StudyPresets, ExpandToTheDocumentedGrids) {
+  // quick: (6 patterns x 3 depths + 5 zoo models) x 2 backends.
+  std::vector<Point> quick = expand(preset("quick"), fake_info);
+  EXPECT_EQ(quick.size(), (6u * 3 + 5) * 2);
+  for (const Point& p : quick) EXPECT_EQ(p.threads, 2);
+  // paper: (6 x 16 x 3 + 4 x 5 x 2 + 6 x 4 staged + 25 zoo) configurations x 3 backends x 2 thread counts
+  // (one on a single-core machine, where "cores" is 1).
+  std::vector<Point> paper = expand(preset("paper"), fake_info);
+  const size_t configs = 6 * 16 * 3 + 4 * 5 * 2 + 6 * 4 + 25;
+  EXPECT_TRUE(paper.size() == configs * 3 * 2 || paper.size() == configs * 3) << paper.size();
+  std::set<std::string> backends;
+  for (const Point& p : paper) backends.insert(p.backend);
+  EXPECT_EQ(backends, (std::set<std::string>{"torch", "torchscript", "onednn"}));
+}
+
+TEST(StudyPresets, NameOnlyRegisteredModelsWithValidParameters) {
+  // Builds every preset model (without weights): names, widths, resolutions and staged settings must be valid.
+  if (patterns().empty()) GTEST_SKIP() << "no pattern networks in this build";
+  for (const char* name : {"quick", "paper"}) {
+    std::vector<Point> pts;
+    EXPECT_NO_THROW(pts = expand(preset(name), registry_resolver())) << name;
+    EXPECT_FALSE(pts.empty()) << name;
+  }
 }
 
 }  // namespace
