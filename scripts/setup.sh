@@ -14,8 +14,12 @@ packages=(
   libdnnl-dev                        # accelerated CPU backend
   libonnx-dev libprotobuf-dev protobuf-compiler
   valgrind libpapi-dev               # cache simulation, hardware counters
-  nodejs npm chromium                # report front end and its browser test, ONNX Runtime peer
+  chromium                           # report's browser test
 )
+# Node.js for the report front end and the ONNX Runtime peer: keep an existing install (a distribution's
+# nodejs package may bundle npm and conflict with Debian's npm package).
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(python3-torch python3-torchvision hyperfine) ;;

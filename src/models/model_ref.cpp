@@ -33,7 +33,8 @@ std::string names_of(const std::vector<ModelEntry>& l) {
 void insert_sorted(std::vector<ModelEntry>& l, ModelEntry e) {
   auto it = std::find_if(l.begin(), l.end(), [&](const ModelEntry& x) { return x.name == e.name; });
   FB_ASSERT(it == l.end());  // two registrations of one name is a programming error
-  l.push_back(std::move(e));
+  auto pos = std::lower_bound(l.begin(), l.end(), e, [](const ModelEntry& a, const ModelEntry& b) { return a.name < b.name; });
+  l.insert(pos, std::move(e));
 }
 
 }  // namespace
