@@ -62,9 +62,9 @@ void export_database(const std::string& db_path, ExportFormat format, std::ostre
     }
     return;
   }
-  nlohmann::json rows = nlohmann::json::array();
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();  // keeps the column order
   while (q.step()) {
-    nlohmann::json row = nlohmann::json::object();
+    nlohmann::ordered_json row = nlohmann::ordered_json::object();
     for (int c = 0; c < n; ++c) {
       const std::string name = q.column_name(c);
       switch (q.column_type(c)) {
@@ -72,7 +72,7 @@ void export_database(const std::string& db_path, ExportFormat format, std::ostre
         case SQLITE_INTEGER: row[name] = q.int64(c); break;
         case SQLITE_FLOAT: row[name] = q.real(c); break;
         default:
-          if (name == "settings_json") row["settings"] = nlohmann::json::parse(q.text(c), nullptr, false);
+          if (name == "settings_json") row["settings"] = nlohmann::ordered_json::parse(q.text(c), nullptr, false);
           else row[name] = q.text(c);
       }
     }

@@ -197,5 +197,27 @@ TEST(StudyRun, ShardsMergeToTheUnshardedSet) {
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 7);
 }
 
+TEST(StudyCli, PlanPrintsPointsCountAndEstimate) {
+  ScratchDir dir;
+  const std::string spec = dir.write("s.toml", k_spec);
+  ASSERT_EQ(formbench("study plan " + spec, dir.file("out.txt")), 0);
+  const std::string out = read_text(dir.file("out.txt"));
+  EXPECT_NE(out.find("test_tiny?res=8"), std::string::npos) << out;
+  EXPECT_NE(out.find("test_tiny?res=16"), std::string::npos) << out;
+  EXPECT_NE(out.find("study 'runner-test': 6 points, estimated run time "), std::string::npos) << out;
+  ASSERT_EQ(formbench("study plan --shard 2/3 " + spec, dir.file("out2.txt")), 0);
+  EXPECT_NE(read_text(dir.file("out2.txt")).find("2 points in shard 2/3"), std::string::npos);
+  // Bad input: exit 1 and one line naming the culprit.
+  const std::string bad = dir.write("bad.toml", std::string(k_spec) + "[[patterns]]\npattern = \"plain\"\nwidth = 8\ndepth = \"0..4\"\n");
+  EXPECT_EQ(formbench("study plan " + bad, "/dev/null", dir.file("err.txt")), 1);
+  EXPECT_EQ(read_text(dir.file("err.txt")),
+            "formbench: error: " + bad + ": patterns[0].depth: expected a positive integer, a list of positive integers or "
+            "a range \"1..32\" (line 19)\n");
+  EXPECT_EQ(formbench("study plan --shard 4/3 " + spec, "/dev/null", dir.file("err2.txt")), 1);
+  EXPECT_NE(read_text(dir.file("err2.txt")).find("--shard '4/3': expected i/N with 1 <= i <= N"), std::string::npos);
+  EXPECT_EQ(formbench("study export " + dir.file("missing.sqlite") + " --csv", "/dev/null", dir.file("err3.txt")), 1);
+  EXPECT_NE(read_text(dir.file("err3.txt")).find("cannot open database"), std::string::npos) << read_text(dir.file("err3.txt"));
+}
+
 }  // namespace
 }  // namespace fb::study
