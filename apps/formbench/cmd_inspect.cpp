@@ -27,6 +27,10 @@ std::string out_shape(const Graph& g, const Node& n) {
 nlohmann::json to_json(const Graph& g, const GraphCost& c) {
   nlohmann::json j;
   j["model"] = g.name;
+  if (const ModelEntry* e = find_model_entry(g.name)) {
+    j["family"] = e->family;
+    j["source"] = e->source;
+  }
   j["input_shape"] = g.value(g.inputs[0]).shape;
   j["output_shape"] = g.value(g.outputs[0]).shape;
   j["params"] = c.total.params;
@@ -77,6 +81,7 @@ int run(const Options& o) {
              si(static_cast<double>(c.total.flops)), fmt::format("{:.2f} MiB", c.total.weight_bytes / 1048576.0),
              fmt::format("{:.2f} MiB", c.peak_activation_bytes / 1048576.0)});
   std::cout << t.str();
+  if (const ModelEntry* e = find_model_entry(o.model)) std::cout << "source: " << e->source << "\n";
   return k_exit_ok;
 }
 

@@ -123,6 +123,19 @@ const std::vector<ModelEntry>& zoo_models() { return zoo_list(); }
 const std::vector<ModelEntry>& patterns() { return pattern_list(); }
 void register_model_loader(ModelLoader l) { loader_list().push_back(std::move(l)); }
 
+const ModelEntry* find_model_entry(const std::string& text) {
+  ModelRef r;
+  try {
+    r = parse_model_ref(text);
+  } catch (const Error&) {
+    return nullptr;
+  }
+  if (r.scheme != "zoo" && r.scheme != "pattern") return nullptr;
+  const auto& list = r.scheme == "pattern" ? pattern_list() : zoo_list();
+  auto it = std::find_if(list.begin(), list.end(), [&](const ModelEntry& e) { return e.name == r.name; });
+  return it == list.end() ? nullptr : &*it;
+}
+
 Graph load_model(const std::string& text, bool with_weights, uint64_t seed) {
   ModelRef r = parse_model_ref(text);
   for (const ModelLoader& l : loader_list())

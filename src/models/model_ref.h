@@ -56,6 +56,9 @@ void register_pattern(ModelEntry e);
 const std::vector<ModelEntry>& zoo_models();
 const std::vector<ModelEntry>& patterns();
 
+// The registry entry (zoo model or pattern) a reference names, or nullptr (files, unknown names).
+const ModelEntry* find_model_entry(const std::string& ref);
+
 struct ModelLoader {
   std::string scheme;                                  // e.g. "onnx"
   std::function<bool(const std::string&)> matches;     // e.g. ends with ".onnx"

@@ -6,9 +6,9 @@
 
 namespace fb::pattern {
 
-ValueId conv_bn_relu(GraphBuilder& b, ValueId x, const ConvSpec& s, const std::string& name) {
+ValueId conv_bn_relu(GraphBuilder& b, ValueId x, const ConvSpec& s, const std::string& name, float bn_scale) {
   auto scope = b.scope(name);
-  return b.relu(b.batch_norm(b.conv(x, s, "conv"), "bn"), "relu");
+  return b.relu(b.batch_norm(b.conv(x, s, "conv"), "bn", bn_scale), "relu");
 }
 
 Graph build_pattern_network(const PatternDef& def, ModelParams& p) {

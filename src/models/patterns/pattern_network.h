@@ -43,7 +43,8 @@ struct PatternRegistrar {
 // The last BatchNorm of every residual branch starts small (Node::init_scale) so deep stacks stay finite.
 inline constexpr float k_branch_end_scale = 0.2f;
 
-// conv - BN - ReLU, the unit most blocks are made of.
-ValueId conv_bn_relu(GraphBuilder& b, ValueId x, const ConvSpec& s, const std::string& name);
+// conv - BN - ReLU, the unit most blocks are made of; `bn_scale` is the BatchNorm's init_scale.
+ValueId conv_bn_relu(GraphBuilder& b, ValueId x, const ConvSpec& s, const std::string& name,
+                     float bn_scale = 1.0f);
 
 }  // namespace fb::pattern
