@@ -20,7 +20,7 @@ int run_bench_cmd(const Options& o) {
   measure::BenchSettings s = o.f.resolve();
   measure::BenchResult r = measure::run_bench(s, terminal_progress());
   end_progress();
-  if (o.json || o.csv) measure::note_counters_once(r.counters);  // the table states it itself
+  if ((o.json || o.csv) && s.counters) measure::note_counters_once(r.counters);  // the table says it itself
   if (o.json) {
     std::cout << r.to_json().dump(2) << "\n";
   } else if (o.csv) {

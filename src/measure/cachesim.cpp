@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -118,6 +120,21 @@ CacheGeometry parse_cache_geometry(const std::string& text, const std::string& w
   return g;
 }
 
+CacheGeometry simulable_geometry(const CacheGeometry& g, std::string* note) {
+  if (g.size_bytes <= 0 || g.assoc < 1 || g.line_bytes < 1 || !power_of_two(g.line_bytes) ||
+      g.size_bytes % (static_cast<int64_t>(g.assoc) * g.line_bytes) != 0)
+    fail("cache geometry {} cannot be simulated (size must be a multiple of assoc x line, line a power of two)", g.str());
+  int64_t sets = g.size_bytes / (static_cast<int64_t>(g.assoc) * g.line_bytes);
+  if (power_of_two(sets)) return g;
+  int64_t pow2 = sets & -sets;  // largest power of two dividing the set count
+  CacheGeometry out = g;
+  out.assoc = static_cast<int>(g.assoc * (sets / pow2));
+  if (note)
+    *note = fmt::format("{} B {}-way has {} sets (not a power of two): simulated as {}-way, same size and line",
+                        g.size_bytes, g.assoc, sets, out.assoc);
+  return out;
+}
+
 HostCacheGeometry host_cache_geometry(const std::string& root) {
   HostCacheGeometry h;
   int ll_level = 0;
@@ -195,6 +212,7 @@ nlohmann::json CacheSimResult::to_json() const {
           {"ll", ll.str()},
           {"ll_size_bytes", ll.size_bytes},
           {"iterations", iterations},
+          {"notes", notes},
           {"instructions_per_inference", instructions},
           {"data_refs_per_inference", data_refs},
           {"d1_misses_per_inference", d1_misses},
@@ -219,8 +237,12 @@ std::optional<std::string> valgrind_version(const std::string& valgrind) {
 std::map<std::string, std::string> cache_sim_child_env() {
   std::map<std::string, std::string> env;
   // valgrind decodes AVX2 but not AVX-512: a library that picked AVX-512 kernels (or re-executed itself to
-  // set OPENBLAS_CORETYPE) would die or loop under it. Haswell is the newest OpenBLAS core valgrind runs.
-  if (!std::getenv("OPENBLAS_CORETYPE")) env["OPENBLAS_CORETYPE"] = "HASWELL";
+  // set OPENBLAS_CORETYPE) would die or loop under it. Haswell is the newest OpenBLAS core valgrind runs,
+  // so it replaces an unset value or an AVX-512 one (which could only crash there).
+  std::string user = std::getenv("OPENBLAS_CORETYPE") ? std::getenv("OPENBLAS_CORETYPE") : "";
+  std::transform(user.begin(), user.end(), user.begin(), [](unsigned char c) { return std::tolower(c); });
+  const bool avx512_core = user == "skylakex" || user == "cooperlake" || user == "sapphirerapids";
+  if (user.empty() || avx512_core) env["OPENBLAS_CORETYPE"] = "HASWELL";  // an AVX-512 core would SIGILL
   if (!std::getenv("OMP_WAIT_POLICY")) env["OMP_WAIT_POLICY"] = "passive";
   return env;
 }
@@ -232,9 +254,14 @@ CacheSimResult run_cache_sim(const std::function<std::vector<std::string>(int)>&
   if (!version) fail("--cache-sim needs valgrind ('{}' was not found or did not run)", s.valgrind);
   HostCacheGeometry host = host_cache_geometry();
   CacheSimResult r;
-  auto pick = [](const std::optional<CacheGeometry>& o, const std::optional<CacheGeometry>& h, const char* name) {
+  auto pick = [&](const std::optional<CacheGeometry>& o, const std::optional<CacheGeometry>& h, const char* name) {
     if (o) return *o;
-    if (h) return *h;
+    if (h) {
+      std::string note;
+      CacheGeometry g = simulable_geometry(*h, &note);
+      if (!note.empty()) r.notes.push_back(fmt::format("{}: {}", name, note));
+      return g;
+    }
     fail("cannot read the host's {} cache geometry from sysfs: pass --cache-sim-{} SIZE,ASSOC,LINE", name, name);
   };
   r.i1 = pick(s.i1, host.i1, "i1");
@@ -242,12 +269,18 @@ CacheSimResult run_cache_sim(const std::function<std::vector<std::string>(int)>&
   r.ll = pick(s.ll, host.ll, "ll");
 
   std::string dir = s.work_dir;
-  bool remove_dir = false;
+  struct RemoveDir {  // also on failure
+    std::string path;
+    ~RemoveDir() {
+      std::error_code ec;
+      if (!path.empty()) std::filesystem::remove_all(path, ec);
+    }
+  } cleanup;
   if (dir.empty()) {
     char tmpl[] = "/tmp/formbench-cachesim-XXXXXX";
     if (!mkdtemp(tmpl)) fail("cannot create a temporary directory for cachegrind: {}", std::strerror(errno));
     dir = tmpl;
-    remove_dir = true;
+    cleanup.path = dir;
   }
   auto run_one = [&](int iterations) {
     const std::string out = fmt::format("{}/cachegrind.{}.out", dir, iterations);
@@ -273,15 +306,12 @@ CacheSimResult run_cache_sim(const std::function<std::vector<std::string>(int)>&
   };
   CachegrindTotals a = run_one(s.iterations);
   CachegrindTotals b = run_one(2 * s.iterations);
-  if (remove_dir) {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
   CacheSimResult d = derive_per_inference(a, b, s.iterations);
   d.i1 = r.i1;
   d.d1 = r.d1;
   d.ll = r.ll;
   d.tool = *version + " cachegrind";
+  d.notes = r.notes;
   return d;
 }
 

@@ -30,6 +30,11 @@ struct CacheGeometry {
 // "SIZE,ASSOC,LINE", SIZE with an optional K/M/G suffix (e.g. "32M,16,64"). Throws fb::Error naming `what`.
 CacheGeometry parse_cache_geometry(const std::string& text, const std::string& what);
 
+// cachegrind needs a power-of-two number of sets. A host cache without one (e.g. 36 MiB 12-way) is simulated
+// with the same size and line and a higher associativity that makes the set count a power of two (as
+// valgrind itself does for auto-detected caches); `note` says so. Geometries that cannot be fixed throw.
+CacheGeometry simulable_geometry(const CacheGeometry& g, std::string* note = nullptr);
+
 struct HostCacheGeometry {
   std::optional<CacheGeometry> i1, d1, ll;
 };
@@ -54,6 +59,7 @@ struct CacheSimResult {
   double instructions = 0, data_refs = 0, d1_misses = 0, ll_refs = 0, ll_misses = 0;  // per inference
   double ll_miss_rate() const { return ll_refs > 0 ? ll_misses / ll_refs : 0; }
   std::string tool;  // "valgrind-3.19.0 cachegrind"
+  std::vector<std::string> notes;  // geometry adjustments
   nlohmann::json to_json() const;
 };
 // Per-inference results from two runs' totals (k and 2k iterations).

@@ -121,11 +121,11 @@ void CounterSession::start() {
     for (int tid : tids) {
       const int fd = sys_.open(ev, tid);
       if (fd >= 0) opened.push_back({ev, fd});
-      else if (!err) err = fd;
+      else if (fd != -ESRCH && !err) err = fd;  // ESRCH: the thread exited after listing; it runs no more
     }
-    // A thread may exit between listing and opening; only an event that opened nowhere is a failure, and
-    // one that missed live threads would undercount, so it is dropped too.
-    if (opened.empty() || err) {
+    // An event that failed on a live thread would undercount, so it is dropped entirely.
+    if (opened.empty() && !err) err = -ESRCH;
+    if (err) {
       failures_.emplace_back(ev, errno_text(err));
       for (const Fd& f : opened) sys_.close(f.fd);
       continue;

@@ -1,0 +1,103 @@
+// compare in-process with two backends: the reference and a registered wrapper around it that can profile
+// layers. Checks what compare assembles (speedups vs the native backend, agreement, per-layer), not timings.
+#include <gtest/gtest.h>
+
+#include "backends/backend.h"
+#include "core/error.h"
+#include "measure/compare_run.h"
+
+using namespace fb;
+using namespace fb::measure;
+
+namespace {
+
+class ProfilingExecutable : public Executable {
+ public:
+  explicit ProfilingExecutable(std::unique_ptr<Executable> inner, const Graph& g) : inner_(std::move(inner)) {
+    for (const Node& n : g.nodes) names_.push_back({n.name, op_name(n.op)});
+  }
+  void run(const std::vector<Tensor>& in, std::vector<Tensor>& out) override { inner_->run(in, out); }
+  Description describe() const override {
+    Description d = inner_->describe();
+    d.backend = "profiling_ref";
+    d.fusions.push_back("conv1+bn1+relu (pretend)");
+    return d;
+  }
+  std::vector<LayerTime> profile_layers(const std::vector<Tensor>&, int iterations) override {
+    std::vector<LayerTime> l;
+    for (size_t i = 0; i < names_.size(); ++i) l.push_back({names_[i].first, names_[i].second, 0.01 * (i + 1)});
+    return l;
+  }
+
+ private:
+  std::unique_ptr<Executable> inner_;
+  std::vector<std::pair<std::string, std::string>> names_;
+};
+
+class ProfilingBackend : public Backend {
+ public:
+  std::string name() const override { return "profiling_ref"; }
+  std::string summary() const override { return "test: the reference with fake per-layer times"; }
+  std::unique_ptr<Executable> compile(const Graph& g, const CompileOptions& opt) const override {
+    CompileOptions o = opt;
+    return std::make_unique<ProfilingExecutable>(make_backend("reference")->compile(g, o), g);
+  }
+};
+
+CompareSettings settings() {
+  CompareSettings s;
+  s.base.model = "resnet18?res=16&classes=10";
+  s.base.run.warmup_runs = 1;
+  s.base.run.warmup_ms = 0;
+  s.base.run.min_runs = 6;
+  s.base.run.min_time_ms = 0;
+  s.base.check = true;
+  s.base.ceilings = false;
+  s.block = 3;
+  return s;
+}
+
+}  // namespace
+
+TEST(MeasureCompare, SpeedupAgainstNativeAgreementAndPerLayer) {
+  register_backend("profiling_ref", [] { return std::make_unique<ProfilingBackend>(); });
+  CompareSettings s = settings();
+  s.backends = {"reference", "profiling_ref"};
+  s.per_layer = true;
+  CompareResult r = run_compare(s);
+  EXPECT_EQ(r.native, "reference");  // no torch in the list: the first
+  ASSERT_EQ(r.entries.size(), 2u);
+  EXPECT_FALSE(r.entries[0].speedup.has_value());
+  ASSERT_TRUE(r.entries[1].speedup.has_value());
+  const SpeedupCi& sp = *r.entries[1].speedup;
+  EXPECT_NEAR(sp.speedup, r.entries[0].stats.median / r.entries[1].stats.median, 1e-12);
+  EXPECT_LE(sp.low, sp.speedup);
+  EXPECT_GE(sp.high, sp.speedup);
+  for (const auto& e : r.entries) {
+    EXPECT_EQ(e.stats.n % 3, 0u);  // whole blocks
+    EXPECT_GE(e.stats.n, 6u);
+    ASSERT_TRUE(e.agreement.has_value());
+    EXPECT_EQ(e.agreement->rel_max_error, 0.0);
+  }
+  EXPECT_EQ(r.entries[0].stats.n, r.entries[1].stats.n);  // alternating rounds: equal counts
+  EXPECT_FALSE(r.entries[0].layers_supported);
+  EXPECT_TRUE(r.entries[1].layers_supported);
+  nlohmann::json j = r.to_json();
+  EXPECT_EQ(j["backends"][1]["describe"]["num_fusions"], 1);
+  EXPECT_EQ(j["backends"][1]["layers"].size(), r.entries[1].layers.size());
+  EXPECT_TRUE(j["backends"][0]["speedup_ci95_low"].is_null());
+  const std::string table = r.table();
+  EXPECT_NE(table.find("per-layer times on profiling_ref"), std::string::npos);
+  EXPECT_NE(table.find("reference cannot profile layers"), std::string::npos);
+  const std::string csv = r.csv();
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3);  // header + 2 rows
+}
+
+TEST(MeasureCompare, NativeIsTorchWhenListed) {
+  EXPECT_EQ(pick_native({"onednn", "torch", "torchscript"}), "torch");
+  EXPECT_EQ(pick_native({"onednn", "torchscript"}), "onednn");
+  EXPECT_THROW(pick_native({}), fb::Error);
+  CompareSettings s = settings();
+  s.backends = {"reference", "no_such_backend"};
+  EXPECT_THROW(run_compare(s), fb::Error);
+}
