@@ -67,6 +67,7 @@ ChildResult run_child(const std::string& exe, const std::vector<std::string>& ar
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
 
+  const std::string exec_failed = "cannot execute " + exe + ": ";
   const pid_t parent = getpid();
   const auto start = std::chrono::steady_clock::now();
   const pid_t pid = fork();
@@ -78,8 +79,11 @@ ChildResult run_child(const std::string& exe, const std::vector<std::string>& ar
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
     execv(exe.c_str(), argv.data());
-    const std::string msg = "cannot execute " + exe + ": " + std::strerror(errno) + "\n";
-    (void)!write(2, msg.data(), msg.size());
+    // Only async-signal-safe calls after fork: the message prefix was built before it.
+    const char* why = strerrordesc_np(errno);
+    (void)!write(2, exec_failed.data(), exec_failed.size());
+    (void)!write(2, why ? why : "?", why ? std::strlen(why) : 1);
+    (void)!write(2, "\n", 1);
     _exit(127);
   }
   setpgid(pid, pid);  // both sides set it, so it holds before either goes on
