@@ -1,5 +1,6 @@
 #include "study/spec.h"
 
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <set>
