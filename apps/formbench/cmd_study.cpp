@@ -1,0 +1,148 @@
+// formbench study plan|run|merge|export: declarative sweeps into a SQLite results database (docs/study.md).
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "backends/backend.h"
+#include "command.h"
+#include "core/error.h"
+#include "core/table.h"
+#include "study/merge.h"
+#include "study/point.h"
+#include "study/progress.h"
+#include "study/runner.h"
+#include "study/spec.h"
+
+namespace fb::cli {
+namespace {
+
+using namespace fb::study;
+
+struct Options {
+  std::string spec, db, shard, output;
+  std::vector<std::string> inputs;
+  bool json = false, csv = false, retry_failed = false, progress = false, no_progress = false;
+  double timeout_s = 0;
+};
+
+std::vector<Point> expanded(const Spec& spec) { return expand(spec, registry_resolver()); }
+
+int plan(const Options& o) {
+  const Spec spec = load_spec(o.spec);
+  std::vector<Point> points = expanded(spec);
+  if (!o.shard.empty()) {
+    const auto shard = parse_shard(o.shard);
+    std::erase_if(points, [&](const Point& p) { return !in_shard(p, shard); });
+  }
+  double total = 0;
+  for (const Point& p : points) total += estimate_seconds(p);
+  if (o.json) {
+    nlohmann::json j = {{"study", spec.name}, {"count", points.size()}, {"estimate_s", total}, {"points", nlohmann::json::array()}};
+    for (const Point& p : points)
+      j["points"].push_back({{"seq", p.seq}, {"id", p.id}, {"model", p.model}, {"family", p.family},
+                             {"backend", p.backend}, {"threads", p.threads}, {"batch", p.batch},
+                             {"precision", p.precision}, {"device", p.device}, {"settings", p.settings_json()},
+                             {"gmacs", p.gmacs}, {"estimate_s", estimate_seconds(p)}, {"bench_args", p.bench_args()}});
+    std::cout << j.dump(2) << "\n";
+    return k_exit_ok;
+  }
+  TextTable t({"seq", "id", "model", "backend", "threads", "batch", "precision", "GMACs", "est."});
+  for (const Point& p : points)
+    t.add_row({std::to_string(p.seq), p.id, p.model, p.backend + (p.device != "cpu" ? "/" + p.device : ""),
+               std::to_string(p.threads), std::to_string(p.batch), p.precision, fmt::format("{:.3f}", p.gmacs),
+               format_duration(estimate_seconds(p))});
+  std::cout << t.str();
+  std::map<std::string, int> per_backend;
+  for (const Point& p : points) ++per_backend[p.backend];
+  fmt::print("study '{}': {} points", spec.name, points.size());
+  if (!o.shard.empty()) fmt::print(" in shard {}", o.shard);
+  fmt::print(", estimated run time {} on this machine's nominal speeds (a rough guide)\n", format_duration(total));
+  const auto built = backend_names();
+  for (const auto& [b, n] : per_backend)
+    if (std::find(built.begin(), built.end(), b) == built.end())
+      fmt::print("note: backend '{}' is not built into this binary: its {} points will be recorded as failures\n", b, n);
+  return k_exit_ok;
+}
+
+int run(const Options& o) {
+  const Spec spec = load_spec(o.spec);
+  RunOptions r;
+  r.db_path = o.db;
+  if (!o.shard.empty()) r.shard = parse_shard(o.shard);
+  r.retry_failed = o.retry_failed;
+  if (o.timeout_s > 0) r.timeout_s = o.timeout_s;
+  if (o.progress) r.progress = 1;
+  if (o.no_progress) r.progress = 0;
+  const RunSummary s = run_study(spec, expanded(spec), r);
+  return s.failed > 0 ? k_exit_error : k_exit_ok;
+}
+
+int merge(const Options& o) {
+  const MergeSummary s = merge_databases(o.inputs, o.output);
+  fmt::print(stderr, "merged {} databases into {}: {} points, {} measurements and {} failures added\n", o.inputs.size(),
+             o.output, s.points, s.measurements, s.failures);
+  if (s.conflicts)
+    fmt::print(stderr, "note: {} points were measured in more than one input; the first input's measurement was kept\n",
+               s.conflicts);
+  return k_exit_ok;
+}
+
+int export_db(const Options& o) {
+  if (o.json == o.csv) fail("study export: give exactly one of --csv or --json");
+  const ExportFormat f = o.csv ? ExportFormat::Csv : ExportFormat::Json;
+  if (o.output.empty()) {
+    export_database(o.db, f, std::cout);
+    return k_exit_ok;
+  }
+  std::ofstream out(o.output, std::ios::binary);
+  if (!out) fail("cannot write '{}'", o.output);
+  export_database(o.db, f, out);
+  if (!out.flush()) fail("cannot write '{}'", o.output);
+  return k_exit_ok;
+}
+
+CommandRegistrar reg(60, [](CLI::App& app) {
+  auto* sub = app.add_subcommand("study", "Declarative sweeps (studies/*.toml) into a SQLite results database");
+  sub->require_subcommand(1);
+  auto o = std::make_shared<Options>();
+  auto action = std::make_shared<std::function<int()>>();
+
+  auto* p = sub->add_subcommand("plan", "Print a spec's measurement points, their count and a run-time estimate");
+  p->add_option("spec", o->spec, "study spec (.toml)")->required();
+  p->add_option("--shard", o->shard, "only shard i of N (i/N)");
+  p->add_flag("--json", o->json, "machine-readable output");
+  p->callback([o, action] { *action = [o] { return plan(*o); }; });
+
+  auto* r = sub->add_subcommand("run", "Measure every point not yet in the database (resumes; each point isolated)");
+  r->add_option("spec", o->spec, "study spec (.toml)")->required();
+  r->add_option("--db", o->db, "results database (SQLite, created when missing)")->required();
+  r->add_option("--shard", o->shard, "run only shard i of N (i/N), for several machines");
+  r->add_flag("--retry-failed", o->retry_failed, "redo points recorded as failed");
+  r->add_option("--timeout", o->timeout_s, "per-point time limit in seconds (overrides measure.timeout_s)")
+      ->check(CLI::PositiveNumber);
+  r->add_flag("--progress", o->progress, "always draw the progress bar");
+  r->add_flag("--no-progress", o->no_progress, "plain log lines even on a terminal");
+  r->callback([o, action] { *action = [o] { return run(*o); }; });
+
+  auto* m = sub->add_subcommand("merge", "Merge results databases without duplicates (each keeps its machine)");
+  m->add_option("inputs", o->inputs, "databases to merge")->required();
+  m->add_option("-o,--output", o->output, "output database (created when missing)")->required();
+  m->callback([o, action] { *action = [o] { return merge(*o); }; });
+
+  auto* e = sub->add_subcommand("export", "Export a results database, one row per point");
+  e->add_option("db", o->db, "results database")->required();
+  e->add_flag("--csv", o->csv, "CSV with a header row");
+  e->add_flag("--json", o->json, "a JSON array of records");
+  e->add_option("-o,--output", o->output, "write here instead of stdout");
+  e->callback([o, action] { *action = [o] { return export_db(*o); }; });
+
+  return [action] { return (*action)(); };
+});
+
+}  // namespace
+}  // namespace fb::cli

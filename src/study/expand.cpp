@@ -1,0 +1,220 @@
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <thread>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "formbench/version.h"
+#include "measure/machine.h"
+#include "study/point.h"
+
+namespace fb::study {
+namespace {
+
+uint64_t fnv1a64(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+// "cores" in a spec: the physical cores of the machine that expands it (so the identity holds the real count).
+int64_t physical_cores() {
+  static const int64_t n = [] {
+    const int c = measure::collect_machine_facts().physical_cores;
+    return c > 0 ? int64_t{c} : int64_t{std::max(1u, std::thread::hardware_concurrency())};
+  }();
+  return n;
+}
+
+std::string fmt_number(double v) { return fmt::format("{}", v); }
+
+std::string make_ref(const Group& g, const std::string& name, std::optional<int64_t> depth,
+                     std::optional<int64_t> width, int64_t res) {
+  if (g.kind == Group::Kind::Model && name.size() > 5 && name.ends_with(".onnx")) return name;
+  // Fixed key order, so the same settings always give the same text (and identity).
+  std::vector<std::string> kv;
+  if (depth) kv.push_back(fmt::format("depth={}", *depth));
+  if (width) kv.push_back(fmt::format("width={}", *width));
+  kv.push_back(fmt::format("res={}", res));
+  for (const auto& [k, v] : g.params) kv.push_back(k + "=" + v);  // std::map: sorted
+  return fmt::format("{}{}?{}", g.kind == Group::Kind::Pattern ? "pattern:" : "", name, fmt::join(kv, "&"));
+}
+
+}  // namespace
+
+nlohmann::json Point::settings_json() const {
+  nlohmann::json j = nlohmann::json::object();
+  auto put = [&](const char* key, const auto& v) {
+    if (v) j[key] = *v;
+  };
+  put("warmup", measure.warmup);
+  put("warmup_ms", measure.warmup_ms);
+  put("repetitions", measure.repetitions);
+  put("min_time_ms", measure.min_time_ms);
+  put("max_repetitions", measure.max_repetitions);
+  put("max_time_ms", measure.max_time_ms);
+  put("target_ci_pct", measure.target_ci_pct);
+  put("counters", measure.counters);
+  put("ceilings", measure.ceilings);
+  put("check", measure.check);
+  put("cache_sim", measure.cache_sim);
+  return j;
+}
+
+std::vector<std::string> Point::bench_args() const {
+  std::vector<std::string> a = {"bench", model, "--backend", backend, "--threads", std::to_string(threads),
+                                "--batch", std::to_string(batch), "--precision", precision, "--json"};
+  if (device != "cpu") a.insert(a.end(), {"--device", device});
+  auto opt = [&](const char* flag, const auto& v) {
+    if (v) a.insert(a.end(), {flag, fmt_number(static_cast<double>(*v))});
+  };
+  opt("--warmup", measure.warmup);
+  opt("--warmup-time", measure.warmup_ms);
+  opt("--min-runs", measure.repetitions);
+  opt("--min-time", measure.min_time_ms);
+  opt("--max-runs", measure.max_repetitions);
+  opt("--max-time", measure.max_time_ms);
+  opt("--target-ci", measure.target_ci_pct);
+  if (!measure.counters.value_or(true)) a.push_back("--no-counters");
+  if (!measure.ceilings.value_or(true)) a.push_back("--no-ceilings");
+  if (measure.check.value_or(false)) a.push_back("--check");
+  if (measure.cache_sim.value_or(false)) a.push_back("--cache-sim");
+  return a;
+}
+
+std::string Point::label() const {
+  std::string s = fmt::format("{} {} t={} b={}", model, backend, threads, batch);
+  if (precision != "fp32") s += " " + precision;
+  if (device != "cpu") s += " " + device;
+  return s;
+}
+
+std::string point_id(const Point& p) {
+  // Canonical: nlohmann::json objects are key-sorted, numbers printed exactly.
+  nlohmann::json j = {{"identity", "formbench.point/1"},
+                      {"version", FORMBENCH_VERSION},
+                      {"model", p.model},
+                      {"backend", p.backend},
+                      {"threads", p.threads},
+                      {"batch", p.batch},
+                      {"precision", p.precision},
+                      {"device", p.device},
+                      {"settings", p.settings_json()}};
+  return fmt::format("{:016x}", fnv1a64(j.dump()));
+}
+
+std::vector<Point> expand(const Spec& spec, const ModelResolver& resolve) {
+  std::vector<Point> out;
+  std::set<std::string> seen;
+  std::map<std::string, ModelInfo> infos;
+  int64_t group_index = 0;
+  for (const Group& g : spec.groups) {
+    const MeasureSettings m = spec.measure.merged(g.measure);
+    const auto& resolutions = g.resolutions ? *g.resolutions : spec.resolutions;
+    const auto& batches = g.batches ? *g.batches : spec.batches;
+    const auto& threads = g.threads ? *g.threads : spec.threads;
+    const auto& backends = g.backends ? *g.backends : spec.backends;
+    const auto& precisions = g.precisions ? *g.precisions : spec.precisions;
+    const auto& devices = g.devices ? *g.devices : spec.devices;
+    const bool is_pattern = g.kind == Group::Kind::Pattern;
+    const std::vector<std::optional<int64_t>> none{std::nullopt};
+    std::vector<std::optional<int64_t>> depths(g.depths.begin(), g.depths.end()), widths(g.widths.begin(), g.widths.end());
+    if (!is_pattern) depths = widths = none;
+    for (const std::string& name : g.names) {
+      const bool is_file = !is_pattern && name.ends_with(".onnx");
+      for (const auto& depth : depths)
+        for (const auto& width : widths)
+          for (size_t ri = 0; ri < (is_file ? 1 : resolutions.size()); ++ri) {
+            const std::string ref = make_ref(g, name, depth, width, resolutions[ri]);
+            auto it = infos.find(ref);
+            if (it == infos.end()) {
+              ModelInfo info;
+              try {
+                info = resolve(ref, is_pattern);
+              } catch (const Error& e) {
+                fail("{}: {}.{}: {}", spec.origin, g.path, is_pattern ? "pattern" : "model", e.what());
+              }
+              it = infos.emplace(ref, info).first;
+            }
+            const ModelInfo& info = it->second;
+            for (int64_t batch : batches)
+              for (const std::string& precision : precisions)
+                for (const std::string& device : devices)
+                  for (int64_t t_spec : threads) {
+                    const int64_t t = t_spec == 0 ? physical_cores() : t_spec;
+                    bool new_group = true;
+                    for (const std::string& backend : backends) {
+                      Point p;
+                      p.model = ref;
+                      p.family = info.family;
+                      if (is_pattern) {
+                        p.pattern = name;
+                        p.depth = depth;
+                        p.width = width;
+                      }
+                      p.resolution = is_file ? info.resolution : resolutions[ri];
+                      p.batch = batch;
+                      p.threads = t;
+                      p.backend = backend;
+                      p.precision = precision;
+                      p.device = device;
+                      p.gmacs = info.gmacs * static_cast<double>(batch);
+                      p.measure = m;
+                      // Simulation costs ~50x a native run: only where the spec says it is affordable.
+                      if (m.cache_sim.value_or(false) && m.cache_sim_max_gmacs && p.gmacs > *m.cache_sim_max_gmacs)
+                        p.measure.cache_sim = false;
+                      p.id = point_id(p);
+                      if (!seen.insert(p.id).second) continue;
+                      if (new_group) ++group_index;
+                      new_group = false;
+                      p.group = group_index - 1;
+                      p.seq = static_cast<int64_t>(out.size());
+                      out.push_back(std::move(p));
+                    }
+                  }
+          }
+    }
+  }
+  return out;
+}
+
+double estimate_seconds(const Point& p) {
+  // Nominal fp32 GFLOP/s per thread; deliberately round numbers (an estimate, not a measurement).
+  static const std::map<std::string, double> speed = {{"reference", 1},  {"torch", 25},  {"torchscript", 25},
+                                                      {"onednn", 40},    {"cudnn", 2000}};
+  // Process start-up, model build and compile; loading LibTorch dominates where it is loaded.
+  const double startup_s = p.backend == "torch" || p.backend == "torchscript" ? 1.5 : 0.5;
+  auto it = speed.find(p.backend);
+  const double gflops = (it == speed.end() ? 20.0 : it->second) * (p.device == "cuda" ? 1 : static_cast<double>(p.threads));
+  const double latency_s = 2 * p.gmacs / gflops;
+  // bench's defaults: >= 3 warm-up runs and 200 ms; >= 10 timed runs and 1 s, at most 60 s.
+  const double warmup = std::max(static_cast<double>(p.measure.warmup.value_or(3)) * latency_s,
+                                 p.measure.warmup_ms.value_or(200) / 1000);
+  double timed = std::max(static_cast<double>(p.measure.repetitions.value_or(10)) * latency_s,
+                          p.measure.min_time_ms.value_or(1000) / 1000);
+  if (p.measure.max_repetitions) timed = std::min(timed, std::max(latency_s, static_cast<double>(*p.measure.max_repetitions) * latency_s));
+  timed = std::min(timed, std::max(latency_s, p.measure.max_time_ms.value_or(60000) / 1000));
+  double t = startup_s + warmup + latency_s + timed;
+  if (p.measure.check.value_or(false)) t += 2 * p.gmacs / 1.0;  // one reference run (~1 GFLOP/s)
+  if (p.measure.cache_sim.value_or(false)) t += 3 * latency_s * 50;  // k and 2k runs under cachegrind
+  return t;
+}
+
+std::pair<int, int> parse_shard(const std::string& text) {
+  int i = 0, n = 0;
+  char slash = 0;
+  if (std::sscanf(text.c_str(), "%d%c%d", &i, &slash, &n) != 3 || slash != '/' || n < 1 || i < 1 || i > n ||
+      text != fmt::format("{}/{}", i, n))
+    fail("--shard '{}': expected i/N with 1 <= i <= N (e.g. 1/4 ... 4/4)", text);
+  return {i, n};
+}
+
+bool in_shard(const Point& p, std::pair<int, int> shard) { return p.group % shard.second == shard.first - 1; }
+
+}  // namespace fb::study

@@ -1,0 +1,63 @@
+#pragma once
+// Measurement points: the expansion of a spec, each with a stable identity.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "study/spec.h"
+
+namespace fb::study {
+
+struct Point {
+  std::string id;     // stable: hash of the settings below and the formbench version
+  int64_t seq = 0;    // position in the expansion order
+  int64_t group = 0;  // comparison group: points that differ only in backend share it (the shard key)
+  std::string model;  // model reference with its resolution, e.g. "pattern:plain?depth=2&width=16&res=32"
+  std::string family;  // 'pattern', 'hand-crafted', 'nas', 'onnx'
+  std::optional<std::string> pattern;
+  std::optional<int64_t> depth, width;
+  int64_t resolution = 0, batch = 1, threads = 1;
+  std::string backend, precision = "fp32", device = "cpu";
+  MeasureSettings measure;  // resolved for this point
+  double gmacs = 0;         // cost model, for the run-time estimate (not part of the identity)
+
+  // The measurement settings that are part of the identity (timeout excluded: it limits, it does not measure).
+  nlohmann::json settings_json() const;
+  // The `formbench bench` arguments (after the program name) that measure this point.
+  std::vector<std::string> bench_args() const;
+  // One line for logs: "pattern:plain?depth=2&width=16&res=32 torch t=2 b=1".
+  std::string label() const;
+};
+
+// What the expansion needs to know about a model reference from the model registry.
+struct ModelInfo {
+  std::string family;  // 'pattern', 'hand-crafted', 'nas', 'onnx'
+  int64_t resolution = 0;
+  double gmacs = 0;  // at batch 1
+};
+// Throws fb::Error (the message names the model; the expansion prefixes the group's key path).
+using ModelResolver = std::function<ModelInfo(const std::string& model_ref, bool is_pattern)>;
+
+// The model registry: builds each reference without weights (shape inference + cost model), cached.
+ModelResolver registry_resolver();
+
+// Deterministic, ordered: groups in spec order; within a group, name x depth x width x resolution x batch x
+// precision x device x threads x backend (backend innermost, so the backends of one configuration run
+// back to back). Duplicate points (same id) keep their first position.
+std::vector<Point> expand(const Spec& spec, const ModelResolver& resolve);
+
+// Stable 16-hex-digit identity of a point's settings (FNV-1a 64 of canonical JSON, with the version).
+std::string point_id(const Point& p);
+
+// Rough run time of one point in seconds (documented as an estimate: cost model / nominal backend speed).
+double estimate_seconds(const Point& p);
+
+// "i/N" -> {i, N} with 1 <= i <= N.
+std::pair<int, int> parse_shard(const std::string& text);
+bool in_shard(const Point& p, std::pair<int, int> shard);
+
+}  // namespace fb::study

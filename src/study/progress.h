@@ -1,0 +1,31 @@
+#pragma once
+// Study progress on stderr: a redrawn bar with ETA on a terminal, one plain line per point otherwise.
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+namespace fb::study {
+
+class Progress {
+ public:
+  // `estimate_s`: the summed estimates of the points to run, to weight the ETA before any finished.
+  Progress(int todo, double estimate_s, bool terminal, std::FILE* out = stderr);
+  void start(const std::string& label);
+  // `estimate_s`: this point's estimate; `summary`: "median 3.2 ms" or "FAILED (timeout): ...".
+  void finish(const std::string& label, bool ok, const std::string& summary, double estimate_s, double seconds);
+  void close();
+
+ private:
+  double eta_s() const;
+  void draw(const std::string& label);
+
+  int todo_, done_ = 0, failed_ = 0;
+  double estimate_total_, estimate_done_ = 0;
+  bool terminal_;
+  std::FILE* out_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+std::string format_duration(double seconds);  // "1h02m", "3m05s", "12s"
+
+}  // namespace fb::study

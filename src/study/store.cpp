@@ -1,0 +1,257 @@
+#include "study/store.h"
+
+#include <chrono>
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+
+namespace fb::study {
+namespace {
+
+constexpr int k_schema_version = 1;
+
+const char* k_schema = R"SQL(
+CREATE TABLE IF NOT EXISTS machines (
+  id INTEGER PRIMARY KEY,
+  fingerprint TEXT UNIQUE NOT NULL,
+  facts_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS studies (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  spec_toml TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS points (
+  id TEXT PRIMARY KEY,
+  study_id INTEGER NOT NULL REFERENCES studies(id),
+  seq INTEGER NOT NULL,
+  model TEXT NOT NULL,
+  family TEXT NOT NULL,
+  pattern TEXT,
+  depth INTEGER, width INTEGER,
+  resolution INTEGER NOT NULL,
+  batch INTEGER NOT NULL,
+  backend TEXT NOT NULL,
+  threads INTEGER NOT NULL,
+  precision TEXT NOT NULL,
+  device TEXT NOT NULL DEFAULT 'cpu',
+  settings_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS measurements (
+  point_id TEXT PRIMARY KEY REFERENCES points(id),
+  machine_id INTEGER NOT NULL REFERENCES machines(id),
+  finished_at TEXT NOT NULL,
+  median_ms REAL, mean_ms REAL, min_ms REAL, max_ms REAL, stddev_ms REAL, p90_ms REAL, p99_ms REAL,
+  ci95_low_ms REAL, ci95_high_ms REAL, samples INTEGER, throughput_ips REAL,
+  compile_ms REAL, first_inference_ms REAL,
+  macs INTEGER, flops INTEGER, params INTEGER, peak_activation_bytes INTEGER,
+  achieved_gflops REAL, peak_gflops REAL, pct_of_peak REAL,
+  counters_source TEXT,
+  counters_reason TEXT,
+  ll_references_per_inference REAL, ll_misses_per_inference REAL, ll_miss_rate REAL,
+  agreement_rel_error REAL, agreement_passed INTEGER,
+  describe_json TEXT, result_json TEXT
+);
+CREATE TABLE IF NOT EXISTS failures (
+  point_id TEXT PRIMARY KEY REFERENCES points(id),
+  machine_id INTEGER REFERENCES machines(id),
+  finished_at TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  reason TEXT NOT NULL
+);
+)SQL";
+
+// Columns copied from the bench JSON as they are (same names), in this order.
+const char* k_real_fields[] = {"median_ms",  "mean_ms",        "min_ms",          "max_ms",         "stddev_ms",
+                               "p90_ms",     "p99_ms",         "ci95_low_ms",     "ci95_high_ms",   "throughput_ips",
+                               "compile_ms", "first_inference_ms", "achieved_gflops", "peak_gflops", "pct_of_peak"};
+const char* k_int_fields[] = {"samples", "macs", "flops", "params", "peak_activation_bytes"};
+const char* k_counter_fields[] = {"ll_references_per_inference", "ll_misses_per_inference", "ll_miss_rate"};
+
+std::optional<double> real_of(const nlohmann::json& j, const char* key) {
+  if (!j.is_object()) return std::nullopt;
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number()) return std::nullopt;
+  return it->get<double>();
+}
+std::optional<int64_t> int_of(const nlohmann::json& j, const char* key) {
+  if (!j.is_object()) return std::nullopt;
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number()) return std::nullopt;
+  return it->is_number_integer() ? it->get<int64_t>() : static_cast<int64_t>(it->get<double>());
+}
+std::optional<std::string> text_of(const nlohmann::json& j, const char* key) {
+  if (!j.is_object()) return std::nullopt;
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+}  // namespace
+
+const char* schema_sql() { return k_schema; }
+
+std::string now_rfc3339() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string machine_fingerprint(const nlohmann::json& facts) {
+  // The hardware and its OS identify a machine; volatile facts (timestamp) or per-binary ones (library
+  // versions, git revision) would split one machine into many. Each result keeps its full facts anyway.
+  nlohmann::json stable = nlohmann::json::object();
+  if (facts.is_object())
+    for (const char* k : {"cpu_model", "isa", "logical_cpus", "physical_cores", "sockets", "caches", "memory_bytes", "os",
+                          "kernel", "hostname"})
+      if (facts.contains(k)) stable[k] = facts[k];
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : stable.dump()) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return fmt::format("{:016x}", h);
+}
+
+Store::Store(const std::string& path, bool create) : db_(path, create) {
+  // WAL: readers never block the runner, and a commit is one append that survives a kill -9.
+  // Statements are scoped: an unfinished one would keep the transaction below from committing.
+  {
+    Stmt mode(db_, "PRAGMA journal_mode=WAL");
+    if (!mode.step() || mode.text(0) != "wal") fail("database '{}': cannot switch to WAL mode", path);
+  }
+  db_.exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+  int64_t version = 0, n_tables = 0;
+  {
+    Stmt ver(db_, "PRAGMA user_version");
+    ver.step();
+    version = ver.int64(0);
+    Stmt tables(db_, "SELECT count(*) FROM sqlite_master WHERE type='table'");
+    tables.step();
+    n_tables = tables.int64(0);
+  }
+  if (version == 0 && n_tables > 0)
+    fail("'{}' is an SQLite database but not a formbench results database", path);
+  if (version > k_schema_version)
+    fail("database '{}' has schema version {}, newer than this formbench understands ({})", path, version,
+         k_schema_version);
+  if (version == 0) {
+    Transaction t(db_);
+    db_.exec(k_schema);
+    db_.exec(fmt::format("PRAGMA user_version={}", k_schema_version));
+    t.commit();
+  }
+}
+
+int64_t Store::add_study(const std::string& name, const std::string& spec_toml) {
+  Stmt find(db_, "SELECT id FROM studies WHERE name=?1 AND spec_toml=?2 ORDER BY id LIMIT 1");
+  find.bind(1, name).bind(2, spec_toml);
+  if (find.step()) return find.int64(0);
+  Stmt ins(db_, "INSERT INTO studies(name, spec_toml, created_at) VALUES(?1, ?2, ?3)");
+  ins.bind(1, name).bind(2, spec_toml).bind(3, now_rfc3339()).run();
+  return db_.last_insert_id();
+}
+
+void Store::add_points(int64_t study_id, const std::vector<Point>& points) {
+  Transaction t(db_);
+  Stmt ins(db_,
+           "INSERT OR IGNORE INTO points(id, study_id, seq, model, family, pattern, depth, width, resolution, batch, "
+           "backend, threads, precision, device, settings_json) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
+  for (const Point& p : points) {
+    ins.bind(1, p.id).bind(2, study_id).bind(3, p.seq).bind(4, p.model).bind(5, p.family).bind(6, p.pattern);
+    ins.bind(7, p.depth).bind(8, p.width).bind(9, p.resolution).bind(10, p.batch).bind(11, p.backend);
+    ins.bind(12, p.threads).bind(13, p.precision).bind(14, p.device).bind(15, p.settings_json().dump());
+    ins.run();
+  }
+  t.commit();
+}
+
+int64_t Store::machine_id(const nlohmann::json& facts) {
+  const std::string fp = machine_fingerprint(facts);
+  Stmt find(db_, "SELECT id FROM machines WHERE fingerprint=?1");
+  find.bind(1, fp);
+  if (find.step()) return find.int64(0);
+  Stmt ins(db_, "INSERT INTO machines(fingerprint, facts_json) VALUES(?1, ?2)");
+  ins.bind(1, fp).bind(2, facts.dump()).run();
+  return db_.last_insert_id();
+}
+
+void Store::record_measurement(const std::string& point_id, int64_t machine_id, const nlohmann::json& b,
+                               const std::optional<FailureRecord>& flag) {
+  std::string cols = "point_id, machine_id, finished_at";
+  std::string vals = "?1, ?2, ?3";
+  int n = 3;
+  auto add = [&](const char* c) {
+    cols += std::string(", ") + c;
+    vals += fmt::format(", ?{}", ++n);
+  };
+  for (const char* c : k_real_fields) add(c);
+  for (const char* c : k_int_fields) add(c);
+  for (const char* c : {"counters_source", "counters_reason"}) add(c);
+  for (const char* c : k_counter_fields) add(c);
+  for (const char* c : {"agreement_rel_error", "agreement_passed", "describe_json", "result_json"}) add(c);
+  Transaction t(db_);
+  Stmt ins(db_, fmt::format("INSERT OR REPLACE INTO measurements({}) VALUES({})", cols, vals));
+  int i = 0;
+  ins.bind(++i, point_id);
+  ins.bind(++i, machine_id);
+  ins.bind(++i, now_rfc3339());
+  for (const char* c : k_real_fields) ins.bind(++i, real_of(b, c));
+  for (const char* c : k_int_fields) ins.bind(++i, int_of(b, c));
+  const nlohmann::json counters = b.value("counters", nlohmann::json());
+  ins.bind(++i, text_of(counters, "source"));
+  ins.bind(++i, text_of(counters, "reason"));
+  for (const char* c : k_counter_fields) ins.bind(++i, real_of(counters, c));
+  const nlohmann::json agreement = b.value("agreement", nlohmann::json());
+  ins.bind(++i, real_of(agreement, "rel_max_error"));
+  std::optional<int64_t> passed;
+  if (agreement.is_object() && agreement.contains("passed") && agreement["passed"].is_boolean())
+    passed = agreement["passed"].get<bool>() ? 1 : 0;
+  ins.bind(++i, passed);
+  ins.bind(++i, b.contains("describe") ? std::optional<std::string>(b["describe"].dump()) : std::nullopt);
+  ins.bind(++i, b.dump());
+  ins.run();
+  // A measurement replaces an earlier failure of the same point (a retry that worked).
+  Stmt del(db_, "DELETE FROM failures WHERE point_id=?1");
+  del.bind(1, point_id).run();
+  if (flag) {
+    Stmt f(db_, "INSERT INTO failures(point_id, machine_id, finished_at, kind, reason) VALUES(?1,?2,?3,?4,?5)");
+    f.bind(1, point_id).bind(2, machine_id).bind(3, now_rfc3339()).bind(4, flag->kind).bind(5, flag->reason).run();
+  }
+  t.commit();
+}
+
+void Store::record_failure(const std::string& point_id, std::optional<int64_t> machine_id, const FailureRecord& f) {
+  Transaction t(db_);
+  Stmt ins(db_, "INSERT OR REPLACE INTO failures(point_id, machine_id, finished_at, kind, reason) VALUES(?1,?2,?3,?4,?5)");
+  ins.bind(1, point_id).bind(2, machine_id).bind(3, now_rfc3339()).bind(4, f.kind).bind(5, f.reason).run();
+  t.commit();
+}
+
+void Store::forget_failure(const std::string& point_id) {
+  Stmt del(db_, "DELETE FROM failures WHERE point_id=?1");
+  del.bind(1, point_id).run();
+}
+
+std::vector<std::string> Store::measured_ids() {
+  std::vector<std::string> ids;
+  Stmt q(db_, "SELECT point_id FROM measurements");
+  while (q.step()) ids.push_back(q.text(0));
+  return ids;
+}
+
+std::map<std::string, FailureRecord> Store::failures() {
+  std::map<std::string, FailureRecord> out;
+  Stmt q(db_, "SELECT point_id, kind, reason FROM failures");
+  while (q.step()) out[q.text(0)] = {q.text(1), q.text(2)};
+  return out;
+}
+
+}  // namespace fb::study

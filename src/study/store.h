@@ -1,0 +1,56 @@
+#pragma once
+// The results database (docs/results_schema.md): SQLite in WAL mode, one transaction per finished point,
+// so a killed runner loses at most the point in flight and never corrupts the file.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "study/point.h"
+#include "study/sqlite_db.h"
+
+namespace fb::study {
+
+struct FailureRecord {
+  std::string kind;  // 'error', 'crash', 'timeout', 'oom', 'disagreement'
+  std::string reason;
+};
+
+class Store {
+ public:
+  // Opens or creates `path` with the schema; refuses a file that is not a formbench results database.
+  explicit Store(const std::string& path, bool create = true);
+
+  Db& db() { return db_; }
+
+  // The study row for this name and spec text (reused when the same spec runs again).
+  int64_t add_study(const std::string& name, const std::string& spec_toml);
+  // Inserts the points that are not there yet, in one transaction.
+  void add_points(int64_t study_id, const std::vector<Point>& points);
+  // The machine row for these facts (the `machine` object of bench --json), by fingerprint.
+  int64_t machine_id(const nlohmann::json& facts);
+
+  // Each commits at once.
+  // `flag` (a 'disagreement') is written in the same transaction.
+  void record_measurement(const std::string& point_id, int64_t machine_id, const nlohmann::json& bench,
+                          const std::optional<FailureRecord>& flag = std::nullopt);
+  void record_failure(const std::string& point_id, std::optional<int64_t> machine_id, const FailureRecord& f);
+  void forget_failure(const std::string& point_id);
+
+  std::vector<std::string> measured_ids();
+  std::map<std::string, FailureRecord> failures();
+
+ private:
+  Db db_;
+};
+
+// Fingerprint of the machine's hardware and OS facts (CPU, ISA, cores, caches, memory, OS, kernel, host).
+std::string machine_fingerprint(const nlohmann::json& facts);
+// Now, RFC 3339 UTC.
+std::string now_rfc3339();
+// The schema (CREATE TABLE IF NOT EXISTS ...), for merge's output.
+const char* schema_sql();
+
+}  // namespace fb::study

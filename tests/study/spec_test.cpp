@@ -1,0 +1,280 @@
+// Study specs: parsing (good and bad) and the deterministic expansion into points.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "core/error.h"
+#include "study/point.h"
+#include "models/model_ref.h"
+#include "study/spec.h"
+
+namespace fb::study {
+namespace {
+
+// A registry stand-in: every model exists, 1 GMAC at batch 1; zoo names ending in "nas" are NAS-found.
+ModelInfo fake_info(const std::string& ref, bool is_pattern) {
+  if (ref.find("unknown") != std::string::npos) fail("unknown model '{}'", ref);
+  ModelInfo i;
+  i.family = is_pattern ? "pattern" : ref.ends_with(".onnx") ? "onnx" : ref.find("nas") != std::string::npos ? "nas" : "hand-crafted";
+  i.resolution = ref.ends_with(".onnx") ? 299 : 0;
+  i.gmacs = 1;
+  return i;
+}
+
+std::string error_of(const std::string& toml) {
+  try {
+    parse_spec(toml, "t.toml");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+constexpr const char* k_good = R"(
+name = "demo"
+backend = ["torch", "onednn"]
+threads = [1, 2]
+resolution = 32
+[measure]
+warmup = 2
+min_time_ms = 50
+repetitions = 5
+counters = true
+[[patterns]]
+pattern = ["plain", "residual"]
+depth = "1..3"
+width = [16, 32]
+[[models]]
+model = ["resnet18", "darts_nas", "net.onnx"]
+resolution = [64, 128]
+batch = [1, 4]
+backend = "torch"
+measure = { cache_sim = true, timeout_s = 30 }
+)";
+
+TEST(StudySpec, ParsesAxesRangesAndOverrides) {
+  Spec s = parse_spec(k_good, "t.toml");
+  EXPECT_EQ(s.name, "demo");
+  EXPECT_EQ(s.backends, (std::vector<std::string>{"torch", "onednn"}));
+  EXPECT_EQ(s.threads, (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(s.resolutions, (std::vector<int64_t>{32}));
+  EXPECT_EQ(s.precisions, (std::vector<std::string>{"fp32"}));
+  ASSERT_EQ(s.groups.size(), 2u);
+  EXPECT_EQ(s.groups[0].depths, (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(s.groups[0].widths, (std::vector<int64_t>{16, 32}));
+  EXPECT_EQ(*s.groups[1].batches, (std::vector<int64_t>{1, 4}));
+  EXPECT_EQ(*s.groups[1].backends, (std::vector<std::string>{"torch"}));
+  EXPECT_TRUE(*s.groups[1].measure.cache_sim);
+  EXPECT_EQ(*s.measure.warmup, 2);
+  EXPECT_EQ(*s.measure.repetitions, 5);
+}
+
+TEST(StudySpec, Ranges) {
+  EXPECT_EQ(parse_range("1..4"), (std::vector<int64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(parse_range(" 2..10:4 "), (std::vector<int64_t>{2, 6, 10}));
+  EXPECT_EQ(parse_range("5..5"), (std::vector<int64_t>{5}));
+  for (const char* bad : {"0..3", "4..1", "1..", "..3", "1..3:0", "a..b", "1-3", "1..3:x"})
+    EXPECT_THROW(parse_range(bad), Error) << bad;
+}
+
+TEST(StudySpec, BadSpecsNameTheKeyAndWhatIsValid) {
+  const std::string head = "name = \"x\"\nbackend = \"torch\"\n";
+  const std::string pat = "[[patterns]]\npattern = \"plain\"\nwidth = 8\n";
+  // The issue's example: the third [[patterns]] table (index 2) with a bad depth.
+  EXPECT_EQ(error_of(head + pat + "depth = 1\n" + pat + "depth = 2\n" + pat + "depth = [1, -2]\n"),
+            "t.toml: patterns[2].depth: expected a positive integer, a list of positive integers or a range \"1..32\" (line 14)");
+  EXPECT_NE(error_of(head + pat + "depth = \"1..x\"\n").find("patterns[0].depth: expected"), std::string::npos);
+  EXPECT_NE(error_of(head + pat + "depth = 2.5\n").find("patterns[0].depth: expected"), std::string::npos);
+  EXPECT_NE(error_of(head + pat + "depth = []\n").find("patterns[0].depth: expected"), std::string::npos);
+  EXPECT_NE(error_of(head + pat + "depth = [2, 2]\n").find("patterns[0].depth: 2 is listed twice"), std::string::npos);
+  EXPECT_NE(error_of(head + pat).find("patterns[0]: missing 'depth'"), std::string::npos);
+  EXPECT_NE(error_of(head + "[[patterns]]\ndepth = 1\nwidth = 8\n").find("patterns[0]: missing 'pattern'"), std::string::npos);
+  // Unknown keys list the valid ones.
+  const std::string e = error_of(head + pat + "depth = 1\ndepths = 2\n");
+  EXPECT_NE(e.find("patterns[0].depths: unknown key (valid here: "), std::string::npos) << e;
+  EXPECT_NE(e.find("depth, "), std::string::npos) << e;
+  EXPECT_NE(error_of("name = \"x\"\nbackends = [\"torch\"]\n").find("backends: unknown key"), std::string::npos);
+  EXPECT_NE(error_of(head + "precision = \"fp64\"\n" + pat + "depth = 1\n").find("precision: unknown precision 'fp64' (valid: fp32"),
+            std::string::npos);
+  EXPECT_NE(error_of(head + "[measure]\nwarmup = -1\n" + pat + "depth = 1\n").find("measure.warmup: expected an integer >= 0"),
+            std::string::npos);
+  EXPECT_NE(error_of(head + "[measure]\nrepetitions = 10\nmax_repetitions = 5\n" + pat + "depth = 1\n")
+                .find("measure.max_repetitions: must be >= repetitions (10)"),
+            std::string::npos);
+  EXPECT_NE(error_of(head + "[measure]\ncache_sim = \"yes\"\n" + pat + "depth = 1\n").find("measure.cache_sim: expected true or false"),
+            std::string::npos);
+  EXPECT_NE(error_of("name = \"x\"\n" + pat + "depth = 1\n").find("patterns[0]: no backend"), std::string::npos);
+  EXPECT_NE(error_of(head).find("nothing to measure"), std::string::npos);
+  EXPECT_NE(error_of("backend = \"torch\"\n" + pat + "depth = 1\n").find("name: missing"), std::string::npos);
+  EXPECT_NE(error_of(head + "patterns = 3\n").find("patterns: expected an array of tables"), std::string::npos);
+  EXPECT_NE(error_of(head + "[[models]]\nmodel = 3\n").find("models[0].model: expected zoo model names"), std::string::npos);
+  EXPECT_NE(error_of(head + "[[models]]\nmodel = \"resnet18\"\nparams = { res = 3 }\n").find("models[0].params.res: set this"),
+            std::string::npos);
+  // TOML syntax errors carry the position.
+  EXPECT_NE(error_of("name = \n").find("t.toml: line 1"), std::string::npos);
+}
+
+TEST(StudyExpand, OrderCountAndFamilies) {
+  Spec s = parse_spec(k_good, "t.toml");
+  std::vector<Point> pts = expand(s, fake_info);
+  // patterns: 2 names x 3 depths x 2 widths x 1 res x 1 batch x 2 threads x 2 backends = 48
+  // models: (2 zoo x 2 res + 1 onnx) x 2 batches x 2 threads x 1 backend = 20
+  ASSERT_EQ(pts.size(), 68u);
+  EXPECT_EQ(pts[0].model, "pattern:plain?depth=1&width=16&res=32");
+  EXPECT_EQ(pts[0].backend, "torch");
+  EXPECT_EQ(pts[1].backend, "onednn");  // backend innermost: pairs run back to back
+  EXPECT_EQ(pts[0].group, pts[1].group);
+  EXPECT_EQ(pts[2].threads, 2);
+  EXPECT_EQ(pts[2].group, pts[0].group + 1);
+  EXPECT_EQ(pts[4].model, "pattern:plain?depth=1&width=32&res=32");
+  EXPECT_EQ(pts[8].model, "pattern:plain?depth=2&width=16&res=32");
+  EXPECT_EQ(pts[24].model, "pattern:residual?depth=1&width=16&res=32");
+  EXPECT_EQ(*pts[47].depth, 3);
+  EXPECT_EQ(pts[48].model, "resnet18?res=64");
+  EXPECT_EQ(pts[48].family, "hand-crafted");
+  EXPECT_EQ(pts[48].measure.timeout_s.value(), 30);
+  EXPECT_TRUE(pts[48].measure.cache_sim.value());
+  EXPECT_TRUE(pts[48].measure.counters.value());  // from the top-level [measure]
+  EXPECT_EQ(pts[56].model, "darts_nas?res=64");
+  EXPECT_EQ(pts[56].family, "nas");
+  EXPECT_EQ(pts[64].model, "net.onnx");  // files keep their own resolution
+  EXPECT_EQ(pts[64].resolution, 299);
+  EXPECT_EQ(pts[64].family, "onnx");
+  for (size_t i = 0; i < pts.size(); ++i) EXPECT_EQ(pts[i].seq, static_cast<int64_t>(i));
+  std::set<std::string> ids;
+  for (const Point& p : pts) ids.insert(p.id);
+  EXPECT_EQ(ids.size(), pts.size());
+}
+
+TEST(StudyExpand, UnknownModelNamesTheGroup) {
+  const std::string spec = "name=\"x\"\nbackend=\"torch\"\n[[models]]\nmodel=\"resnet18\"\n[[models]]\nmodel=[\"a\", \"unknown_net\"]\n";
+  try {
+    expand(parse_spec(spec, "t.toml"), fake_info);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "t.toml: models[1].model: unknown model 'unknown_net?res=224'");
+  }
+}
+
+TEST(StudyExpand, IdentityDependsOnEverySettingButNotOnSpelling) {
+  const std::string a = "name=\"a\"\nbackend=[\"torch\"]\nthreads=2\n[measure]\nwarmup=3\n[[models]]\nmodel=\"resnet18\"\nresolution=64\n";
+  // Same settings, different study name, key order, formatting and timeout.
+  const std::string b = "name = \"b\"\n[measure]\ntimeout_s = 5\nwarmup = 3\n[[models]]\nresolution = [64]\nmodel = [\"resnet18\"]\n"
+                        "threads = [2]\nbackend = \"torch\"\n";
+  const Point pa = expand(parse_spec(a), fake_info).at(0), pb = expand(parse_spec(b), fake_info).at(0);
+  EXPECT_EQ(pa.id, pb.id);
+  EXPECT_EQ(pa.id.size(), 16u);
+  std::set<std::string> ids{pa.id};
+  for (std::string changed : {"threads=2", "backend=[\"torch\"]", "warmup=3", "resolution=64"}) {
+    std::string v = a;
+    const std::string repl = changed == "threads=2"              ? "threads=4"
+                             : changed == "backend=[\"torch\"]"   ? "backend=[\"onednn\"]"
+                             : changed == "warmup=3"              ? "warmup=4"
+                                                                  : "resolution=96";
+    v.replace(v.find(changed), changed.size(), repl);
+    ids.insert(expand(parse_spec(v), fake_info).at(0).id);
+  }
+  EXPECT_EQ(ids.size(), 5u);
+}
+
+TEST(StudyExpand, DuplicatesKeepTheirFirstPosition) {
+  const std::string s = "name=\"x\"\nbackend=[\"torch\",\"onednn\"]\n[[models]]\nmodel=[\"resnet18\",\"resnet34\"]\n"
+                        "[[models]]\nmodel=[\"resnet34\",\"resnet50\"]\n";
+  std::vector<Point> pts = expand(parse_spec(s), fake_info);
+  ASSERT_EQ(pts.size(), 6u);
+  EXPECT_EQ(pts[4].model, "resnet50?res=224");
+  EXPECT_EQ(pts[4].group, 2);
+}
+
+TEST(StudyExpand, CacheSimulationOnlyWhereAffordable) {
+  const std::string s = "name=\"x\"\nbackend=\"torch\"\n[measure]\ncache_sim=true\ncache_sim_max_gmacs=2.5\n"
+                        "[[models]]\nmodel=\"resnet18\"\nbatch=[1,2,4]\n";
+  std::vector<Point> pts = expand(parse_spec(s), fake_info);  // 1 GMAC per image
+  ASSERT_EQ(pts.size(), 3u);
+  EXPECT_TRUE(*pts[0].measure.cache_sim);
+  EXPECT_TRUE(*pts[1].measure.cache_sim);
+  EXPECT_FALSE(*pts[2].measure.cache_sim);
+}
+
+TEST(StudyExpand, ShardsPartitionByComparisonGroup) {
+  Spec s = parse_spec(k_good, "t.toml");
+  std::vector<Point> pts = expand(s, fake_info);
+  std::multiset<std::string> seen;
+  for (int i = 1; i <= 3; ++i)
+    for (const Point& p : pts)
+      if (in_shard(p, {i, 3})) seen.insert(p.id);
+  EXPECT_EQ(seen.size(), pts.size());
+  for (const Point& p : pts) EXPECT_EQ(seen.count(p.id), 1u);
+  // Both backends of one configuration land on the same machine.
+  for (size_t i = 0; i + 1 < 48; i += 2) EXPECT_EQ(in_shard(pts[i], {1, 3}), in_shard(pts[i + 1], {1, 3}));
+  EXPECT_EQ(parse_shard("2/5"), (std::pair<int, int>{2, 5}));
+  for (const char* bad : {"0/3", "4/3", "1/0", "1", "a/b", "1/3x"}) EXPECT_THROW(parse_shard(bad), Error) << bad;
+}
+
+TEST(StudyExpand, BenchArguments) {
+  const std::string s = "name=\"x\"\nbackend=\"onednn\"\nthreads=2\nprecision=\"bf16\"\n[measure]\nwarmup=1\nmin_time_ms=20\n"
+                        "repetitions=3\ncounters=true\n[[patterns]]\npattern=\"plain\"\ndepth=2\nwidth=8\nresolution=16\n"
+                        "params={staged=1}\n";
+  Point p = expand(parse_spec(s), fake_info).at(0);
+  EXPECT_EQ(p.model, "pattern:plain?depth=2&width=8&res=16&staged=1");
+  const std::vector<std::string> a = p.bench_args();
+  ASSERT_GE(a.size(), 11u);
+  EXPECT_EQ(std::vector<std::string>(a.begin(), a.begin() + 11),
+            (std::vector<std::string>{"bench", p.model, "--backend", "onednn", "--threads", "2", "--batch", "1",
+                                      "--precision", "bf16", "--json"}));
+}
+
+}  // namespace
+}  // namespace fb::study
+
+namespace fb::study {
+namespace {
+
+TEST(StudySpec, ThreadsMayBeThePhysicalCoreCount) {
+  Spec s = parse_spec("name=\"x\"\nbackend=\"torch\"\nthreads=[1, \"cores\"]\n[[models]]\nmodel=\"resnet18\"\n");
+  EXPECT_EQ(s.threads, (std::vector<int64_t>{1, 0}));
+  std::vector<Point> pts = expand(s, fake_info);
+  ASSERT_GE(pts.size(), 1u);
+  EXPECT_EQ(pts[0].threads, 1);
+  if (pts.size() == 2) {  // one point only on a single-core machine
+    EXPECT_GT(pts[1].threads, 1);
+  }
+  EXPECT_NE(error_of("name=\"x\"\nbackend=\"torch\"\nthreads=\"core\"\n[[models]]\nmodel=\"a\"\n")
+                .find("threads: expected a positive integer, a list of positive integers or a range \"1..32\" or \"cores\""),
+            std::string::npos);
+  EXPECT_NE(error_of("name=\"x\"\nbackend=\"torch\"\nbatch=\"cores\"\n[[models]]\nmodel=\"a\"\n").find("batch: expected"),
+            std::string::npos);
+}
+
+Spec preset(const std::string& name) { return load_spec(std::string(FORMBENCH_SOURCE_DIR) + "/studies/" + name + ".toml"); }
+
+TEST(StudyPresets, ExpandToTheDocumentedGrids) {
+  // quick: (6 patterns x 3 depths + 5 zoo models) x 2 backends.
+  std::vector<Point> quick = expand(preset("quick"), fake_info);
+  EXPECT_EQ(quick.size(), (6u * 3 + 5) * 2);
+  for (const Point& p : quick) EXPECT_EQ(p.threads, 2);
+  // paper: (6 x 16 x 3 + 4 x 5 x 2 + 6 x 4 staged + 25 zoo) configurations x 3 backends x 2 thread counts
+  // (one on a single-core machine, where "cores" is 1).
+  std::vector<Point> paper = expand(preset("paper"), fake_info);
+  const size_t configs = 6 * 16 * 3 + 4 * 5 * 2 + 6 * 4 + 25;
+  EXPECT_TRUE(paper.size() == configs * 3 * 2 || paper.size() == configs * 3) << paper.size();
+  std::set<std::string> backends;
+  for (const Point& p : paper) backends.insert(p.backend);
+  EXPECT_EQ(backends, (std::set<std::string>{"torch", "torchscript", "onednn"}));
+}
+
+TEST(StudyPresets, NameOnlyRegisteredModelsWithValidParameters) {
+  // Builds every preset model (without weights): names, widths, resolutions and staged settings must be valid.
+  const auto& zoo = zoo_models();
+  if (patterns().empty() || std::none_of(zoo.begin(), zoo.end(), [](const ModelEntry& e) { return e.name == "darts"; }))
+    GTEST_SKIP() << "this build lacks the pattern networks or the NAS networks the presets name";
+  for (const char* name : {"quick", "paper"}) {
+    std::vector<Point> pts;
+    EXPECT_NO_THROW(pts = expand(preset(name), registry_resolver())) << name;
+    EXPECT_FALSE(pts.empty()) << name;
+  }
+}
+
+}  // namespace
+}  // namespace fb::study
