@@ -44,37 +44,34 @@ class TorchScriptExecutable : public Executable {
       fail("torchscript: LibTorch rejected the module generated for model '{}': {}", g_.name, e.what());
     }
     m.eval();
-    // optimize_for_inference rewrites the graph it is given, so each variant freezes its own copy.
-    torch::jit::Module frozen = torch::jit::freeze(m);
-    torch::jit::Module frozen_copy = torch::jit::freeze(m);
-    module_ = torch::jit::optimize_for_inference(frozen_copy);
+    module_ = torch::jit::freeze(m);
     // Guard against optimiser bugs: LibTorch 1.13's oneDNN conversion computes hardtanh (ReLU6), hardswish,
     // hardsigmoid and clamp wrongly on oneDNN-layout tensors whose channel count is not a multiple of 16
     // (the element-wise ops run over the padded blocks). A baseline that computes something else is no
-    // baseline: fall back to the frozen module (still BatchNorm-folded) when such a node meets such a
-    // channel count, or when the optimised module disagrees with the frozen one on a probe input.
-    if (const std::string node = buggy_eltwise_node(); !node.empty()) {
+    // baseline: such models run the frozen module (still BatchNorm-folded) without optimize_for_inference,
+    // and so does any model whose optimised module disagrees with the frozen one on a probe input.
+    if (const std::string op = buggy_eltwise_op(); !op.empty()) {
       fallback_ = fmt::format(
-          "optimize_for_inference not used: its {} is wrong for channel counts that are not a multiple of 16 "
-          "(LibTorch oneDNN conversion bug); running the frozen module",
-          node);
+          "optimize_for_inference not used: its oneDNN {} is wrong for channel counts that are not a multiple "
+          "of 16 (LibTorch bug); running the frozen module",
+          op);
     } else {
       const auto probe = make_inputs(g_, 977);
       std::vector<Tensor> want, got;
-      std::swap(module_, frozen);
       run_module(probe, want);
-      std::swap(module_, frozen);
+      module_ = torch::jit::optimize_for_inference(module_);  // rewrites the frozen module's graph in place
       run_module(probe, got);
       for (size_t i = 0; i < want.size() && fallback_.empty(); ++i) {
         Agreement a = compare_outputs(want[i], got[i], k_self_check_tol);
-        if (!a.passed(k_self_check_tol))
+        if (!a.passed(k_self_check_tol)) {
           fallback_ = fmt::format(
               "optimize_for_inference not used: it changed the results (output {}: {}), a LibTorch optimiser "
               "bug; running the frozen module",
               i, a.summary());
+          module_ = torch::jit::freeze(m);
+        }
       }
     }
-    if (!fallback_.empty()) module_ = frozen;
     summarise_graph();
     // The profiling executor specialises the graph on its first runs; do them here, not in the timing.
     std::vector<Tensor> outs;
@@ -131,6 +128,20 @@ class TorchScriptExecutable : public Executable {
       if (kind.rfind("prim::MKLDNN", 0) == 0 &&
           (kind.find("Hard") != std::string::npos || kind.find("Clamp") != std::string::npos))
         return kind;
+    }
+    return "";
+  }
+
+  // The element-wise op of the frozen graph that LibTorch's oneDNN conversion would get wrong here.
+  std::string buggy_eltwise_op() {
+    bool odd_channels = false;
+    for (const Node& n : g_.nodes)
+      if (n.op == Op::Conv2d && n.attr<Conv2dAttrs>().out_channels % 16 != 0) odd_channels = true;
+    if (!odd_channels) return "";
+    for (const torch::jit::Node* n : module_.get_method("forward").graph()->nodes()) {
+      const std::string kind = n->kind().toQualString();
+      for (const char* bad : {"aten::hardtanh", "aten::hardswish", "aten::hardsigmoid", "aten::clamp"})
+        if (kind.rfind(bad, 0) == 0) return kind;
     }
     return "";
   }
