@@ -26,7 +26,7 @@ constexpr double k_self_check_tol = 1e-4;
 bool is_bookkeeping(const std::string& kind) {
   return kind == "prim::Constant" || kind == "prim::ListConstruct" || kind == "prim::TupleConstruct" ||
          kind == "prim::GetAttr" || kind == "prim::ListUnpack" || kind == "prim::TupleUnpack" ||
-         kind == "aten::__getitem__";
+         kind == "aten::__getitem__" || kind == "prim::ConstantMKLDNNTensor";
 }
 
 class TorchScriptExecutable : public Executable {
