@@ -71,7 +71,16 @@ bool is_avx512_core(const std::string& core) {
 TuningDecision decide(const TuningInputs& in) {
   TuningDecision d;
   const bool slow_core = in.openblas_core && in.cpu_avx512 && !is_avx512_core(*in.openblas_core);
-  if (in.user_coretype) {
+  if (in.under_valgrind) {
+    // Valgrind (3.19) cannot execute AVX-512 and hides it from cpuid, so OpenBLAS's own choice is right.
+    if (in.user_coretype && is_avx512_core(*in.user_coretype)) {
+      d.warn = true;
+      d.reason = "OPENBLAS_CORETYPE=" + *in.user_coretype +
+                 " under valgrind, which cannot execute AVX-512: expect SIGILL; start valgrind without it";
+    } else {
+      d.reason = "running under valgrind (no AVX-512 there): OpenBLAS's own choice stands";
+    }
+  } else if (in.user_coretype) {
     d.reason = "OPENBLAS_CORETYPE=" + *in.user_coretype + " was set by the user; left as is";
   } else if (in.disabled) {
     d.reason = "BLAS tuning disabled by FORMBENCH_NO_BLAS_TUNING=1";
@@ -83,11 +92,6 @@ TuningDecision decide(const TuningInputs& in) {
     d.reason = "the CPU has no AVX-512; OpenBLAS's own choice (" + *in.openblas_core + ") stands";
   } else if (!slow_core) {
     d.reason = "OpenBLAS recognised the CPU (core " + *in.openblas_core + ")";
-  } else if (in.under_valgrind) {
-    d.warn = true;
-    d.reason = "OpenBLAS chose its '" + *in.openblas_core +
-               "' kernel on an AVX-512 CPU and formbench cannot re-execute itself under valgrind: set "
-               "OPENBLAS_CORETYPE=SKYLAKEX before starting valgrind";
   } else {
     d.reexec = true;
     d.coretype = k_avx512_coretype;

@@ -7,6 +7,10 @@
 // times slower. Because the library is a load-time dependency, the variable must be in the environment
 // before the program starts: formbench sets it and re-executes itself once, before main(). The decision is
 // a pure function so it can be tested; the start-up hook only gathers its inputs.
+//
+// Valgrind cannot execute AVX-512 instructions: a program started under valgrind must NOT have
+// OPENBLAS_CORETYPE=SKYLAKEX (it dies with SIGILL). A formbench that re-executed itself passes the variable
+// to its children, together with FORMBENCH_BLAS_TUNED; whoever launches valgrind from it removes both.
 #include <optional>
 #include <string>
 
@@ -17,7 +21,7 @@ struct TuningInputs {
   bool disabled = false;                     // FORMBENCH_NO_BLAS_TUNING=1
   bool cpu_avx512 = false;                   // AVX-512 F/CD/BW/DQ/VL usable (cpuid + OS support)
   std::optional<std::string> openblas_core;  // openblas_get_corename() when OpenBLAS is loaded
-  bool under_valgrind = false;               // a re-exec would escape the tool
+  bool under_valgrind = false;               // valgrind cannot run AVX-512 code, nor follow a re-exec
 };
 
 struct TuningDecision {
