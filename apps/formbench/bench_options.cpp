@@ -1,0 +1,94 @@
+#include "bench_options.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "core/error.h"
+#include "measure/affinity.h"
+
+namespace fb::cli {
+
+measure::BenchSettings BenchFlags::resolve() const {
+  measure::BenchSettings r = s;
+  r.precision = parse_precision(precision);
+  for (const std::string& kv : opts) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) fail("bad --opt '{}': expected KEY=VALUE", kv);
+    r.extra[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  if (!pin.empty()) r.pin = measure::parse_cpu_list(pin);
+  r.counters = !no_counters;
+  r.ceilings = !no_ceilings;
+  if (check_tol > 0) r.check_tol = check_tol;
+  if (cache_sim || !cache_sim_ll.empty() || !cache_sim_d1.empty() || !cache_sim_i1.empty()) {
+    measure::CacheSimSettings c;
+    if (!cache_sim_i1.empty()) c.i1 = measure::parse_cache_geometry(cache_sim_i1, "--cache-sim-i1");
+    if (!cache_sim_d1.empty()) c.d1 = measure::parse_cache_geometry(cache_sim_d1, "--cache-sim-d1");
+    if (!cache_sim_ll.empty()) c.ll = measure::parse_cache_geometry(cache_sim_ll, "--cache-sim-ll");
+    c.iterations = cache_sim_iterations;
+    r.cache_sim = c;
+  }
+  r.run.validate();
+  return r;
+}
+
+void add_point_flags(CLI::App* sub, BenchFlags& f) {
+  sub->add_option("-t,--threads", f.s.threads, "intra-op threads, passed to every backend")->capture_default_str();
+  sub->add_option("-b,--batch", f.s.batch, "batch size (default: the model's own)");
+  sub->add_option("--precision", f.precision, "fp32, bf16, tf32 or fp16")->capture_default_str();
+  sub->add_option("--device", f.s.device, "cpu or cuda")->capture_default_str();
+  sub->add_option("--opt", f.opts, "backend option KEY=VALUE (repeatable)");
+  sub->add_option("--seed", f.s.seed, "seed of the deterministic input")->capture_default_str();
+}
+
+void add_timing_flags(CLI::App* sub, BenchFlags& f) {
+  auto& r = f.s.run;
+  sub->add_option("--warmup", r.warmup_runs, "warm-up runs (at least)")->capture_default_str();
+  sub->add_option("--warmup-time", r.warmup_ms, "warm-up time in ms (at least)")->capture_default_str();
+  sub->add_option("--min-runs", r.min_runs, "timed runs (at least)")->capture_default_str();
+  sub->add_option("--min-time", r.min_time_ms, "timed phase in ms (at least)")->capture_default_str();
+  sub->add_option("--max-runs", r.max_runs, "timed runs (at most)")->capture_default_str();
+  sub->add_option("--max-time", r.max_time_ms, "timed phase in ms (at most)")->capture_default_str();
+  sub->add_option("--target-ci", r.target_ci_pct,
+                  "stop early once the 95% CI of the median is within +-PCT% (0: off)")
+      ->capture_default_str();
+  sub->add_option("--pin", f.pin, "pin to these CPUs, e.g. 0,1 or 0-3 (what was granted is recorded)");
+  sub->add_flag("--no-counters", f.no_counters, "do not try hardware counters");
+  sub->add_flag("--no-ceilings", f.no_ceilings, "do not measure/read the machine's FMA peak (no % of peak)");
+}
+
+void add_check_flags(CLI::App* sub, BenchFlags& f) {
+  sub->add_flag("--check", f.s.check, "compare outputs with the reference backend (run once)");
+  sub->add_option("--check-tol", f.check_tol, "relative tolerance for --check (default by precision: fp32 1e-3)");
+}
+
+void add_cache_sim_flags(CLI::App* sub, BenchFlags& f) {
+  sub->add_flag("--cache-sim", f.cache_sim, "also simulate the caches under valgrind's cachegrind (slow: ~50x)");
+  sub->add_option("--cache-sim-ll", f.cache_sim_ll, "simulated LL cache SIZE,ASSOC,LINE (default: the host's)");
+  sub->add_option("--cache-sim-d1", f.cache_sim_d1, "simulated D1 cache SIZE,ASSOC,LINE (default: the host's)");
+  sub->add_option("--cache-sim-i1", f.cache_sim_i1, "simulated I1 cache SIZE,ASSOC,LINE (default: the host's)");
+  sub->add_option("--cache-sim-iterations", f.cache_sim_iterations,
+                  "k: the simulation runs k and 2k inferences and reports the difference / k")
+      ->capture_default_str();
+}
+
+namespace {
+bool g_progress_shown = false;
+}
+
+std::function<void(const std::string&)> terminal_progress() {
+  if (!isatty(STDERR_FILENO)) return nullptr;
+  return [](const std::string& m) {
+    std::fprintf(stderr, "\r\033[K%s", m.c_str());
+    std::fflush(stderr);
+    g_progress_shown = true;
+  };
+}
+
+void end_progress() {
+  if (g_progress_shown) std::fprintf(stderr, "\r\033[K");
+  g_progress_shown = false;
+}
+
+}  // namespace fb::cli

@@ -1,0 +1,37 @@
+#pragma once
+// Flags shared by `bench`, `compare` and the hidden `_cachesim-child`: what to run (threads, batch,
+// precision, backend options) and how to time it (warm-up, stopping rule, counters, pinning).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "measure/bench.h"
+
+namespace fb::cli {
+
+struct BenchFlags {
+  measure::BenchSettings s;
+  std::string precision = "fp32";
+  std::vector<std::string> opts;  // key=value
+  std::string pin;
+  bool no_counters = false, no_ceilings = false;
+  bool cache_sim = false;
+  std::string cache_sim_i1, cache_sim_d1, cache_sim_ll;
+  int cache_sim_iterations = 1;
+  double check_tol = 0;
+  // Turns the strings into BenchSettings fields; throws fb::Error on bad values.
+  measure::BenchSettings resolve() const;
+};
+
+void add_point_flags(CLI::App* sub, BenchFlags& f);    // --threads --batch --precision --device --opt --seed
+void add_timing_flags(CLI::App* sub, BenchFlags& f);   // warm-up, stopping rule, counters, ceilings, pinning
+void add_check_flags(CLI::App* sub, BenchFlags& f);    // --check --check-tol
+void add_cache_sim_flags(CLI::App* sub, BenchFlags& f);
+
+// Progress lines go to stderr, and only when it is a terminal (one line, overwritten).
+std::function<void(const std::string&)> terminal_progress();
+void end_progress();
+
+}  // namespace fb::cli

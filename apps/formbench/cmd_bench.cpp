@@ -1,0 +1,71 @@
+// formbench bench MODEL --backend B [--threads T] [--batch N] [--json|--csv] [--check] [--cache-sim]
+// and the hidden `_cachesim-child` that --cache-sim runs under valgrind.
+#include <iostream>
+
+#include "bench_options.h"
+#include "command.h"
+#include "core/error.h"
+#include "measure/report.h"
+
+namespace fb::cli {
+namespace {
+
+struct Options {
+  BenchFlags f;
+  bool json = false, csv = false;
+};
+
+int run_bench_cmd(const Options& o) {
+  if (o.json && o.csv) fail("--json and --csv are exclusive");
+  measure::BenchSettings s = o.f.resolve();
+  measure::BenchResult r = measure::run_bench(s, terminal_progress());
+  end_progress();
+  if (o.json || o.csv) measure::note_counters_once(r.counters);  // the table states it itself
+  if (o.json) {
+    std::cout << r.to_json().dump(2) << "\n";
+  } else if (o.csv) {
+    std::cout << measure::csv_header(measure::bench_csv_columns())
+              << measure::csv_row(r.to_json(), measure::bench_csv_columns());
+  } else {
+    std::cout << measure::bench_table(r);
+  }
+  if (r.agreement && !r.agreement->passed(r.agreement_tol)) {
+    std::cerr << "formbench: error: outputs disagree with the reference backend: " << r.agreement->summary() << "\n";
+    return k_exit_error;
+  }
+  return k_exit_ok;
+}
+
+CommandRegistrar reg(30, [](CLI::App& app) {
+  auto* sub = app.add_subcommand("bench", "Measure one model on one backend: latency statistics, throughput, "
+                                          "compile time, % of peak, cache behaviour");
+  auto o = std::make_shared<Options>();
+  sub->add_option("model", o->f.s.model, "model reference (resnet18, pattern:NAME?depth=..., file.onnx)")->required();
+  sub->add_option("-B,--backend", o->f.s.backend, "backend (formbench list backends)")->required();
+  add_point_flags(sub, o->f);
+  add_timing_flags(sub, o->f);
+  add_check_flags(sub, o->f);
+  add_cache_sim_flags(sub, o->f);
+  sub->add_flag("--json", o->json, "JSON output (schema: docs/bench_json.md)");
+  sub->add_flag("--csv", o->csv, "CSV output (header + one row)");
+  return [o]() { return run_bench_cmd(*o); };
+});
+
+struct ChildOptions {
+  BenchFlags f;
+  int iterations = 1;
+};
+
+CommandRegistrar child(1000, [](CLI::App& app) {
+  auto* sub = app.add_subcommand("_cachesim-child", "internal: the inference loop that --cache-sim runs under cachegrind");
+  sub->group("");  // hidden from --help
+  auto o = std::make_shared<ChildOptions>();
+  sub->add_option("model", o->f.s.model)->required();
+  sub->add_option("--backend", o->f.s.backend)->required();
+  add_point_flags(sub, o->f);
+  sub->add_option("--iterations", o->iterations)->required();
+  return [o]() { return measure::run_cachesim_child(o->f.resolve(), o->iterations); };
+});
+
+}  // namespace
+}  // namespace fb::cli

@@ -1,0 +1,86 @@
+// formbench compare MODEL [--backends a,b,c] [--per-layer] [--json|--csv]: backends side by side, measured
+// alternately in one run, with speedups vs the native backend and their confidence intervals.
+#include <iostream>
+#include <sstream>
+
+#include "backends/backend.h"
+#include "bench_options.h"
+#include "command.h"
+#include "core/error.h"
+#include "measure/compare_run.h"
+
+namespace fb::cli {
+namespace {
+
+struct Options {
+  BenchFlags f;
+  std::string backends;
+  int block = 5;
+  bool per_layer = false;
+  int per_layer_iterations = 10;
+  bool no_check = false;
+  bool json = false, csv = false;
+};
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string x;
+  while (std::getline(ss, x, ','))
+    if (!x.empty()) out.push_back(x);
+  return out;
+}
+
+int run_compare_cmd(const Options& o) {
+  if (o.json && o.csv) fail("--json and --csv are exclusive");
+  measure::CompareSettings cs;
+  cs.base = o.f.resolve();
+  cs.base.check = !o.no_check;
+  cs.backends = o.backends.empty() ? backend_names() : split_list(o.backends);
+  if (o.backends.empty()) {  // default: every built backend except the slow oracle, unless it is alone
+    std::vector<std::string> fast;
+    for (const auto& b : cs.backends)
+      if (b != "reference") fast.push_back(b);
+    if (!fast.empty()) cs.backends = fast;
+  }
+  cs.block = o.block;
+  cs.per_layer = o.per_layer;
+  cs.per_layer_iterations = o.per_layer_iterations;
+  if (cs.per_layer_iterations < 1) fail("--per-layer-iterations must be >= 1");
+  measure::CompareResult r = measure::run_compare(cs, terminal_progress());
+  end_progress();
+  if (o.json) std::cout << r.to_json().dump(2) << "\n";
+  else if (o.csv) std::cout << r.csv();
+  else std::cout << r.table();
+  bool ok = true;
+  for (const auto& e : r.entries)
+    if (e.agreement && !e.agreement->passed(r.agreement_tol)) {
+      std::cerr << "formbench: error: " << e.backend << " disagrees with the reference backend: "
+                << e.agreement->summary() << "\n";
+      ok = false;
+    }
+  return ok ? k_exit_ok : k_exit_error;
+}
+
+CommandRegistrar reg(31, [](CLI::App& app) {
+  auto* sub = app.add_subcommand("compare", "Backends side by side on one model, measured alternately: speedup "
+                                            "vs the native backend with its CI, agreement, what each compiled");
+  auto o = std::make_shared<Options>();
+  sub->add_option("model", o->f.s.model, "model reference")->required();
+  sub->add_option("--backends", o->backends,
+                  "comma-separated backends (default: all built ones but the reference); native: torch if "
+                  "listed, else the first");
+  add_point_flags(sub, o->f);
+  add_timing_flags(sub, o->f);
+  sub->add_option("--block", o->block, "timed runs per backend per round")->capture_default_str();
+  sub->add_flag("--per-layer", o->per_layer, "per-op time breakdown where the backend supports it");
+  sub->add_option("--per-layer-iterations", o->per_layer_iterations, "runs averaged per layer")->capture_default_str();
+  sub->add_flag("--no-check", o->no_check, "skip the reference run (agreement)");
+  sub->add_option("--check-tol", o->f.check_tol, "relative tolerance (default by precision: fp32 1e-3)");
+  sub->add_flag("--json", o->json, "JSON output");
+  sub->add_flag("--csv", o->csv, "CSV output (one row per backend)");
+  return [o]() { return run_compare_cmd(*o); };
+});
+
+}  // namespace
+}  // namespace fb::cli

@@ -1,0 +1,137 @@
+// formbench doctor: what this machine and this build can measure, and what they cannot (and why).
+#include <iostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "backends/backend.h"
+#include "command.h"
+#include "core/table.h"
+#include "measure/cachesim.h"
+#include "measure/ceilings.h"
+#include "measure/counters.h"
+#include "measure/machine.h"
+
+namespace fb::cli {
+namespace {
+
+struct Options {
+  int threads = 1;
+  bool json = false;
+  bool no_ceilings = false;
+  bool refresh = false;
+};
+
+// Left-aligned "key   value" lines (TextTable right-aligns numbers, which reads badly for facts).
+struct KeyValues {
+  std::vector<std::pair<std::string, std::string>> rows;
+  void add_row(std::vector<std::string> r) { rows.emplace_back(r.at(0), r.at(1)); }
+  std::string str() const {
+    size_t w = 0;
+    for (const auto& [k, v] : rows) w = std::max(w, k.size());
+    std::string out;
+    for (const auto& [k, v] : rows) out += fmt::format("  {:<{}}  {}\n", k, w, v);
+    return out;
+  }
+};
+
+int run_doctor(const Options& o) {
+  if (o.threads < 1) fail("--threads must be >= 1, got {}", o.threads);
+  const measure::MachineFacts m = measure::collect_machine_facts();
+  nlohmann::json j;
+  j["machine"] = m.to_json();
+
+  nlohmann::json backends = nlohmann::json::array();
+  std::vector<std::string> warnings;
+  CompileOptions opt;
+  opt.threads = o.threads;
+  for (const BackendAvailability& a : backend_availability()) {
+    nlohmann::json b = {{"name", a.name}, {"built", a.built}, {"reason", a.reason}};
+    if (a.built) {
+      try {
+        nlohmann::json d = make_backend(a.name)->diagnostics(opt);
+        b["diagnostics"] = d;
+        if (d.is_object() && d.contains("warnings") && d["warnings"].is_array())
+          for (const auto& w : d["warnings"]) warnings.push_back(fmt::format("{}: {}", a.name, w.is_string() ? w.get<std::string>() : w.dump()));
+      } catch (const std::exception& e) {
+        b["diagnostics"] = {{"error", e.what()}};
+        warnings.push_back(fmt::format("{}: diagnostics failed: {}", a.name, e.what()));
+      }
+    }
+    backends.push_back(b);
+  }
+  j["backends"] = backends;
+
+  auto perf = measure::make_linux_perf_sys();
+  const measure::CounterResult c = measure::probe_counters(*perf);
+  j["counters"] = {{"available", c.source == "hardware"}, {"reason", c.reason ? nlohmann::json(*c.reason) : nlohmann::json(nullptr)}};
+  const auto vg = measure::valgrind_version();
+  j["valgrind"] = vg ? nlohmann::json(*vg) : nlohmann::json(nullptr);
+  const auto host = measure::host_cache_geometry();
+  j["cache_sim_default_ll"] = host.ll ? nlohmann::json(host.ll->str()) : nlohmann::json(nullptr);
+  std::optional<measure::Ceilings> ceil;
+  if (!o.no_ceilings) ceil = measure::get_ceilings(o.threads, o.refresh);
+  j["ceilings"] = ceil ? ceil->to_json() : nlohmann::json(nullptr);
+  j["ceilings_cache"] = measure::cache_dir() + "/ceilings.json";
+  j["warnings"] = warnings;
+
+  for (const auto& w : warnings) std::cerr << "formbench: WARNING: " << w << "\n";
+  if (o.json) {
+    std::cout << j.dump(2) << "\n";
+    return k_exit_ok;
+  }
+  std::string caches;
+  for (const auto& l : m.caches)
+    caches += fmt::format("{}L{} {} {} KiB {}-way", caches.empty() ? "" : "; ", l.level, l.type, l.size_bytes / 1024, l.ways);
+  KeyValues t;
+  t.add_row({"cpu", m.cpu_model});
+  t.add_row({"cores / cpus / sockets", fmt::format("{} / {} / {}", m.physical_cores, m.logical_cpus, m.sockets)});
+  t.add_row({"isa", fmt::format("{}", fmt::join(m.isa, " "))});
+  t.add_row({"caches", caches});
+  t.add_row({"memory", fmt::format("{:.1f} GiB", m.memory_bytes / 1073741824.0)});
+  t.add_row({"os / kernel", m.os + " / " + m.kernel});
+  t.add_row({"compiler", m.compiler});
+  for (const auto& [k, v] : m.libraries.items()) t.add_row({"library " + k, v.is_string() ? v.get<std::string>() : v.dump()});
+  t.add_row({"formbench", m.formbench_version + " (" + m.git_revision + ")"});
+  std::cout << "machine\n" << t.str() << "\n";
+
+  TextTable bt({"backend", "built", "why / diagnostics"});
+  for (const auto& b : backends) {
+    std::string info = b["reason"].get<std::string>();
+    if (b.contains("diagnostics") && !b["diagnostics"].empty()) info += "; " + b["diagnostics"].dump();
+    bt.add_row({b["name"].get<std::string>(), b["built"].get<bool>() ? "yes" : "no", info});
+  }
+  std::cout << bt.str() << "\n";
+  std::cout << "hardware counters: "
+            << (c.source == "hardware" ? "available" + (c.reason ? " (partly: " + *c.reason + ")" : std::string())
+                                       : "UNAVAILABLE: " + c.reason.value_or("unknown"))
+            << "\n";
+  std::cout << "cache simulation: "
+            << (vg ? *vg + " found; default simulated LL " + (host.ll ? host.ll->str() : std::string("unknown (pass --cache-sim-ll)"))
+                   : std::string("valgrind not found: --cache-sim unavailable"))
+            << "\n";
+  if (ceil)
+    std::cout << fmt::format("ceilings on {} thread(s){}: fp32 FMA peak {:.1f} GFLOP/s ({}), triad {:.1f} GB/s, GEMM {}\n",
+                             o.threads, ceil->from_cache ? " (cached " + ceil->measured_at + ")" : "", ceil->fma_peak_gflops,
+                             ceil->fma_isa, ceil->triad_gbps,
+                             ceil->gemm_gflops ? fmt::format("{:.1f} GFLOP/s ({})", *ceil->gemm_gflops, ceil->gemm_note)
+                                               : "n/a: " + ceil->gemm_note);
+  if (!warnings.empty()) {
+    std::cout << "\n";
+    for (const auto& w : warnings) std::cout << "WARNING: " << w << "\n";
+  }
+  return k_exit_ok;
+}
+
+CommandRegistrar reg(90, [](CLI::App& app) {
+  auto* sub = app.add_subcommand("doctor", "Machine facts, which backends and counters work (and why not), ceilings");
+  auto o = std::make_shared<Options>();
+  sub->add_option("-t,--threads", o->threads, "threads for diagnostics and ceilings")->capture_default_str();
+  sub->add_flag("--json", o->json, "JSON output");
+  sub->add_flag("--no-ceilings", o->no_ceilings, "skip the measured ceilings");
+  sub->add_flag("--refresh-ceilings", o->refresh, "re-measure the ceilings instead of using the cache");
+  return [o]() { return run_doctor(*o); };
+});
+
+}  // namespace
+}  // namespace fb::cli

@@ -1,0 +1,268 @@
+#include "measure/bench.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "measure/affinity.h"
+#include "measure/clock.h"
+#include "models/model_ref.h"
+
+namespace fb::measure {
+namespace {
+
+nlohmann::json opt_num(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
+
+std::string self_exe() {
+  std::error_code ec;
+  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) fail("cannot find this program's path for the cache simulation child: {}", ec.message());
+  return p.string();
+}
+
+}  // namespace
+
+double tolerance_for(Precision p) {
+  switch (p) {
+    case Precision::F32: return 1e-3;
+    case Precision::TF32: return 1e-2;
+    case Precision::BF16:
+    case Precision::F16: return 5e-2;
+  }
+  return 1e-3;
+}
+
+Graph load_bench_graph(const BenchSettings& s) {
+  if (s.batch < 0) fail("--batch must be >= 1, got {}", s.batch);
+  Graph g = load_model(s.model, /*with_weights=*/true);
+  if (s.batch > 0 && g.batch() != s.batch) set_batch(g, s.batch);
+  return g;
+}
+
+CompileOptions compile_options(const BenchSettings& s) {
+  if (s.threads < 1) fail("--threads must be >= 1, got {}", s.threads);
+  CompileOptions o;
+  o.threads = s.threads;
+  o.precision = s.precision;
+  o.device = s.device;
+  o.extra = s.extra;
+  return o;
+}
+
+Agreement check_against_reference(const Graph& g, const std::vector<Tensor>& inputs, const Tensor& out, double tol) {
+  auto ref = make_backend("reference");
+  CompileOptions o;
+  auto exe = ref->compile(g, o);
+  std::vector<Tensor> ref_out;
+  exe->run(inputs, ref_out);
+  if (ref_out.empty()) fail("the reference backend produced no output for '{}'", g.name);
+  return compare_outputs(ref_out[0], out, tol);
+}
+
+void note_counters_once(const CounterResult& c) {
+  static bool said = false;
+  if (said || c.source != "unavailable") return;
+  said = true;
+  std::fprintf(stderr, "formbench: note: hardware counters unavailable: %s\n",
+               c.reason ? c.reason->c_str() : "unknown reason");
+}
+
+int run_cachesim_child(const BenchSettings& s, int iterations) {
+  if (iterations < 1) fail("--iterations must be >= 1, got {}", iterations);
+  auto backend = make_backend(s.backend);
+  Graph g = load_bench_graph(s);
+  auto exe = backend->compile(g, compile_options(s));
+  const std::vector<Tensor> inputs = make_inputs(g, s.seed);
+  std::vector<Tensor> outputs;
+  exe->run(inputs, outputs);  // first-run effects (lazy allocation, caches filled) are the same in both runs
+  for (int i = 0; i < iterations; ++i) exe->run(inputs, outputs);
+  return 0;
+}
+
+double BenchResult::achieved_gflops() const { return static_cast<double>(cost.total.flops) / (stats.median * 1e6); }
+
+std::optional<double> BenchResult::peak_gflops() const {
+  if (!ceilings) return std::nullopt;
+  return ceilings->fma_peak_gflops;
+}
+
+std::optional<double> BenchResult::pct_of_peak() const {
+  auto p = peak_gflops();
+  if (!p || *p <= 0) return std::nullopt;
+  return 100.0 * achieved_gflops() / *p;
+}
+
+nlohmann::json BenchResult::to_json() const {
+  nlohmann::json j;
+  j["schema"] = "formbench.bench/1";
+  j["model"] = settings.model;
+  j["model_name"] = model_name;
+  j["backend"] = settings.backend;
+  j["device"] = settings.device;
+  j["precision"] = precision_name(settings.precision);
+  j["threads"] = settings.threads;
+  j["batch"] = batch;
+  j["input_shape"] = input_shape;
+  j["samples"] = stats.n;
+  j["samples_ms"] = run.samples_ms;
+  j["warmup_runs"] = run.warmup_runs;
+  j["warmup_ms"] = run.warmup_ms;
+  j["timed_ms"] = run.timed_ms;
+  j["stop_reason"] = stop_reason_name(run.stop);
+  j["min_ms"] = stats.min;
+  j["median_ms"] = stats.median;
+  j["mean_ms"] = stats.mean;
+  j["stddev_ms"] = opt_num(stats.stddev);
+  j["p90_ms"] = stats.p90;
+  j["p99_ms"] = stats.p99;
+  j["max_ms"] = stats.max;
+  j["ci95_low_ms"] = stats.ci ? nlohmann::json(stats.ci->low) : nlohmann::json(nullptr);
+  j["ci95_high_ms"] = stats.ci ? nlohmann::json(stats.ci->high) : nlohmann::json(nullptr);
+  j["ci95_coverage"] = stats.ci ? nlohmann::json(stats.ci->coverage) : nlohmann::json(nullptr);
+  j["ci95_reason"] = stats.ci ? nlohmann::json(nullptr) : nlohmann::json("fewer than 6 samples");
+  j["throughput_ips"] = throughput_ips();
+  j["images_per_s"] = throughput_ips() * static_cast<double>(batch);
+  j["compile_ms"] = compile_ms;
+  j["first_inference_ms"] = first_inference_ms;
+  j["timer_overhead_ns"] = timer_overhead_ns;
+  j["macs"] = cost.total.macs;
+  j["flops"] = cost.total.flops;
+  j["params"] = cost.total.params;
+  j["weight_bytes"] = cost.total.weight_bytes;
+  j["peak_activation_bytes"] = cost.peak_activation_bytes;
+  j["achieved_gflops"] = achieved_gflops();
+  j["peak_gflops"] = opt_num(peak_gflops());
+  j["pct_of_peak"] = opt_num(pct_of_peak());
+  j["peak_reason"] = ceilings ? nlohmann::json(nullptr) : nlohmann::json(ceilings_reason);
+  j["ceilings"] = ceilings ? ceilings->to_json() : nlohmann::json(nullptr);
+  // `counters` holds hardware counters when they work; otherwise the simulation when one ran (marked
+  // "simulated"); otherwise "unavailable" with the reason. The hardware attempt is kept beside it.
+  if (cache_sim && counters.source != "hardware") {
+    nlohmann::json c = {{"source", "simulated"},
+                        {"reason", fmt::format("cachegrind simulation (LL {}), hardware counters: {}", cache_sim->ll.str(),
+                                               counters.reason.value_or("not requested"))},
+                        {"ll_references_per_inference", cache_sim->ll_refs},
+                        {"ll_misses_per_inference", cache_sim->ll_misses},
+                        {"ll_miss_rate", cache_sim->ll_refs > 0 ? nlohmann::json(cache_sim->ll_miss_rate()) : nlohmann::json(nullptr)},
+                        {"cycles_per_inference", nullptr},
+                        {"instructions_per_inference", cache_sim->instructions}};
+    j["counters"] = c;
+  } else {
+    j["counters"] = counters.to_json();
+  }
+  j["hardware_counters"] = counters.to_json();
+  j["cache_sim"] = cache_sim ? cache_sim->to_json() : nlohmann::json(nullptr);
+  j["agreement"] = agreement ? agreement->to_json() : nlohmann::json(nullptr);
+  if (agreement) {
+    j["agreement"]["tolerance"] = agreement_tol;
+    j["agreement"]["passed"] = agreement->passed(agreement_tol);
+  }
+  j["describe"] = describe.to_json();
+  j["pinned"] = pinned;
+  j["affinity_cpus"] = affinity;
+  j["settings"] = {{"warmup_runs", settings.run.warmup_runs},  {"warmup_ms", settings.run.warmup_ms},
+                   {"min_runs", settings.run.min_runs},        {"min_time_ms", settings.run.min_time_ms},
+                   {"max_runs", settings.run.max_runs},        {"max_time_ms", settings.run.max_time_ms},
+                   {"target_ci_pct", settings.run.target_ci_pct}, {"seed", settings.seed},
+                   {"options", settings.extra}};
+  j["machine"] = machine.to_json();
+  return j;
+}
+
+BenchResult run_bench(const BenchSettings& s, const std::function<void(const std::string&)>& progress) {
+  auto say = [&](const std::string& m) {
+    if (progress) progress(m);
+  };
+  s.run.validate();
+  BenchResult r;
+  r.settings = s;
+  if (!s.pin.empty()) {
+    r.affinity = pin_to_cpus(s.pin);
+    r.pinned = true;
+  } else {
+    r.affinity = current_affinity();
+  }
+  const CompileOptions opt = compile_options(s);
+  auto backend = make_backend(s.backend);  // fails early, listing what is available
+  say("loading " + s.model);
+  Graph g = load_bench_graph(s);
+  r.model_name = g.name;
+  r.batch = g.batch();
+  r.input_shape = g.value(g.inputs[0]).shape;
+  r.cost = graph_cost(g);
+  Clock& clock = steady_clock();
+  r.timer_overhead_ns = measure_timer_overhead_ns(clock);
+
+  say("compiling on " + s.backend);
+  int64_t t0 = clock.now_ns();
+  auto exe = backend->compile(g, opt);
+  r.compile_ms = static_cast<double>(clock.now_ns() - t0) / 1e6;
+
+  const std::vector<Tensor> inputs = make_inputs(g, s.seed);
+  std::vector<Tensor> outputs;
+  t0 = clock.now_ns();
+  exe->run(inputs, outputs);
+  r.first_inference_ms = static_cast<double>(clock.now_ns() - t0) / 1e6;
+  if (outputs.empty()) fail("backend '{}' produced no output for '{}'", s.backend, g.name);
+  const Tensor first_output = outputs[0].clone();  // `outputs` is reused by later runs
+
+  auto perf = make_linux_perf_sys();
+  CounterSession session(*perf);
+  RunHooks hooks;
+  if (s.counters) {
+    hooks.before_timed = [&] { session.start(); };
+    hooks.after_timed = [&] { session.stop(); };
+  }
+  hooks.on_progress = [&](size_t n) {
+    if (progress && (n < 10 || n % 10 == 0)) say(fmt::format("{}: {} timed runs", s.backend, n));
+  };
+  say("timing");
+  r.run = run_timed([&] { exe->run(inputs, outputs); }, s.run, clock, hooks);
+  r.stats = compute_stats(r.run.samples_ms);
+  if (s.counters) {
+    r.counters = session.result(static_cast<int64_t>(r.run.samples_ms.size()));
+  } else {
+    r.counters.reason = "not requested (--no-counters)";
+  }
+  r.describe = exe->describe();
+  exe.reset();  // free the backend's memory before the reference runs
+
+  if (s.check) {
+    say("checking against the reference backend");
+    r.agreement_tol = s.check_tol.value_or(tolerance_for(s.precision));
+    r.agreement = check_against_reference(g, inputs, first_output, r.agreement_tol);
+  }
+  if (s.cache_sim) {
+    say("simulating the cache under cachegrind (slow)");
+    const std::string exe_path = self_exe();
+    auto argv_for = [&](int iterations) {
+      std::vector<std::string> a = {exe_path,    "_cachesim-child", s.model,
+                                    "--backend", s.backend,          "--threads",
+                                    std::to_string(s.threads),       "--batch",
+                                    std::to_string(r.batch),         "--precision",
+                                    precision_name(s.precision),     "--device",
+                                    s.device,    "--seed",           std::to_string(s.seed),
+                                    "--iterations", std::to_string(iterations)};
+      for (const auto& [k, v] : s.extra) {
+        a.push_back("--opt");
+        a.push_back(k + "=" + v);
+      }
+      return a;
+    };
+    r.cache_sim = run_cache_sim(argv_for, cache_sim_child_env(), *s.cache_sim);
+  }
+  if (s.ceilings) {
+    say("reading the machine's measured ceilings");
+    r.ceilings = get_ceilings(s.threads);
+  } else {
+    r.ceilings_reason = "not requested (--no-ceilings)";
+  }
+  r.machine = collect_machine_facts();
+  return r;
+}
+
+}  // namespace fb::measure

@@ -1,0 +1,92 @@
+#pragma once
+// One measurement: a model on a backend with T threads. Loads and compiles (timed), runs once (the first
+// inference, timed separately), then the runner's warm-up and timed loop with hardware counters around the
+// timed loop only; statistics are computed afterwards from the raw samples. Optionally checks the outputs
+// against the reference backend, and simulates the cache (cachesim.h).
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "backends/backend.h"
+#include "backends/compare.h"
+#include "ir/cost.h"
+#include "measure/cachesim.h"
+#include "measure/ceilings.h"
+#include "measure/counters.h"
+#include "measure/machine.h"
+#include "measure/runner.h"
+#include "measure/stats.h"
+
+namespace fb::measure {
+
+struct BenchSettings {
+  std::string model;
+  std::string backend;
+  int threads = 1;
+  int64_t batch = 0;  // 0: the model's own
+  Precision precision = Precision::F32;
+  std::string device = "cpu";
+  std::map<std::string, std::string> extra;  // backend options (key=value)
+  uint64_t seed = 1;
+  RunSettings run;
+  bool check = false;            // compare outputs with the reference backend
+  std::optional<double> check_tol;  // default: tolerance_for(precision)
+  bool counters = true;          // hardware counters (perf_event_open)
+  bool ceilings = true;          // peak_gflops / pct_of_peak from the cached ceilings
+  std::optional<CacheSimSettings> cache_sim;
+  std::vector<int> pin;          // CPUs to pin to (empty: no pinning)
+};
+
+double tolerance_for(Precision p);  // relative max error allowed vs the reference
+
+struct BenchResult {
+  BenchSettings settings;
+  std::string model_name;
+  Shape input_shape;
+  int64_t batch = 1;
+  RunResult run;
+  LatencyStats stats;
+  double compile_ms = 0;
+  double first_inference_ms = 0;
+  double timer_overhead_ns = 0;
+  GraphCost cost;
+  std::optional<Ceilings> ceilings;
+  std::string ceilings_reason;  // when absent
+  CounterResult counters;
+  std::optional<CacheSimResult> cache_sim;
+  std::optional<Agreement> agreement;
+  double agreement_tol = 0;
+  Description describe;
+  MachineFacts machine;
+  std::vector<int> affinity;  // CPUs the process ran on (granted)
+  bool pinned = false;
+
+  double throughput_ips() const { return 1000.0 / stats.median; }
+  double achieved_gflops() const;  // flops / median
+  std::optional<double> peak_gflops() const;
+  std::optional<double> pct_of_peak() const;
+  nlohmann::json to_json() const;  // docs/bench_json.md
+};
+
+// Loads the model a settings object names, with weights and the requested batch.
+Graph load_bench_graph(const BenchSettings& s);
+CompileOptions compile_options(const BenchSettings& s);
+
+// The whole measurement. `progress` (may be null) receives one-line updates for a terminal.
+BenchResult run_bench(const BenchSettings& s, const std::function<void(const std::string&)>& progress = nullptr);
+
+// Runs `g` once on the reference backend and compares output 0 with `out`.
+Agreement check_against_reference(const Graph& g, const std::vector<Tensor>& inputs, const Tensor& out, double tol);
+
+// The hidden `_cachesim-child` body: load, compile, one untimed run, then `iterations` runs. Returns 0.
+int run_cachesim_child(const BenchSettings& s, int iterations);
+
+// Prints the counters' unavailability reason to stderr once per process.
+void note_counters_once(const CounterResult& c);
+
+}  // namespace fb::measure

@@ -1,0 +1,42 @@
+#pragma once
+// Measured machine ceilings for roofline and efficiency figures, cached per machine and thread count
+// (cache_dir()/ceilings.json, keyed by MachineFacts::fingerprint_key() and T):
+//  - fp32 FMA peak on T threads: independent vector FMA chains (AVX-512, else AVX2+FMA, else scalar), enough
+//    chains to cover FMA latency x throughput, each thread its own registers; best of several repeats.
+//  - memory bandwidth: a STREAM-like triad a[i] = b[i] + s c[i] on doubles, arrays 4x the last-level cache,
+//    counted as 3 x 8 bytes per element (no write-allocate traffic), best of several repeats.
+//  - large GEMM: oneDNN's dnnl_sgemm (2048^3) when libdnnl can be loaded at run time; otherwise absent with
+//    the reason.
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace fb::measure {
+
+struct Ceilings {
+  int threads = 1;
+  double fma_peak_gflops = 0;
+  std::string fma_isa;  // "avx512f", "avx2+fma", "scalar"
+  double triad_gbps = 0;
+  std::optional<double> gemm_gflops;
+  std::string gemm_note;  // how the GEMM was measured, or why not
+  std::string measured_at;
+  bool from_cache = false;
+  nlohmann::json to_json() const;
+  static Ceilings from_json(const nlohmann::json& j);
+};
+
+// Measure now (about a second or two).
+Ceilings measure_ceilings(int threads);
+// Cached value if present, else measure and store. `refresh` re-measures.
+Ceilings get_ceilings(int threads, bool refresh = false);
+
+double measure_fma_peak_gflops(int threads, std::string* isa_used = nullptr);
+double measure_triad_gbps(int threads);
+std::optional<double> measure_onednn_gemm_gflops(int threads, std::string& note);
+
+// $FORMBENCH_CACHE_DIR, else $XDG_CACHE_HOME/formbench, else ~/.cache/formbench.
+std::string cache_dir();
+
+}  // namespace fb::measure

@@ -1,0 +1,246 @@
+#include "measure/compare_run.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "core/table.h"
+#include "measure/affinity.h"
+#include "measure/report.h"
+
+namespace fb::measure {
+namespace {
+
+nlohmann::json stats_json(const LatencyStats& st) {
+  auto opt = [](bool has, double v) { return has ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  return {{"samples", st.n},
+          {"min_ms", st.min},
+          {"median_ms", st.median},
+          {"mean_ms", st.mean},
+          {"stddev_ms", opt(st.stddev.has_value(), st.stddev.value_or(0))},
+          {"p90_ms", st.p90},
+          {"p99_ms", st.p99},
+          {"max_ms", st.max},
+          {"ci95_low_ms", opt(st.ci.has_value(), st.ci ? st.ci->low : 0)},
+          {"ci95_high_ms", opt(st.ci.has_value(), st.ci ? st.ci->high : 0)},
+          {"throughput_ips", 1000.0 / st.median}};
+}
+
+}  // namespace
+
+std::string pick_native(const std::vector<std::string>& backends) {
+  if (backends.empty()) fail("no backends to compare");
+  for (const auto& b : backends)
+    if (b == "torch") return b;
+  return backends.front();
+}
+
+CompareResult run_compare(const CompareSettings& s, const std::function<void(const std::string&)>& progress) {
+  auto say = [&](const std::string& m) {
+    if (progress) progress(m);
+  };
+  if (s.backends.empty()) fail("--backends is empty");
+  for (size_t i = 0; i < s.backends.size(); ++i)
+    for (size_t j = i + 1; j < s.backends.size(); ++j)
+      if (s.backends[i] == s.backends[j]) fail("backend '{}' is listed twice", s.backends[i]);
+  CompareResult r;
+  r.settings = s;
+  r.native = pick_native(s.backends);
+  if (!s.base.pin.empty()) {
+    r.affinity = pin_to_cpus(s.base.pin);
+    r.pinned = true;
+  } else {
+    r.affinity = current_affinity();
+  }
+  std::vector<std::unique_ptr<Backend>> backends;
+  for (const auto& name : s.backends) backends.push_back(make_backend(name));  // all names checked up front
+  say("loading " + s.base.model);
+  Graph g = load_bench_graph(s.base);
+  r.model_name = g.name;
+  r.batch = g.batch();
+  r.input_shape = g.value(g.inputs[0]).shape;
+  r.cost = graph_cost(g);
+  Clock& clock = steady_clock();
+  r.timer_overhead_ns = measure_timer_overhead_ns(clock);
+  const CompileOptions opt = compile_options(s.base);
+  const std::vector<Tensor> inputs = make_inputs(g, s.base.seed);
+
+  std::vector<std::unique_ptr<Executable>> exes;
+  std::vector<std::vector<Tensor>> outputs(s.backends.size());
+  std::vector<Tensor> first_outputs;
+  for (size_t i = 0; i < backends.size(); ++i) {
+    CompareEntry e;
+    e.backend = s.backends[i];
+    say("compiling on " + e.backend);
+    int64_t t0 = clock.now_ns();
+    exes.push_back(backends[i]->compile(g, opt));
+    e.compile_ms = static_cast<double>(clock.now_ns() - t0) / 1e6;
+    t0 = clock.now_ns();
+    exes.back()->run(inputs, outputs[i]);
+    e.first_inference_ms = static_cast<double>(clock.now_ns() - t0) / 1e6;
+    if (outputs[i].empty()) fail("backend '{}' produced no output for '{}'", e.backend, g.name);
+    first_outputs.push_back(outputs[i][0].clone());
+    r.entries.push_back(std::move(e));
+  }
+  std::vector<std::function<void()>> steps;
+  for (size_t i = 0; i < exes.size(); ++i) steps.push_back([&, i] { exes[i]->run(inputs, outputs[i]); });
+  say("timing (alternating)");
+  std::vector<RunResult> runs = run_interleaved(steps, s.base.run, s.block, clock, [&](size_t round) {
+    say(fmt::format("round {}: {} timed runs per backend", round, round * static_cast<size_t>(s.block)));
+  });
+  size_t native_i = 0;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    r.entries[i].run = runs[i];
+    r.entries[i].stats = compute_stats(runs[i].samples_ms);
+    r.entries[i].describe = exes[i]->describe();
+    if (s.backends[i] == r.native) native_i = i;
+  }
+  for (size_t i = 0; i < runs.size(); ++i)
+    if (i != native_i) r.entries[i].speedup = speedup_ci(runs[native_i].samples_ms, runs[i].samples_ms);
+  if (s.per_layer) {
+    for (size_t i = 0; i < exes.size(); ++i) {
+      say("per-layer profile on " + s.backends[i]);
+      r.entries[i].layers = exes[i]->profile_layers(inputs, s.per_layer_iterations);
+      r.entries[i].layers_supported = !r.entries[i].layers.empty();
+    }
+  }
+  exes.clear();
+  if (s.base.check) {
+    say("checking against the reference backend");
+    r.agreement_tol = s.base.check_tol.value_or(tolerance_for(s.base.precision));
+    for (size_t i = 0; i < r.entries.size(); ++i)
+      r.entries[i].agreement = check_against_reference(g, inputs, first_outputs[i], r.agreement_tol);
+  }
+  if (s.base.ceilings) r.ceilings = get_ceilings(s.base.threads);
+  r.machine = collect_machine_facts();
+  return r;
+}
+
+nlohmann::json CompareResult::to_json() const {
+  nlohmann::json j;
+  j["schema"] = "formbench.compare/1";
+  j["model"] = settings.base.model;
+  j["model_name"] = model_name;
+  j["native"] = native;
+  j["device"] = settings.base.device;
+  j["precision"] = precision_name(settings.base.precision);
+  j["threads"] = settings.base.threads;
+  j["batch"] = batch;
+  j["input_shape"] = input_shape;
+  j["block"] = settings.block;
+  j["macs"] = cost.total.macs;
+  j["flops"] = cost.total.flops;
+  j["params"] = cost.total.params;
+  j["timer_overhead_ns"] = timer_overhead_ns;
+  j["speedup_ci_method"] = "percentile bootstrap of the ratio of medians (native / backend), 2000 resamples";
+  j["peak_gflops"] = ceilings ? nlohmann::json(ceilings->fma_peak_gflops) : nlohmann::json(nullptr);
+  j["backends"] = nlohmann::json::array();
+  for (const CompareEntry& e : entries) {
+    nlohmann::json b = stats_json(e.stats);
+    b["backend"] = e.backend;
+    b["samples_ms"] = e.run.samples_ms;
+    b["warmup_runs"] = e.run.warmup_runs;
+    b["stop_reason"] = stop_reason_name(e.run.stop);
+    b["compile_ms"] = e.compile_ms;
+    b["first_inference_ms"] = e.first_inference_ms;
+    b["images_per_s"] = 1000.0 / e.stats.median * static_cast<double>(batch);
+    const double gflops = static_cast<double>(cost.total.flops) / (e.stats.median * 1e6);
+    b["achieved_gflops"] = gflops;
+    b["pct_of_peak"] = ceilings && ceilings->fma_peak_gflops > 0 ? nlohmann::json(100 * gflops / ceilings->fma_peak_gflops)
+                                                                  : nlohmann::json(nullptr);
+    if (e.speedup) {
+      b["speedup"] = e.speedup->speedup;
+      b["speedup_ci95_low"] = e.speedup->low;
+      b["speedup_ci95_high"] = e.speedup->high;
+    } else {
+      b["speedup"] = e.backend == native ? nlohmann::json(1.0) : nlohmann::json(nullptr);
+      b["speedup_ci95_low"] = nullptr;
+      b["speedup_ci95_high"] = nullptr;
+    }
+    if (e.agreement) {
+      b["agreement"] = e.agreement->to_json();
+      b["agreement"]["tolerance"] = agreement_tol;
+      b["agreement"]["passed"] = e.agreement->passed(agreement_tol);
+    } else {
+      b["agreement"] = nullptr;
+    }
+    b["describe"] = e.describe.to_json();
+    if (settings.per_layer) {
+      b["per_layer_supported"] = e.layers_supported;
+      b["layers"] = nlohmann::json::array();
+      for (const LayerTime& l : e.layers) b["layers"].push_back({{"name", l.name}, {"op", l.op}, {"ms", l.ms}});
+    }
+    j["backends"].push_back(b);
+  }
+  j["pinned"] = pinned;
+  j["affinity_cpus"] = affinity;
+  j["machine"] = machine.to_json();
+  return j;
+}
+
+std::string CompareResult::table() const {
+  std::string out = fmt::format("{}: {} thread(s), batch {}, input {}, {} ({}), measured alternately in blocks of {}\n",
+                                settings.base.model, settings.base.threads, batch, shape_str(input_shape),
+                                precision_name(settings.base.precision), settings.base.device, settings.block);
+  TextTable t({"backend", "samples", "median ms", "95% CI", "p90 ms", "speedup vs " + native, "speedup 95% CI",
+               "GFLOP/s", "compile ms", "first ms", "agreement"});
+  for (const CompareEntry& e : entries) {
+    const double gflops = static_cast<double>(cost.total.flops) / (e.stats.median * 1e6);
+    std::string agree = "-";
+    if (e.agreement)
+      agree = fmt::format("{} {:.1e}", e.agreement->passed(agreement_tol) ? "ok" : "FAIL", e.agreement->rel_max_error);
+    t.add_row({e.backend, std::to_string(e.stats.n), fmt_ms(e.stats.median),
+               e.stats.ci ? fmt::format("[{}, {}]", fmt_ms(e.stats.ci->low), fmt_ms(e.stats.ci->high)) : "n/a",
+               fmt_ms(e.stats.p90), e.speedup ? fmt::format("{:.3f}x", e.speedup->speedup) : "1 (native)",
+               e.speedup ? fmt::format("[{:.3f}, {:.3f}]", e.speedup->low, e.speedup->high) : "",
+               fmt::format("{:.2f}", gflops), fmt_ms(e.compile_ms), fmt_ms(e.first_inference_ms), agree});
+  }
+  out += t.str() + "\n";
+  for (const CompareEntry& e : entries) {
+    out += fmt::format("  {}\n", e.describe.summary());
+    for (const auto& n : e.describe.notes) out += fmt::format("    note: {}\n", n);
+    if (e.agreement) out += fmt::format("    agreement: {}\n", e.agreement->summary());
+  }
+  if (settings.per_layer) {
+    for (const CompareEntry& e : entries) {
+      if (!e.layers_supported) {
+        out += fmt::format("\nper-layer times: {} cannot profile layers\n", e.backend);
+        continue;
+      }
+      std::vector<LayerTime> ls = e.layers;
+      double total = 0;
+      for (const auto& l : ls) total += l.ms;
+      std::stable_sort(ls.begin(), ls.end(), [](const LayerTime& a, const LayerTime& b) { return a.ms > b.ms; });
+      TextTable lt({"layer", "op", "ms", "%"});
+      const size_t shown = std::min<size_t>(ls.size(), 15);
+      for (size_t i = 0; i < shown; ++i)
+        lt.add_row({ls[i].name, ls[i].op, fmt_ms(ls[i].ms), fmt::format("{:.1f}", total > 0 ? 100 * ls[i].ms / total : 0)});
+      out += fmt::format("\nper-layer times on {} (top {} of {}, sum {} ms):\n{}", e.backend, shown, ls.size(),
+                         fmt_ms(total), lt.str());
+    }
+  }
+  out += fmt::format("speedup CI: bootstrap of the ratio of medians; machine: {}, formbench {} ({}), {}\n",
+                     machine.cpu_model, machine.formbench_version, machine.git_revision, machine.timestamp);
+  return out;
+}
+
+std::string CompareResult::csv() const {
+  static const std::vector<std::string> cols = {
+      "model",       "backend",          "native",        "threads",           "batch",         "samples",
+      "median_ms",   "ci95_low_ms",      "ci95_high_ms",  "mean_ms",           "p90_ms",        "p99_ms",
+      "min_ms",      "max_ms",           "speedup",       "speedup_ci95_low",  "speedup_ci95_high",
+      "achieved_gflops", "compile_ms",   "first_inference_ms", "agreement.rel_max_error", "agreement.passed"};
+  const nlohmann::json j = to_json();
+  std::string out = csv_header(cols);
+  for (nlohmann::json b : j["backends"]) {
+    b["model"] = j["model"];
+    b["native"] = j["native"];
+    b["threads"] = j["threads"];
+    b["batch"] = j["batch"];
+    out += csv_row(b, cols);
+  }
+  return out;
+}
+
+}  // namespace fb::measure

@@ -1,0 +1,127 @@
+#include "measure/runner.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "measure/stats.h"
+
+namespace fb::measure {
+
+void RunSettings::validate() const {
+  if (warmup_runs < 0) fail("--warmup must be >= 0, got {}", warmup_runs);
+  if (warmup_ms < 0) fail("--warmup-time must be >= 0 ms, got {}", warmup_ms);
+  if (min_runs < 1) fail("--min-runs must be >= 1, got {}", min_runs);
+  if (max_runs < min_runs) fail("--max-runs ({}) must be >= --min-runs ({})", max_runs, min_runs);
+  if (min_time_ms < 0) fail("--min-time must be >= 0 ms, got {}", min_time_ms);
+  if (max_time_ms <= 0) fail("--max-time must be > 0 ms, got {}", max_time_ms);
+  if (target_ci_pct < 0) fail("--target-ci must be >= 0 %, got {}", target_ci_pct);
+}
+
+const char* stop_reason_name(StopReason r) {
+  switch (r) {
+    case StopReason::MinReached: return "min_runs_and_time";
+    case StopReason::MaxRuns: return "max_runs";
+    case StopReason::MaxTime: return "max_time";
+    case StopReason::CiTarget: return "ci_target";
+  }
+  return "?";
+}
+
+bool ci_within(const std::vector<double>& samples, double pct) {
+  std::vector<double> s = samples;
+  std::sort(s.begin(), s.end());
+  auto ci = median_ci_sorted(s);
+  if (!ci) return false;
+  const double m = percentile_sorted(s, 50);
+  return ci->low >= m * (1 - pct / 100) && ci->high <= m * (1 + pct / 100);
+}
+
+RunResult run_timed(const std::function<void()>& step, const RunSettings& s, Clock& clock, const RunHooks& hooks) {
+  s.validate();
+  RunResult r;
+  const int64_t w0 = clock.now_ns();
+  while (r.warmup_runs < s.max_warmup_runs) {
+    const double elapsed = static_cast<double>(clock.now_ns() - w0) / 1e6;
+    if (r.warmup_runs >= s.warmup_runs && elapsed >= s.warmup_ms) break;
+    step();
+    ++r.warmup_runs;
+  }
+  r.warmup_ms = static_cast<double>(clock.now_ns() - w0) / 1e6;
+
+  if (hooks.before_timed) hooks.before_timed();
+  const int64_t t_start = clock.now_ns();
+  r.samples_ms.reserve(static_cast<size_t>(std::min(s.max_runs, 100000)));
+  for (;;) {
+    const int64_t t0 = clock.now_ns();
+    step();
+    const int64_t t1 = clock.now_ns();
+    r.samples_ms.push_back(static_cast<double>(t1 - t0) / 1e6);
+    if (hooks.on_progress) hooks.on_progress(r.samples_ms.size());
+    const int n = static_cast<int>(r.samples_ms.size());
+    const double elapsed = static_cast<double>(t1 - t_start) / 1e6;
+    if (n >= s.max_runs) { r.stop = StopReason::MaxRuns; break; }
+    if (elapsed >= s.max_time_ms) { r.stop = StopReason::MaxTime; break; }
+    if (n >= s.min_runs && elapsed >= s.min_time_ms) { r.stop = StopReason::MinReached; break; }
+    if (s.target_ci_pct > 0 && n >= s.min_runs && ci_within(r.samples_ms, s.target_ci_pct)) {
+      r.stop = StopReason::CiTarget;
+      break;
+    }
+  }
+  r.timed_ms = static_cast<double>(clock.now_ns() - t_start) / 1e6;
+  if (hooks.after_timed) hooks.after_timed();
+  return r;
+}
+
+std::vector<RunResult> run_interleaved(const std::vector<std::function<void()>>& steps, const RunSettings& s,
+                                       int block, Clock& clock, const std::function<void(size_t)>& on_round) {
+  s.validate();
+  if (block < 1) fail("--block must be >= 1, got {}", block);
+  if (steps.empty()) fail("nothing to measure");
+  const size_t m = steps.size();
+  std::vector<RunResult> rs(m);
+  for (size_t i = 0; i < m; ++i) {
+    RunResult& r = rs[i];
+    const int64_t w0 = clock.now_ns();
+    while (r.warmup_runs < s.max_warmup_runs) {
+      if (r.warmup_runs >= s.warmup_runs && static_cast<double>(clock.now_ns() - w0) / 1e6 >= s.warmup_ms) break;
+      steps[i]();
+      ++r.warmup_runs;
+    }
+    r.warmup_ms = static_cast<double>(clock.now_ns() - w0) / 1e6;
+  }
+  std::vector<double> spent_ms(m, 0);
+  const int64_t t_start = clock.now_ns();
+  StopReason stop = StopReason::MinReached;
+  for (size_t round = 0;; ++round) {
+    for (size_t j = 0; j < m; ++j) {
+      const size_t i = (round + j) % m;
+      const int64_t b0 = clock.now_ns();
+      for (int k = 0; k < block; ++k) {
+        const int64_t t0 = clock.now_ns();
+        steps[i]();
+        rs[i].samples_ms.push_back(static_cast<double>(clock.now_ns() - t0) / 1e6);
+      }
+      spent_ms[i] += static_cast<double>(clock.now_ns() - b0) / 1e6;
+    }
+    if (on_round) on_round(round + 1);
+    bool all_min = true, any_max = false, all_ci = s.target_ci_pct > 0;
+    for (size_t i = 0; i < m; ++i) {
+      const int n = static_cast<int>(rs[i].samples_ms.size());
+      all_min = all_min && n >= s.min_runs && spent_ms[i] >= s.min_time_ms;
+      any_max = any_max || n >= s.max_runs;
+      all_ci = all_ci && n >= s.min_runs && ci_within(rs[i].samples_ms, s.target_ci_pct);
+    }
+    const double elapsed = static_cast<double>(clock.now_ns() - t_start) / 1e6;
+    if (any_max) { stop = StopReason::MaxRuns; break; }
+    if (elapsed >= s.max_time_ms * static_cast<double>(m)) { stop = StopReason::MaxTime; break; }
+    if (all_min) { stop = StopReason::MinReached; break; }
+    if (all_ci) { stop = StopReason::CiTarget; break; }
+  }
+  for (size_t i = 0; i < m; ++i) {
+    rs[i].stop = stop;
+    rs[i].timed_ms = spent_ms[i];
+  }
+  return rs;
+}
+
+}  // namespace fb::measure

@@ -1,0 +1,64 @@
+#pragma once
+// The timing loop, and nothing else: warm-up, then timed runs until the stopping rule says enough. It knows
+// no backend, only a step to time, so the rules are testable with a fake step and a fake clock.
+//
+// Warm-up: runs until both `warmup_runs` and `warmup_ms` are reached (or `max_warmup_runs`).
+// Timed:   runs until both `min_runs` and `min_time_ms` are reached, or `max_runs`, or `max_time_ms`
+//          (after at least one run). With `target_ci_pct` > 0 it also stops as soon as at least `min_runs`
+//          samples exist and the 95% CI of the median lies within median x (1 +- target_ci_pct / 100).
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "measure/clock.h"
+
+namespace fb::measure {
+
+struct RunSettings {
+  int warmup_runs = 3;
+  double warmup_ms = 200;
+  int max_warmup_runs = 1000;
+  int min_runs = 10;
+  double min_time_ms = 1000;
+  int max_runs = 10000;
+  double max_time_ms = 60000;
+  double target_ci_pct = 0;  // 0: off
+  void validate() const;     // throws fb::Error naming the bad setting
+};
+
+enum class StopReason { MinReached, MaxRuns, MaxTime, CiTarget };
+const char* stop_reason_name(StopReason r);
+
+struct RunResult {
+  int warmup_runs = 0;
+  double warmup_ms = 0;
+  std::vector<double> samples_ms;  // in run order
+  double timed_ms = 0;             // wall time of the timed phase, clock reads included
+  StopReason stop = StopReason::MinReached;
+};
+
+// `step` is one inference. `on_progress(samples_so_far)` is called after each timed run (may be empty).
+// `before_timed` / `after_timed` bracket the timed loop (counters start and stop there).
+struct RunHooks {
+  std::function<void(size_t)> on_progress;
+  std::function<void()> before_timed;
+  std::function<void()> after_timed;
+};
+
+RunResult run_timed(const std::function<void()>& step, const RunSettings& s, Clock& clock = steady_clock(),
+                    const RunHooks& hooks = {});
+
+// Several steps measured alternately in one run (for `compare`): each is warmed up in turn, then rounds
+// run `block` timed runs of every step, the starting step rotating each round so no step always follows the
+// same one. Stops when every step has >= min_runs samples and >= min_time_ms of timed runs, or when any
+// reaches max_runs, or the timed phase exceeds max_time_ms x steps, or (target_ci_pct > 0) when every step
+// has >= min_runs samples and a CI within the target. All results share the stop reason.
+std::vector<RunResult> run_interleaved(const std::vector<std::function<void()>>& steps, const RunSettings& s,
+                                       int block, Clock& clock = steady_clock(),
+                                       const std::function<void(size_t)>& on_round = nullptr);
+
+// True when the 95% CI of the median of `samples` is within +-pct% of the median.
+bool ci_within(const std::vector<double>& samples, double pct);
+
+}  // namespace fb::measure

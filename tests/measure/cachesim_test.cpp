@@ -1,0 +1,135 @@
+// Cache simulation: the cachegrind output parser and the k / 2k differencing against hand-computed values,
+// geometry handling, and an end-to-end run under valgrind on a tiny network whose weights (256 KiB) fit a
+// 1 MiB simulated LL but not a 64 KiB one. The child is this test binary itself (see child_mode below).
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "backends/backend.h"
+#include "core/error.h"
+#include "ir/builder.h"
+#include "measure/cachesim.h"
+
+using namespace fb;
+using namespace fb::measure;
+
+namespace {
+
+constexpr const char* k_child_flag = "--formbench-cachesim-test-child";
+
+// Linear 256 -> 256: 256 KiB of fp32 weights.
+Graph tiny_linear() {
+  GraphBuilder b("tiny_linear");
+  ValueId x = b.input("x", {1, 256});
+  b.output(b.relu(b.linear(x, 256, "fc"), "relu"));
+  Graph g = b.finish();
+  materialize_weights(g, 3);
+  return g;
+}
+
+// When valgrind starts this binary with k_child_flag, run the loop and exit before GoogleTest starts.
+const bool child_mode = [] {
+  std::ifstream f("/proc/self/cmdline");
+  std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::vector<std::string> args;
+  std::stringstream ss(all);
+  std::string a;
+  while (std::getline(ss, a, '\0')) args.push_back(a);
+  if (args.size() != 3 || args[1] != k_child_flag) return false;
+  const int iterations = std::atoi(args[2].c_str());
+  Graph g = tiny_linear();
+  auto exe = make_backend("reference")->compile(g, CompileOptions{});
+  auto inputs = make_inputs(g, 1);
+  std::vector<Tensor> out;
+  exe->run(inputs, out);
+  for (int i = 0; i < iterations; ++i) exe->run(inputs, out);
+  std::exit(0);
+}();
+
+const char* k_sample = R"(desc: I1 cache:         32768 B, 64 B, 8-way associative
+desc: D1 cache:         32768 B, 64 B, 8-way associative
+desc: LL cache:         33554432 B, 64 B, 16-way associative
+cmd: ./prog 2
+events: Ir I1mr ILmr Dr D1mr DLmr Dw D1mw DLmw
+fl=prog.c
+fn=main
+1 5 1 1 2 0 0 1 0 0
+summary: 1800 12 5 900 90 36 360 50 18
+)";
+
+}  // namespace
+
+TEST(MeasureCacheSim, ParsesCachegrindSummary) {
+  CachegrindTotals t = parse_cachegrind_output(k_sample);
+  EXPECT_DOUBLE_EQ(t.get("Ir"), 1800);
+  EXPECT_DOUBLE_EQ(t.get("DLmw"), 18);
+  EXPECT_THROW(t.get("Bc"), fb::Error);
+  EXPECT_THROW(parse_cachegrind_output("events: Ir\n"), fb::Error);                  // no summary
+  EXPECT_THROW(parse_cachegrind_output("summary: 1\n"), fb::Error);                  // no events
+  EXPECT_THROW(parse_cachegrind_output("events: Ir I1mr\nsummary: 1\n"), fb::Error);  // count mismatch
+  EXPECT_THROW(parse_cachegrind_output("events: Ir\nsummary: 1x\n"), fb::Error);
+}
+
+TEST(MeasureCacheSim, PerInferenceIsTheDifferenceOverK) {
+  CachegrindTotals k_run;
+  k_run.events = {{"Ir", 1000}, {"I1mr", 10}, {"ILmr", 5},  {"Dr", 500}, {"D1mr", 50},
+                  {"DLmr", 20}, {"Dw", 200},  {"D1mw", 30}, {"DLmw", 10}};
+  CachegrindTotals two_k = parse_cachegrind_output(k_sample);
+  CacheSimResult r = derive_per_inference(k_run, two_k, 2);
+  EXPECT_DOUBLE_EQ(r.instructions, 400);         // (1800 - 1000) / 2
+  EXPECT_DOUBLE_EQ(r.ll_refs, (2 + 40 + 20) / 2.0);  // dI1mr + dD1mr + dD1mw
+  EXPECT_DOUBLE_EQ(r.ll_misses, (0 + 16 + 8) / 2.0);  // dILmr + dDLmr + dDLmw
+  EXPECT_DOUBLE_EQ(r.data_refs, (400 + 160) / 2.0);
+  EXPECT_NEAR(r.ll_miss_rate(), 12.0 / 31.0, 1e-12);
+  EXPECT_EQ(r.to_json()["source"], "simulated");
+  EXPECT_THROW(derive_per_inference(k_run, two_k, 0), fb::Error);
+}
+
+TEST(MeasureCacheSim, GeometryParsingAndPowerOfTwoSets) {
+  CacheGeometry g = parse_cache_geometry("32M,16,64", "--cache-sim-ll");
+  EXPECT_EQ(g.size_bytes, 32 << 20);
+  EXPECT_EQ(g.str(), "33554432,16,64");
+  EXPECT_EQ(parse_cache_geometry("48K,12,64", "x").size_bytes, 48 * 1024);  // 64 sets: fine
+  EXPECT_THROW(parse_cache_geometry("32M,16", "x"), fb::Error);
+  EXPECT_THROW(parse_cache_geometry("1X,1,64", "x"), fb::Error);
+  EXPECT_THROW(parse_cache_geometry("96K,16,64", "x"), fb::Error);  // 96 sets
+  EXPECT_THROW(parse_cache_geometry("64K,16,48", "x"), fb::Error);  // line not a power of two
+  std::string note;
+  CacheGeometry h = simulable_geometry({36 << 20, 12, 64}, &note);  // 49152 sets = 3 x 16384
+  EXPECT_EQ(h.size_bytes, 36 << 20);
+  EXPECT_EQ(h.assoc, 36);
+  EXPECT_FALSE(note.empty());
+  std::string none;
+  EXPECT_EQ(simulable_geometry({32 << 20, 16, 64}, &none).assoc, 16);
+  EXPECT_TRUE(none.empty());
+}
+
+TEST(MeasureCacheSim, WorkingSetThatFitsTheSimulatedLlMissesFarLess) {
+  if (!valgrind_version()) GTEST_SKIP() << "valgrind not installed";
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  auto argv_for = [&](int k) { return std::vector<std::string>{self, k_child_flag, std::to_string(k)}; };
+  CacheSimSettings s;
+  s.iterations = 2;
+  s.i1 = CacheGeometry{32768, 8, 64};
+  s.d1 = CacheGeometry{4096, 4, 64};  // tiny D1, so the weights stream through LL each inference
+  s.ll = CacheGeometry{1 << 20, 16, 64};
+  CacheSimResult fits = run_cache_sim(argv_for, cache_sim_child_env(), s);
+  s.ll = CacheGeometry{64 << 10, 16, 64};
+  CacheSimResult spills = run_cache_sim(argv_for, cache_sim_child_env(), s);
+  // 256 KiB of weights = 4096 lines. LRU and a streaming pass larger than the cache: every weight line
+  // misses in the 64 KiB LL; in the 1 MiB LL they stay resident after the warm-up run.
+  RecordProperty("ll_misses_fits", std::to_string(fits.ll_misses));
+  RecordProperty("ll_misses_spills", std::to_string(spills.ll_misses));
+  RecordProperty("ll_refs", std::to_string(spills.ll_refs));
+  EXPECT_GT(spills.ll_misses, 4000) << spills.to_json().dump();
+  EXPECT_LT(fits.ll_misses, 100) << fits.to_json().dump();
+  EXPECT_GT(spills.ll_miss_rate(), 0.5);
+  // The same program: LL references (L1 misses) agree, since D1 and I1 are the same in both.
+  EXPECT_NEAR(fits.ll_refs, spills.ll_refs, 0.05 * spills.ll_refs);
+  EXPECT_GT(fits.instructions, 256 * 256);  // at least one instruction per MAC
+}

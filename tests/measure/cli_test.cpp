@@ -1,0 +1,180 @@
+// The CLI end to end: bench/compare/doctor JSON parsed and checked against independent truths (the cost
+// model in-process, statistics recomputed from the raw samples, the reference backend agreeing with itself).
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "formbench/version.h"
+#include "ir/cost.h"
+#include "measure/stats.h"
+#include "models/model_ref.h"
+
+namespace {
+
+struct CliResult {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+CliResult run_cli(const std::vector<std::string>& args) {
+  const std::string err_path = std::filesystem::temp_directory_path() / ("fb_cli_err_" + std::to_string(::getpid()));
+  std::string cmd = "FORMBENCH_CACHE_DIR=" + quote(std::filesystem::temp_directory_path() / "fb_cli_cache") + " " +
+                    quote(FORMBENCH_CLI_PATH);
+  for (const auto& a : args) cmd += " " + quote(a);
+  cmd += " 2>" + quote(err_path);
+  CliResult r;
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream f(err_path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  r.err = ss.str();
+  std::filesystem::remove(err_path);
+  return r;
+}
+
+const char* k_model = "resnet18?res=16&classes=10";
+const std::vector<std::string> k_fast = {"--warmup", "1", "--warmup-time", "0", "--min-runs", "6", "--min-time", "0",
+                                         "--no-ceilings"};
+
+std::vector<std::string> args(std::vector<std::string> a, bool fast = true) {
+  if (fast) a.insert(a.end(), k_fast.begin(), k_fast.end());
+  return a;
+}
+
+}  // namespace
+
+TEST(MeasureCli, BenchJsonHasTheDocumentedFieldsAndConsistentNumbers) {
+  CliResult r = run_cli(args({"bench", k_model, "--backend", "reference", "--check", "--json"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  for (const char* k : {"schema", "model", "backend", "device", "precision", "threads", "batch", "input_shape",
+                        "samples", "samples_ms", "min_ms", "median_ms", "mean_ms", "stddev_ms", "p90_ms", "p99_ms",
+                        "max_ms", "ci95_low_ms", "ci95_high_ms", "throughput_ips", "images_per_s", "compile_ms",
+                        "first_inference_ms", "timer_overhead_ns", "macs", "flops", "params",
+                        "peak_activation_bytes", "achieved_gflops", "peak_gflops", "pct_of_peak", "counters",
+                        "agreement", "describe", "machine"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  EXPECT_EQ(j["schema"], "formbench.bench/1");
+  EXPECT_EQ(j["backend"], "reference");
+  EXPECT_EQ(j["threads"], 1);
+  // Statistics recomputed from the raw samples.
+  std::vector<double> samples = j["samples_ms"].get<std::vector<double>>();
+  ASSERT_EQ(samples.size(), j["samples"].get<size_t>());
+  ASSERT_GE(samples.size(), 6u);
+  fb::measure::LatencyStats st = fb::measure::compute_stats(samples);
+  EXPECT_DOUBLE_EQ(j["median_ms"].get<double>(), st.median);
+  EXPECT_DOUBLE_EQ(j["ci95_low_ms"].get<double>(), st.ci->low);
+  EXPECT_DOUBLE_EQ(j["throughput_ips"].get<double>(), 1000.0 / st.median);
+  EXPECT_LE(j["min_ms"].get<double>(), j["median_ms"].get<double>());
+  EXPECT_GT(j["first_inference_ms"].get<double>(), 0);
+  // Cost from the cost model, in-process.
+  fb::GraphCost c = fb::graph_cost(fb::load_model(k_model, false));
+  EXPECT_EQ(j["macs"].get<int64_t>(), c.total.macs);
+  EXPECT_EQ(j["params"].get<int64_t>(), c.total.params);
+  EXPECT_NEAR(j["achieved_gflops"].get<double>(), c.total.flops / (st.median * 1e6), 1e-9);
+  // No ceilings requested: null with a reason, never 0.
+  EXPECT_TRUE(j["peak_gflops"].is_null());
+  EXPECT_TRUE(j["pct_of_peak"].is_null());
+  EXPECT_FALSE(j["peak_reason"].is_null());
+  // Counters: hardware with values, or unavailable with a reason and nulls.
+  const auto& cnt = j["counters"];
+  if (cnt["source"] == "unavailable") {
+    EXPECT_FALSE(cnt["reason"].is_null());
+    EXPECT_TRUE(cnt["ll_misses_per_inference"].is_null());
+    EXPECT_NE(r.err.find("counters unavailable"), std::string::npos) << "said once on stderr";
+  }
+  // The reference agrees with itself exactly.
+  EXPECT_EQ(j["agreement"]["rel_max_error"].get<double>(), 0.0);
+  EXPECT_TRUE(j["agreement"]["passed"].get<bool>());
+  EXPECT_EQ(j["describe"]["backend"], "reference");
+  EXPECT_EQ(j["machine"]["git_revision"], FORMBENCH_GIT_REV);
+  EXPECT_TRUE(j["cache_sim"].is_null());
+}
+
+TEST(MeasureCli, BenchCsvAndHumanTable) {
+  CliResult r = run_cli(args({"bench", k_model, "--backend", "reference", "--csv", "--no-counters"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::stringstream ss(r.out);
+  std::string header, row;
+  std::getline(ss, header);
+  std::getline(ss, row);
+  auto count = [](const std::string& s) { return std::count(s.begin(), s.end(), ','); };
+  EXPECT_EQ(header.rfind("model,backend,", 0), 0u);
+  EXPECT_EQ(count(header), count(row)) << row;  // no field holds a comma in this run
+  CliResult t = run_cli(args({"bench", k_model, "--backend", "reference", "--batch", "2"}));
+  ASSERT_EQ(t.code, 0) << t.err;
+  EXPECT_NE(t.out.find("median ms"), std::string::npos);
+  EXPECT_NE(t.out.find("batch 2"), std::string::npos);
+  EXPECT_NE(t.out.find("images/s"), std::string::npos);
+}
+
+TEST(MeasureCli, BadInputIsAClearError) {
+  CliResult r = run_cli(args({"bench", k_model, "--backend", "nonesuch"}));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("unknown backend 'nonesuch'"), std::string::npos) << r.err;
+  CliResult m = run_cli({"bench", k_model, "--backend", "reference", "--min-runs", "0"});
+  EXPECT_EQ(m.code, 1);
+  EXPECT_NE(m.err.find("--min-runs"), std::string::npos) << m.err;
+  CliResult g = run_cli(args({"bench", k_model, "--backend", "reference", "--cache-sim-ll", "96K,16,64"}));
+  EXPECT_EQ(g.code, 1);
+  EXPECT_NE(g.err.find("--cache-sim-ll"), std::string::npos) << g.err;
+  CliResult p = run_cli(args({"bench", k_model, "--backend", "reference", "--pin", "x"}));
+  EXPECT_EQ(p.code, 1);
+  EXPECT_NE(p.err.find("CPU list"), std::string::npos) << p.err;
+  CliResult u = run_cli({"bench", k_model, "--backend", "reference", "--no-such-flag"});
+  EXPECT_EQ(u.code, 2);
+}
+
+TEST(MeasureCli, PinningIsRecorded) {
+  CliResult r = run_cli(args({"bench", k_model, "--backend", "reference", "--pin", "0", "--json", "--no-counters"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["pinned"].get<bool>());
+  EXPECT_EQ(j["affinity_cpus"], nlohmann::json::array({0}));
+}
+
+TEST(MeasureCli, CompareJsonAndCacheSimChild) {
+  CliResult r = run_cli(args({"compare", k_model, "--backends", "reference", "--json", "--per-layer",
+                              "--per-layer-iterations", "1"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["native"], "reference");
+  ASSERT_EQ(j["backends"].size(), 1u);
+  const auto& b = j["backends"][0];
+  EXPECT_EQ(b["speedup"].get<double>(), 1.0);
+  EXPECT_GE(b["samples"].get<int>(), 6);
+  EXPECT_TRUE(b["agreement"]["passed"].get<bool>());
+  EXPECT_FALSE(b["per_layer_supported"].get<bool>());  // the reference cannot profile layers
+  CliResult c = run_cli({"_cachesim-child", k_model, "--backend", "reference", "--iterations", "1"});
+  EXPECT_EQ(c.code, 0) << c.err;
+  EXPECT_EQ(run_cli({"compare", k_model, "--backends", "reference,reference"}).code, 1);
+}
+
+TEST(MeasureCli, DoctorReportsBackendsAndCounters) {
+  CliResult r = run_cli({"doctor", "--json", "--no-ceilings"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  bool has_reference = false;
+  for (const auto& b : j["backends"]) has_reference |= b["name"] == "reference" && b["built"].get<bool>();
+  EXPECT_TRUE(has_reference);
+  if (!j["counters"]["available"].get<bool>()) EXPECT_FALSE(j["counters"]["reason"].is_null());
+  EXPECT_TRUE(j["machine"].contains("cpu_model"));
+}

@@ -1,0 +1,169 @@
+// Stopping rules with a fake clock: each step advances time by a programmed amount, so counts are exact.
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "measure/runner.h"
+
+using namespace fb::measure;
+
+namespace {
+
+class FakeClock : public Clock {
+ public:
+  int64_t now_ns() override { return t; }
+  int64_t t = 1'000'000'000;
+};
+
+struct FakeStep {
+  FakeClock& clock;
+  std::vector<double> durations_ms;
+  size_t calls = 0;
+  void operator()() { clock.t += static_cast<int64_t>(durations_ms[calls++ % durations_ms.size()] * 1e6); }
+};
+
+RunSettings quick() {
+  RunSettings s;
+  s.warmup_runs = 0;
+  s.warmup_ms = 0;
+  s.min_runs = 1;
+  s.min_time_ms = 0;
+  s.max_runs = 100000;
+  s.max_time_ms = 1e12;
+  return s;
+}
+
+}  // namespace
+
+TEST(MeasureRunner, MinCountGoverns) {
+  FakeClock c;
+  FakeStep step{c, {1.0}};
+  RunSettings s = quick();
+  s.warmup_runs = 2;
+  s.min_runs = 10;
+  s.min_time_ms = 5;
+  RunResult r = run_timed([&] { step(); }, s, c);
+  EXPECT_EQ(r.warmup_runs, 2);
+  ASSERT_EQ(r.samples_ms.size(), 10u);
+  for (double x : r.samples_ms) EXPECT_DOUBLE_EQ(x, 1.0);
+  EXPECT_EQ(r.stop, StopReason::MinReached);
+  EXPECT_EQ(step.calls, 12u);
+}
+
+TEST(MeasureRunner, MinTimeGoverns) {
+  FakeClock c;
+  FakeStep step{c, {1.0}};
+  RunSettings s = quick();
+  s.min_runs = 3;
+  s.min_time_ms = 50;
+  RunResult r = run_timed([&] { step(); }, s, c);
+  EXPECT_EQ(r.samples_ms.size(), 50u);
+  EXPECT_DOUBLE_EQ(r.timed_ms, 50);
+  EXPECT_EQ(r.stop, StopReason::MinReached);
+}
+
+TEST(MeasureRunner, MaxRunsAndMaxTimeCap) {
+  FakeClock c;
+  FakeStep step{c, {1.0}};
+  RunSettings s = quick();
+  s.min_runs = 10;
+  s.min_time_ms = 1e9;
+  s.max_runs = 20;
+  RunResult r = run_timed([&] { step(); }, s, c);
+  EXPECT_EQ(r.samples_ms.size(), 20u);
+  EXPECT_EQ(r.stop, StopReason::MaxRuns);
+
+  FakeStep slow{c, {10.0}};
+  s.max_runs = 5000;
+  s.min_runs = 1000;
+  s.max_time_ms = 95;
+  RunResult t = run_timed([&] { slow(); }, s, c);
+  EXPECT_EQ(t.samples_ms.size(), 10u);  // 10 x 10 ms >= 95 ms
+  EXPECT_EQ(t.stop, StopReason::MaxTime);
+}
+
+TEST(MeasureRunner, WarmupByCountAndByTime) {
+  FakeClock c;
+  FakeStep step{c, {1.0}};
+  RunSettings s = quick();
+  s.warmup_runs = 1;
+  s.warmup_ms = 7.5;
+  RunResult r = run_timed([&] { step(); }, s, c);
+  EXPECT_EQ(r.warmup_runs, 8);  // time governs: 8 x 1 ms >= 7.5 ms
+  s.warmup_runs = 12;
+  RunResult q = run_timed([&] { step(); }, s, c);
+  EXPECT_EQ(q.warmup_runs, 12);  // count governs
+}
+
+TEST(MeasureRunner, SamplesAreThePerRunDurationsInOrder) {
+  FakeClock c;
+  FakeStep step{c, {1.0, 2.0, 3.0}};
+  RunSettings s = quick();
+  s.min_runs = 6;
+  RunResult r = run_timed([&] { step(); }, s, c);
+  EXPECT_EQ(r.samples_ms, (std::vector<double>{1, 2, 3, 1, 2, 3}));
+}
+
+TEST(MeasureRunner, EarlyStopWhenCiIsTight) {
+  FakeClock c;
+  FakeStep steady{c, {2.0}};
+  RunSettings s = quick();
+  s.min_runs = 6;
+  s.min_time_ms = 1e9;
+  s.max_runs = 40;
+  s.target_ci_pct = 1;
+  RunResult r = run_timed([&] { steady(); }, s, c);
+  EXPECT_EQ(r.samples_ms.size(), 6u);
+  EXPECT_EQ(r.stop, StopReason::CiTarget);
+  // Alternating 1 ms / 3 ms: the CI of the median never gets within +-1%, so it runs to the cap.
+  FakeStep noisy{c, {1.0, 3.0}};
+  RunResult q = run_timed([&] { noisy(); }, s, c);
+  EXPECT_EQ(q.samples_ms.size(), 40u);
+  EXPECT_EQ(q.stop, StopReason::MaxRuns);
+}
+
+TEST(MeasureRunner, HooksBracketOnlyTheTimedLoop) {
+  FakeClock c;
+  FakeStep step{c, {1.0}};
+  RunSettings s = quick();
+  s.warmup_runs = 3;
+  s.min_runs = 4;
+  size_t calls_at_start = 0, calls_at_stop = 0;
+  RunHooks h;
+  h.before_timed = [&] { calls_at_start = step.calls; };
+  h.after_timed = [&] { calls_at_stop = step.calls; };
+  run_timed([&] { step(); }, s, c, h);
+  EXPECT_EQ(calls_at_start, 3u);
+  EXPECT_EQ(calls_at_stop, 7u);
+}
+
+TEST(MeasureRunner, BadSettingsAreErrors) {
+  FakeClock c;
+  RunSettings s = quick();
+  s.min_runs = 0;
+  EXPECT_THROW(run_timed([] {}, s, c), fb::Error);
+  s = quick();
+  s.min_runs = 10;
+  s.max_runs = 5;
+  EXPECT_THROW(run_timed([] {}, s, c), fb::Error);
+}
+
+TEST(MeasureRunner, InterleavedRoundsRotateAndStopTogether) {
+  FakeClock c;
+  std::vector<int> order;
+  std::vector<std::function<void()>> steps = {[&] { order.push_back(0); c.t += 1'000'000; },
+                                              [&] { order.push_back(1); c.t += 2'000'000; }};
+  RunSettings s = quick();
+  s.min_runs = 6;
+  auto rs = run_interleaved(steps, s, /*block=*/3, c);
+  ASSERT_EQ(rs.size(), 2u);
+  EXPECT_EQ(rs[0].samples_ms, std::vector<double>(6, 1.0));
+  EXPECT_EQ(rs[1].samples_ms, std::vector<double>(6, 2.0));
+  // Round 1 starts with step 0, round 2 with step 1.
+  EXPECT_EQ(order, (std::vector<int>{0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0}));
+  EXPECT_EQ(rs[0].stop, StopReason::MinReached);
+  // min_time counts each step's own time: step 0 needs 10 ms -> 4 blocks of 3 runs.
+  s.min_time_ms = 10;
+  auto rt = run_interleaved(steps, s, 3, c);
+  EXPECT_EQ(rt[0].samples_ms.size(), 12u);
+  EXPECT_EQ(rt[1].samples_ms.size(), 12u);
+}
