@@ -4,11 +4,12 @@
 # two in every round so both see the same machine state, and prints median latencies and their ratio.
 # Target: the ratio within 1 +- 0.10. Needs python3-torch and python3-torchvision (scripts/setup.sh --bench).
 #
-#   bench/native_fidelity/run.sh [--rounds R] [--threads T] [--runs N] [--formbench PATH] [--out FILE.jsonl]
+#   bench/native_fidelity/run.sh [--rounds R] [--threads T] [--runs N] [--arch A]... [--formbench PATH]
+#                                [--out FILE.jsonl]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-rounds=3 threads=2 runs=15 formbench="$root/build/release/formbench" out=""
+rounds=3 threads=2 runs=15 formbench="$root/build/release/formbench" out="" only=()
 python="${PYTHON:-/usr/bin/python3}"  # Debian's python3-torch lives in the system interpreter
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -17,7 +18,8 @@ while [ $# -gt 0 ]; do
     --runs) runs="$2"; shift 2 ;;
     --formbench) formbench="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
-    *) echo "run.sh: unknown option '$1' (valid: --rounds --threads --runs --formbench --out)" >&2; exit 2 ;;
+    --arch) only+=("$2"); shift 2 ;;
+    *) echo "run.sh: unknown option '$1' (valid: --rounds --threads --runs --arch --formbench --out)" >&2; exit 2 ;;
   esac
 done
 [ -x "$formbench" ] || { echo "run.sh: no formbench binary at $formbench (build first or pass --formbench)" >&2; exit 1; }
@@ -26,8 +28,15 @@ done
 
 archs=(resnet18 resnet50 mobilenet_v2 vgg16 densenet121
        "pattern:residual?depth=8&width=64" "pattern:depthwise_bottleneck?depth=8&width=64")
-log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+[ ${#only[@]} -gt 0 ] && archs=("${only[@]}")
+# Rows are written as they are measured, so an interrupted run keeps what it has.
+if [ -n "$out" ]; then
+  log="$out"
+  : > "$log"
+else
+  log="$(mktemp)"
+  trap 'rm -f "$log"' EXIT
+fi
 
 for ((r = 1; r <= rounds; r++)); do
   for arch in "${archs[@]}"; do
@@ -47,7 +56,6 @@ for ((r = 1; r <= rounds; r++)); do
     done
   done
 done
-[ -n "$out" ] && cp "$log" "$out"
 
 "$python" - "$log" "$threads" <<'PY'
 import collections, json, statistics, sys
