@@ -44,6 +44,7 @@ TuningInputs gather_inputs() {
   return in;
 }
 
+#ifdef FORMBENCH_TORCH_BLAS_HOOK
 // Runs before main (glibc passes argc/argv/envp to ELF constructors). The BLAS library is a load-time
 // dependency of LibTorch, so it is already loaded and has already chosen its kernels.
 __attribute__((constructor)) void tune_blas_at_start(int argc, char** argv, char** /*envp*/) {
@@ -59,6 +60,7 @@ __attribute__((constructor)) void tune_blas_at_start(int argc, char** argv, char
   unsetenv("OPENBLAS_CORETYPE");
   unsetenv(k_marker);
 }
+#endif
 
 }  // namespace
 
