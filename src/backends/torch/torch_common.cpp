@@ -1,0 +1,152 @@
+#include "backends/torch/torch_common.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <ATen/Parallel.h>
+#include <fmt/format.h>
+#include <torch/cuda.h>
+#include <torch/version.h>
+
+#include "backends/torch/blas_tuning.h"
+#include "core/error.h"
+
+namespace fb::torch_be {
+
+c10::Device check_options(const Backend& b, const CompileOptions& opt) {
+  check_extra_options(b, opt, {});
+  if (opt.threads < 1) fail("backend '{}': threads must be at least 1, got {}", b.name(), opt.threads);
+  c10::Device device(c10::kCPU);
+  if (opt.device == "cpu") {
+    if (opt.precision != Precision::F32)
+      fail("backend '{}' computes in fp32 only on the cpu, not {}", b.name(), precision_name(opt.precision));
+  } else if (opt.device == "cuda" || opt.device.rfind("cuda:", 0) == 0) {
+    if (!torch::cuda::is_available())
+      fail("backend '{}' cannot run on '{}': this LibTorch ({}) was built without CUDA or sees no GPU", b.name(),
+           opt.device, libtorch_version());
+    try {
+      device = c10::Device(opt.device);
+    } catch (const std::exception&) {
+      fail("backend '{}': bad device '{}' (use cuda or cuda:N)", b.name(), opt.device);
+    }
+    if (opt.precision != Precision::F32)
+      fail("backend '{}' runs fp32 only, not {} (mixed precision would change the baseline)", b.name(),
+           precision_name(opt.precision));
+  } else {
+    fail("backend '{}' has no device '{}' (valid: cpu, cuda, cuda:N)", b.name(), opt.device);
+  }
+  return device;
+}
+
+void set_threads(int threads) {
+  if (at::get_num_threads() != threads) at::set_num_threads(threads);
+}
+
+at::Tensor to_at(const Tensor& t, const c10::Device& device, bool copy) {
+  if (!t.has_data()) fail("tensor of shape {} has no data", shape_str(t.shape()));
+  at::Tensor a = at::from_blob(const_cast<float*>(t.data()), t.shape(), at::TensorOptions().dtype(at::kFloat));
+  if (device.is_cpu()) return copy ? a.clone() : a;
+  return a.to(device);
+}
+
+void from_at(const at::Tensor& t, Tensor& out) {
+  at::Tensor c = t.to(at::kCPU).contiguous();
+  Shape shape(c.sizes().begin(), c.sizes().end());
+  if (out.shape() != shape || !out.has_data()) out = Tensor(shape);
+  std::memcpy(out.data(), c.data_ptr<float>(), static_cast<size_t>(c.numel()) * sizeof(float));
+}
+
+void check_inputs(const Graph& g, const std::vector<Tensor>& inputs) {
+  if (inputs.size() != g.inputs.size())
+    fail("model '{}' takes {} input(s), got {}", g.name, g.inputs.size(), inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Shape& want = g.value(g.inputs[i]).shape;
+    if (inputs[i].shape() != want)
+      fail("input '{}' must be {}, got {}", g.value(g.inputs[i]).name, shape_str(want),
+           shape_str(inputs[i].shape()));
+  }
+}
+
+int64_t naive_activation_bytes(const Graph& g) {
+  int64_t total = 0;
+  for (const Node& n : g.nodes)
+    for (ValueId v : n.outputs) total += shape_numel(g.value(v).shape) * dtype_size(g.value(v).dtype);
+  return total;
+}
+
+std::string libtorch_version() { return TORCH_VERSION; }
+
+std::vector<std::string> runtime_notes(int threads) {
+  std::vector<std::string> notes;
+  notes.push_back(fmt::format("LibTorch {}, {} intra-op thread(s), oneDNN (mkldnn) {}", libtorch_version(), threads,
+                              at::hasMKLDNN() ? "available" : "not built in"));
+  const std::string lib = torch_blas::blas_library_path();
+  const auto& st = torch_blas::state();
+  if (!st.core.empty())
+    notes.push_back(fmt::format("BLAS: OpenBLAS, core {} ({})", st.core, lib));
+  else if (at::hasMKL())
+    notes.push_back("BLAS: MKL (built into LibTorch)");
+  else
+    notes.push_back(fmt::format("BLAS: {}", lib.empty() ? "unknown" : lib));
+  notes.push_back("BLAS tuning: " + st.decision.reason);
+  return notes;
+}
+
+std::vector<bool> plan_inplace(const Graph& g) {
+  const auto consumers = g.consumers();
+  std::vector<bool> owned(g.values.size(), false), inplace(g.nodes.size(), false);
+  std::vector<bool> is_output(g.values.size(), false);
+  for (ValueId o : g.outputs) is_output[static_cast<size_t>(o)] = true;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    const bool can = n.op == Op::Relu || n.op == Op::Relu6 || n.op == Op::Silu || n.op == Op::HardSwish ||
+                     (n.op == Op::Add && g.value(n.inputs[0]).shape == g.value(n.outputs[0]).shape);
+    if (can) {
+      const auto in = static_cast<size_t>(n.inputs[0]);
+      inplace[i] = owned[in] && consumers[in].size() == 1 && !is_output[in];
+    }
+    // Views and aliases share their input's memory; everything else makes a new tensor.
+    const bool alias = n.op == Op::Flatten || n.op == Op::Identity || n.op == Op::Dropout || n.op == Op::Split;
+    for (ValueId o : n.outputs)
+      owned[static_cast<size_t>(o)] = inplace[i] ? owned[static_cast<size_t>(n.inputs[0])] : !alias;
+  }
+  return inplace;
+}
+
+std::vector<int> last_use(const Graph& g) {
+  std::vector<int> last(g.values.size(), -1);
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    for (ValueId v : g.nodes[i].inputs) last[static_cast<size_t>(v)] = static_cast<int>(i);
+  return last;
+}
+
+at::Tensor avg_pool_divisor(const PoolAttrs& a, int64_t ih, int64_t iw, int64_t oh, int64_t ow) {
+  at::Tensor d = at::empty({1, 1, oh, ow}, at::kFloat);
+  float* p = d.data_ptr<float>();
+  for (int64_t y = 0; y < oh; ++y)
+    for (int64_t x = 0; x < ow; ++x) {
+      int64_t hs = y * a.stride_h - a.pad_top, ws = x * a.stride_w - a.pad_left;
+      int64_t he = std::min(hs + a.kernel_h, ih + a.pad_bottom), we = std::min(ws + a.kernel_w, iw + a.pad_right);
+      const int64_t padded = (he - hs) * (we - ws);
+      hs = std::max<int64_t>(hs, 0);
+      ws = std::max<int64_t>(ws, 0);
+      he = std::min(he, ih);
+      we = std::min(we, iw);
+      const int64_t count = a.count_include_pad ? padded : (he - hs) * (we - ws);
+      p[y * ow + x] = static_cast<float>(std::max<int64_t>(count, 1));
+    }
+  return d;
+}
+
+Support supports_node(const Graph& g, const Node& n) {
+  switch (n.op) {
+    case Op::Conv2d: case Op::BatchNorm: case Op::Relu: case Op::Relu6: case Op::Sigmoid:
+    case Op::HardSigmoid: case Op::Silu: case Op::HardSwish: case Op::Add: case Op::Mul: case Op::Concat:
+    case Op::Split: case Op::ChannelShuffle: case Op::MaxPool: case Op::AvgPool: case Op::GlobalAvgPool:
+    case Op::Flatten: case Op::Linear: case Op::Softmax: case Op::Identity: case Op::Dropout:
+      return {};
+  }
+  return {false, "no ATen mapping for this op yet"};
+}
+
+}  // namespace fb::torch_be
