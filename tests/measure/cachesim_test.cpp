@@ -131,9 +131,12 @@ TEST(MeasureCacheSim, WorkingSetThatFitsTheSimulatedLlMissesFarLess) {
   s.i1 = CacheGeometry{32768, 8, 64};
   s.d1 = CacheGeometry{4096, 4, 64};  // tiny D1, so the weights stream through LL each inference
   s.ll = CacheGeometry{1 << 20, 16, 64};
-  CacheSimResult fits = run_cache_sim(argv_for, cache_sim_child_env(), s);
+  // One OpenMP thread: idle pool threads spinning in the child would add references that differ run to run.
+  auto env = cache_sim_child_env();
+  env["OMP_NUM_THREADS"] = "1";
+  CacheSimResult fits = run_cache_sim(argv_for, env, s);
   s.ll = CacheGeometry{64 << 10, 16, 64};
-  CacheSimResult spills = run_cache_sim(argv_for, cache_sim_child_env(), s);
+  CacheSimResult spills = run_cache_sim(argv_for, env, s);
   // 256 KiB of weights = 4096 lines. LRU and a streaming pass larger than the cache: every weight line
   // misses in the 64 KiB LL; in the 1 MiB LL they stay resident after the warm-up run.
   RecordProperty("ll_misses_fits", std::to_string(fits.ll_misses));
@@ -142,7 +145,9 @@ TEST(MeasureCacheSim, WorkingSetThatFitsTheSimulatedLlMissesFarLess) {
   EXPECT_GT(spills.ll_misses, 4000) << spills.to_json().dump();
   EXPECT_LT(fits.ll_misses, 100) << fits.to_json().dump();
   EXPECT_GT(spills.ll_miss_rate(), 0.5);
-  // The same program: LL references (L1 misses) agree, since D1 and I1 are the same in both.
-  EXPECT_NEAR(fits.ll_refs, spills.ll_refs, 0.05 * spills.ll_refs);
+  // The same program: LL references (L1 misses) roughly agree, since D1 and I1 are the same in both. Not
+  // exactly: heap addresses differ between runs, and with a 4 KiB D1 that moves conflict misses (seen: 4151
+  // vs 4553 references per inference with the LibTorch-linked test binary as the child).
+  EXPECT_NEAR(fits.ll_refs, spills.ll_refs, 0.2 * spills.ll_refs);
   EXPECT_GT(fits.instructions, 256 * 256);  // at least one instruction per MAC
 }

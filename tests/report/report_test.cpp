@@ -322,12 +322,11 @@ TEST(ReportPairing, SameMachineAndDeviceOnly) {
   EXPECT_DOUBLE_EQ(*a.ceilings.at({1, 2}).bandwidth_gbps, 12.5);  // the measurements' ceilings beat the facts
 }
 
-// The study writer's schema may carry a `device` column on points; it takes precedence.
+// The `device` column on points takes precedence over settings_json.
 TEST(ReportPairing, DeviceColumnWhenPresent) {
   const std::string path = tmp_path("devcol.sqlite");
   {
     test::SyntheticDb db(path);
-    db.exec("ALTER TABLE points ADD COLUMN device TEXT NOT NULL DEFAULT 'cpu'");
     test::PointSpec g;
     g.model = "resnet18";
     g.family = "hand-crafted";

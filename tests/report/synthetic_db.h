@@ -40,7 +40,7 @@ struct PointSpec {
   std::optional<double> depth, width;
   int resolution = 32, batch = 1, threads = 2;
   std::string backend = "torch", precision = "fp32";
-  std::string device = "cpu";  // goes into settings_json
+  std::string device = "cpu";  // goes into points.device and settings_json
   int machine = 1;             // the measurement's machine
 };
 
@@ -84,10 +84,10 @@ class SyntheticDb {
   std::string point(const PointSpec& p) {
     const std::string id = "p" + std::to_string(++seq_);
     exec("INSERT INTO points (id, study_id, seq, model, family, pattern, depth, width, resolution, batch, backend, "
-         "threads, precision, settings_json) VALUES (" + qs(id) + ", 1, " + std::to_string(seq_) + ", " + qs(p.model) + ", " +
+         "threads, precision, device, settings_json) VALUES (" + qs(id) + ", 1, " + std::to_string(seq_) + ", " + qs(p.model) + ", " +
          qs(p.family) + ", " + qs(p.pattern) + ", " + q(p.depth) + ", " + q(p.width) + ", " +
          std::to_string(p.resolution) + ", " + std::to_string(p.batch) + ", " + qs(p.backend) + ", " +
-         std::to_string(p.threads) + ", " + qs(p.precision) + ", '{\"device\": \"" + p.device + "\"}')");
+         std::to_string(p.threads) + ", " + qs(p.precision) + ", " + qs(p.device) + ", '{\"device\": \"" + p.device + "\"}')");
     machine_of_[id] = p.machine;
     return id;
   }
