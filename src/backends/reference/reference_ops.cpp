@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "ir/pool_window.h"
+
 namespace fb::ref {
 namespace {
 
@@ -177,26 +179,17 @@ Tensor max_pool(const Tensor& x, const PoolAttrs& a, const Shape& out_shape) {
   return y;
 }
 
-// PyTorch's divisor: with count_include_pad, the window clipped to the padded input (so a ceil-mode window
-// hanging past the padding counts only up to it); otherwise the number of real input elements.
 Tensor avg_pool(const Tensor& x, const PoolAttrs& a, const Shape& out_shape) {
   const int64_t nc = x.dim(0) * x.dim(1), ih = x.dim(2), iw = x.dim(3), oh = out_shape[2], ow = out_shape[3];
   Tensor y(out_shape);
   for (int64_t p = 0; p < nc; ++p)
     for (int64_t y0 = 0; y0 < oh; ++y0)
       for (int64_t x0 = 0; x0 < ow; ++x0) {
-        int64_t hs = y0 * a.stride_h - a.pad_top, ws = x0 * a.stride_w - a.pad_left;
-        int64_t he = std::min(hs + a.kernel_h, ih + a.pad_bottom), we = std::min(ws + a.kernel_w, iw + a.pad_right);
-        const int64_t padded_count = (he - hs) * (we - ws);
-        hs = std::max<int64_t>(hs, 0);
-        ws = std::max<int64_t>(ws, 0);
-        he = std::min(he, ih);
-        we = std::min(we, iw);
+        const PoolWindow w = avg_pool_window(a, ih, iw, y0, x0);
         double sum = 0;
-        for (int64_t iy = hs; iy < he; ++iy)
-          for (int64_t ix = ws; ix < we; ++ix) sum += x[(p * ih + iy) * iw + ix];
-        const int64_t count = a.count_include_pad ? padded_count : (he - hs) * (we - ws);
-        y[(p * oh + y0) * ow + x0] = count > 0 ? static_cast<float>(sum / static_cast<double>(count)) : 0.0f;
+        for (int64_t iy = w.h_begin; iy < w.h_end; ++iy)
+          for (int64_t ix = w.w_begin; ix < w.w_end; ++ix) sum += x[(p * ih + iy) * iw + ix];
+        y[(p * oh + y0) * ow + x0] = w.divisor > 0 ? static_cast<float>(sum / static_cast<double>(w.divisor)) : 0.0f;
       }
   return y;
 }

@@ -10,6 +10,7 @@
 
 #include "backends/torch/blas_tuning.h"
 #include "core/error.h"
+#include "ir/pool_window.h"
 
 namespace fb::torch_be {
 
@@ -125,14 +126,7 @@ at::Tensor avg_pool_divisor(const PoolAttrs& a, int64_t ih, int64_t iw, int64_t 
   float* p = d.data_ptr<float>();
   for (int64_t y = 0; y < oh; ++y)
     for (int64_t x = 0; x < ow; ++x) {
-      int64_t hs = y * a.stride_h - a.pad_top, ws = x * a.stride_w - a.pad_left;
-      int64_t he = std::min(hs + a.kernel_h, ih + a.pad_bottom), we = std::min(ws + a.kernel_w, iw + a.pad_right);
-      const int64_t padded = (he - hs) * (we - ws);
-      hs = std::max<int64_t>(hs, 0);
-      ws = std::max<int64_t>(ws, 0);
-      he = std::min(he, ih);
-      we = std::min(we, iw);
-      const int64_t count = a.count_include_pad ? padded : (he - hs) * (we - ws);
+      const int64_t count = avg_pool_window(a, ih, iw, y, x).divisor;
       p[y * ow + x] = static_cast<float>(std::max<int64_t>(count, 1));
     }
   return d;
