@@ -64,7 +64,7 @@ void add_check_flags(CLI::App* sub, BenchFlags& f) {
 }
 
 void add_cache_sim_flags(CLI::App* sub, BenchFlags& f) {
-  sub->add_flag("--cache-sim", f.cache_sim, "also simulate the caches under valgrind's cachegrind (slow: ~50x)");
+  sub->add_flag("--cache-sim", f.cache_sim, "also simulate the caches under valgrind (callgrind's cache simulator; the loop runs ~50x slower)");
   sub->add_option("--cache-sim-ll", f.cache_sim_ll, "simulated LL cache SIZE,ASSOC,LINE (default: the host's)");
   sub->add_option("--cache-sim-d1", f.cache_sim_d1, "simulated D1 cache SIZE,ASSOC,LINE (default: the host's)");
   sub->add_option("--cache-sim-i1", f.cache_sim_i1, "simulated I1 cache SIZE,ASSOC,LINE (default: the host's)");

@@ -57,7 +57,7 @@ struct ChildOptions {
 };
 
 CommandRegistrar child(1000, [](CLI::App& app) {
-  auto* sub = app.add_subcommand("_cachesim-child", "internal: the inference loop that --cache-sim runs under cachegrind");
+  auto* sub = app.add_subcommand("_cachesim-child", "internal: the inference loop that --cache-sim runs under valgrind");
   sub->group("");  // hidden from --help
   auto o = std::make_shared<ChildOptions>();
   sub->add_option("model", o->f.s.model)->required();

@@ -83,7 +83,8 @@ BenchResult run_bench(const BenchSettings& s, const std::function<void(const std
 // Runs `g` once on the reference backend and compares output 0 with `out`.
 Agreement check_against_reference(const Graph& g, const std::vector<Tensor>& inputs, const Tensor& out, double tol);
 
-// The hidden `_cachesim-child` body: load, compile, one untimed run, then `iterations` runs. Returns 0.
+// The hidden `_cachesim-child` body: load, compile, one unsimulated run, one simulated warm-up run, then
+// `iterations` counted runs (see cachesim.h). Returns 0.
 int run_cachesim_child(const BenchSettings& s, int iterations);
 
 // Prints the counters' unavailability reason to stderr once per process.

@@ -18,6 +18,15 @@
 #include "core/error.h"
 #include "measure/machine.h"
 
+// valgrind's client requests are header-only macros (no-ops outside valgrind); without the header the
+// markers do nothing and the simulation reports no counted runs.
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define FB_HAVE_CALLGRIND 1
+#else
+#define FB_HAVE_CALLGRIND 0
+#endif
+
 extern char** environ;
 
 namespace fb::measure {
@@ -152,14 +161,28 @@ HostCacheGeometry host_cache_geometry(const std::string& root) {
 
 double CachegrindTotals::get(const std::string& e) const {
   auto it = events.find(e);
-  if (it == events.end()) fail("cachegrind output has no '{}' event (was the cache simulation on?)", e);
+  if (it == events.end()) fail("cache simulation output has no '{}' event (was the cache simulation on?)", e);
   return it->second;
 }
 
 CachegrindTotals parse_cachegrind_output(const std::string& text) {
   std::vector<std::string> names;
-  std::vector<double> summary;
-  bool have_summary = false;
+  std::optional<std::vector<double>> summary, totals;
+  auto numbers = [](const std::string& rest, const char* what) {
+    std::vector<double> out;
+    std::stringstream ls(rest);
+    std::string v;
+    while (ls >> v) {
+      try {
+        size_t used = 0;
+        out.push_back(std::stod(v, &used));
+        if (used != v.size()) throw std::invalid_argument(v);
+      } catch (...) {
+        fail("malformed cache simulation output: {} value '{}' is not a number", what, v);
+      }
+    }
+    return out;
+  };
   std::stringstream ss(text);
   std::string line;
   while (std::getline(ss, line)) {
@@ -168,32 +191,28 @@ CachegrindTotals parse_cachegrind_output(const std::string& text) {
       std::string n;
       while (ls >> n) names.push_back(n);
     } else if (line.rfind("summary:", 0) == 0) {
-      std::stringstream ls(line.substr(8));
-      std::string v;
-      while (ls >> v) {
-        try {
-          size_t used = 0;
-          summary.push_back(std::stod(v, &used));
-          if (used != v.size()) throw std::invalid_argument(v);
-        } catch (...) {
-          fail("malformed cachegrind output: summary value '{}' is not a number", v);
-        }
-      }
-      have_summary = true;
+      summary = numbers(line.substr(8), "summary");
+    } else if (line.rfind("totals:", 0) == 0) {
+      totals = numbers(line.substr(7), "totals");
     }
   }
-  if (names.empty()) fail("malformed cachegrind output: no 'events:' line");
-  if (!have_summary) fail("malformed cachegrind output: no 'summary:' line");
-  if (summary.size() != names.size())
-    fail("malformed cachegrind output: {} events but {} summary values", names.size(), summary.size());
+  if (names.empty()) fail("malformed cache simulation output: no 'events:' line");
+  // callgrind writes a `summary:` of the last dump only; `totals:` is the whole run.
+  std::vector<double> values;
+  if (totals) values = *totals;
+  else if (summary) values = *summary;
+  else fail("malformed cache simulation output: no 'totals:' or 'summary:' line");
+  if (values.size() > names.size())
+    fail("malformed cache simulation output: {} events but {} total values", names.size(), values.size());
+  values.resize(names.size(), 0.0);  // trailing zeros are left out
   CachegrindTotals t;
-  for (size_t i = 0; i < names.size(); ++i) t.events[names[i]] = summary[i];
+  for (size_t i = 0; i < names.size(); ++i) t.events[names[i]] = values[i];
   return t;
 }
 
-CacheSimResult derive_per_inference(const CachegrindTotals& a, const CachegrindTotals& b, int k) {
+CacheSimResult derive_per_inference(const CachegrindTotals& t, int k) {
   if (k < 1) fail("cache simulation needs k >= 1 iterations, got {}", k);
-  auto d = [&](const char* e) { return (b.get(e) - a.get(e)) / k; };
+  auto d = [&](const char* e) { return t.get(e) / k; };
   CacheSimResult r;
   r.iterations = k;
   r.instructions = d("Ir");
@@ -219,6 +238,25 @@ nlohmann::json CacheSimResult::to_json() const {
           {"ll_references_per_inference", ll_refs},
           {"ll_misses_per_inference", ll_misses},
           {"ll_miss_rate", ll_refs > 0 ? nlohmann::json(ll_miss_rate()) : nlohmann::json(nullptr)}};
+}
+
+void sim_region_begin() {
+#if FB_HAVE_CALLGRIND
+  CALLGRIND_START_INSTRUMENTATION;
+#endif
+}
+
+void sim_region_count(bool on) {
+#if FB_HAVE_CALLGRIND
+  // Collection starts off (--collect-atstart=no): each call flips it.
+  static bool collecting = false;
+  if (on != collecting) {
+    CALLGRIND_TOGGLE_COLLECT;
+    collecting = on;
+  }
+#else
+  (void)on;
+#endif
 }
 
 std::optional<std::string> valgrind_version(const std::string& valgrind) {
@@ -278,39 +316,40 @@ CacheSimResult run_cache_sim(const std::function<std::vector<std::string>(int)>&
   } cleanup;
   if (dir.empty()) {
     char tmpl[] = "/tmp/formbench-cachesim-XXXXXX";
-    if (!mkdtemp(tmpl)) fail("cannot create a temporary directory for cachegrind: {}", std::strerror(errno));
+    if (!mkdtemp(tmpl)) fail("cannot create a temporary directory for callgrind: {}", std::strerror(errno));
     dir = tmpl;
     cleanup.path = dir;
   }
-  auto run_one = [&](int iterations) {
-    const std::string out = fmt::format("{}/cachegrind.{}.out", dir, iterations);
-    const std::string log = fmt::format("{}/cachegrind.{}.log", dir, iterations);
-    std::vector<std::string> argv = {s.valgrind,
-                                     "--tool=cachegrind",
-                                     "--cache-sim=yes",
-                                     "--branch-sim=no",
-                                     "--I1=" + r.i1.str(),
-                                     "--D1=" + r.d1.str(),
-                                     "--LL=" + r.ll.str(),
-                                     "--cachegrind-out-file=" + out};
-    for (auto& a : argv_for(iterations)) argv.push_back(std::move(a));
-    SpawnResult sr = spawn_and_wait(argv, env, log);
-    if (sr.exit_code != 0)
-      fail("cache simulation failed (exit {}) running {}:\n{}", sr.exit_code, fmt::join(argv, " "),
-           tail(sr.output, 2000));
-    std::ifstream f(out);
-    if (!f) fail("cachegrind wrote no output file {}:\n{}", out, tail(sr.output, 2000));
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return parse_cachegrind_output(ss.str());
-  };
-  CachegrindTotals a = run_one(s.iterations);
-  CachegrindTotals b = run_one(2 * s.iterations);
-  CacheSimResult d = derive_per_inference(a, b, s.iterations);
+  if (!FB_HAVE_CALLGRIND) fail("--cache-sim: this formbench was built without valgrind's callgrind.h");
+  const std::string out = dir + "/callgrind.out";
+  const std::string log = dir + "/callgrind.log";
+  std::vector<std::string> argv = {s.valgrind,
+                                   "--tool=callgrind",
+                                   "--instr-atstart=no",  // start-up runs uninstrumented (fast)
+                                   "--collect-atstart=no",
+                                   "--cache-sim=yes",
+                                   "--branch-sim=no",
+                                   "--I1=" + r.i1.str(),
+                                   "--D1=" + r.d1.str(),
+                                   "--LL=" + r.ll.str(),
+                                   "--callgrind-out-file=" + out};
+  for (auto& a : argv_for(s.iterations)) argv.push_back(std::move(a));
+  SpawnResult sr = spawn_and_wait(argv, env, log);
+  if (sr.exit_code != 0)
+    fail("cache simulation failed (exit {}) running {}:\n{}", sr.exit_code, fmt::join(argv, " "),
+         tail(sr.output, 2000));
+  std::ifstream f(out);
+  if (!f) fail("callgrind wrote no output file {}:\n{}", out, tail(sr.output, 2000));
+  std::stringstream ss;
+  ss << f.rdbuf();
+  CachegrindTotals totals = parse_cachegrind_output(ss.str());
+  if (totals.get("Ir") <= 0)
+    fail("cache simulation counted nothing: the child did not mark its region (sim_region_count)");
+  CacheSimResult d = derive_per_inference(totals, s.iterations);
   d.i1 = r.i1;
   d.d1 = r.d1;
   d.ll = r.ll;
-  d.tool = *version + " cachegrind";
+  d.tool = *version + " callgrind --cache-sim=yes";
   d.notes = r.notes;
   return d;
 }

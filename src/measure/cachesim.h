@@ -1,11 +1,13 @@
 #pragma once
-// Simulated cache behaviour: the inference loop under valgrind's cachegrind, with the host's cache geometry
-// (sysfs) unless overridden. Everything here is a SIMULATION of a two-level hierarchy (I1/D1 + one shared
-// LL), not a hardware measurement; outputs say "simulated".
+// Simulated cache behaviour: the inference loop under valgrind's callgrind with its cache simulator (the
+// same model as cachegrind's), with the host's cache geometry (sysfs) unless overridden. Everything here is
+// a SIMULATION of a two-level hierarchy (I1/D1 + one shared LL), not a hardware measurement; outputs say
+// "simulated".
 //
-// Per-inference numbers exclude loading, compiling and set-up: the child runs the loop twice, with k and 2k
-// timed iterations (after one untimed warm-up run), and the difference of the two runs' totals divided by k
-// is one inference's share. From cachegrind's events:
+// Per-inference numbers exclude loading, compiling and set-up: the child runs uninstrumented until its
+// loop (start-up of a LibTorch-linked binary costs ~50 s instrumented, ~10 s not), then marks the region:
+// sim_region_begin() before one warm-up run (simulated, so the caches are warm, but not counted),
+// sim_region_count() around the k counted runs. Totals / k is one inference. From the simulator's events:
 //   LL references = I1mr + D1mr + D1mw   (every first-level miss goes to LL)
 //   LL misses     = ILmr + DLmr + DLmw
 //   miss rate     = LL misses / LL references
@@ -30,7 +32,7 @@ struct CacheGeometry {
 // "SIZE,ASSOC,LINE", SIZE with an optional K/M/G suffix (e.g. "32M,16,64"). Throws fb::Error naming `what`.
 CacheGeometry parse_cache_geometry(const std::string& text, const std::string& what);
 
-// cachegrind needs a power-of-two number of sets. A host cache without one (e.g. 36 MiB 12-way) is simulated
+// valgrind needs a power-of-two number of sets. A host cache without one (e.g. 36 MiB 12-way) is simulated
 // with the same size and line and a higher associativity that makes the set count a power of two (as
 // valgrind itself does for auto-detected caches); `note` says so. Geometries that cannot be fixed throw.
 CacheGeometry simulable_geometry(const CacheGeometry& g, std::string* note = nullptr);
@@ -44,29 +46,31 @@ struct CacheSimSettings {
   std::optional<CacheGeometry> i1, d1, ll;  // overrides; else the host's
   int iterations = 1;                       // k
   std::string valgrind = "valgrind";
-  std::string work_dir;                     // for cachegrind's files; default: a fresh temp dir, removed after
+  std::string work_dir;                     // for valgrind's files; default: a fresh temp dir, removed after
 };
 
 struct CachegrindTotals {
   std::map<std::string, double> events;  // "Ir" -> total, ...
   double get(const std::string& e) const;  // throws fb::Error if the file lacked the event
 };
-CachegrindTotals parse_cachegrind_output(const std::string& text);  // throws fb::Error on a malformed file
+// Reads the `events:` line and the totals (`totals:` in callgrind files, `summary:` in cachegrind ones;
+// trailing zeros may be left out). Throws fb::Error on a malformed file.
+CachegrindTotals parse_cachegrind_output(const std::string& text);
 
 struct CacheSimResult {
   CacheGeometry i1, d1, ll;
   int iterations = 1;
   double instructions = 0, data_refs = 0, d1_misses = 0, ll_refs = 0, ll_misses = 0;  // per inference
   double ll_miss_rate() const { return ll_refs > 0 ? ll_misses / ll_refs : 0; }
-  std::string tool;  // "valgrind-3.19.0 cachegrind"
+  std::string tool;  // "valgrind-3.19.0 callgrind --cache-sim=yes"
   std::vector<std::string> notes;  // geometry adjustments
   nlohmann::json to_json() const;
 };
-// Per-inference results from two runs' totals (k and 2k iterations).
-CacheSimResult derive_per_inference(const CachegrindTotals& k_run, const CachegrindTotals& two_k_run, int k);
+// Per-inference results from the totals of k counted runs.
+CacheSimResult derive_per_inference(const CachegrindTotals& totals, int k);
 
-// Runs `argv_for(iterations)` under cachegrind with k and 2k iterations; `env` entries are added to (and
-// override) the child's environment.
+// Runs `argv_for(k)` once under callgrind; the child must mark its region with the two calls below.
+// `env` entries are added to (and override) the child's environment.
 CacheSimResult run_cache_sim(const std::function<std::vector<std::string>(int)>& argv_for,
                              const std::map<std::string, std::string>& env, const CacheSimSettings& s);
 
@@ -74,6 +78,11 @@ CacheSimResult run_cache_sim(const std::function<std::vector<std::string>(int)>&
 // kernels valgrind cannot decode) and OMP_WAIT_POLICY=passive (spinning threads would add simulated work),
 // each only when the user has not set it.
 std::map<std::string, std::string> cache_sim_child_env();
+
+// Region markers for the child (no-ops outside valgrind): begin = simulate from here (one warm-up run
+// follows), count(true/false) = count events between the two calls.
+void sim_region_begin();
+void sim_region_count(bool on);
 
 std::optional<std::string> valgrind_version(const std::string& valgrind = "valgrind");  // nullopt: not found
 

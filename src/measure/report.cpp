@@ -72,7 +72,7 @@ std::string bench_table(const BenchResult& r) {
   }
   if (r.cache_sim) {
     const CacheSimResult& s = *r.cache_sim;
-    out += fmt::format("SIMULATED cache (cachegrind, LL {} KiB {}-way {} B lines; per inference, set-up excluded): "
+    out += fmt::format("SIMULATED cache (valgrind, LL {} KiB {}-way {} B lines; per inference, set-up excluded): "
                        "LL refs {:.4g}, LL misses {:.4g}, miss rate {:.2f}%, instructions {:.4g}\n",
                        s.ll.size_bytes / 1024, s.ll.assoc, s.ll.line_bytes, s.ll_refs, s.ll_misses,
                        100 * s.ll_miss_rate(), s.instructions);

@@ -202,7 +202,8 @@ double estimate_seconds(const Point& p) {
   timed = std::min(timed, std::max(latency_s, p.measure.max_time_ms.value_or(60000) / 1000));
   double t = startup_s + warmup + latency_s + timed;
   if (p.measure.check.value_or(false)) t += 2 * p.gmacs / 1.0;  // one reference run (~1 GFLOP/s)
-  if (p.measure.cache_sim.value_or(false)) t += 3 * latency_s * 50;  // k and 2k runs under cachegrind
+  // Under valgrind: ~12 s of uninstrumented start-up, then a warm-up and k = 1 runs at ~50x (one thread).
+  if (p.measure.cache_sim.value_or(false)) t += 12 + 2 * 50 * (2 * p.gmacs / 50.0);
   return t;
 }
 

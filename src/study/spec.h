@@ -24,7 +24,7 @@ struct MeasureSettings {
   std::optional<bool> counters;            // hardware LL-cache counters       false: --no-counters
   std::optional<bool> ceilings;            // % of the measured FMA peak       false: --no-ceilings
   std::optional<bool> check;               // agreement with the reference     --check
-  std::optional<bool> cache_sim;           // cachegrind simulation            --cache-sim
+  std::optional<bool> cache_sim;           // simulated cache (valgrind)        --cache-sim
   std::optional<double> cache_sim_max_gmacs;  // simulate only points up to this many GMACs (per batch)
   std::optional<double> timeout_s;         // per-point time limit (runner only; not part of a point's identity)
 
