@@ -44,8 +44,10 @@ else
   JOBS=${JOBS:-$(nproc)}
   build=$src/build/gpu-check
   pfx=$src/build/gpu-prefix
-  py=python3
-  [ -x "$VENV/bin/python3" ] && py=$VENV/bin/python3
+  py=python3  # the first Python that has torch: the venv's on the GPU machine
+  for c in "$VENV/bin/python3" python3 /usr/bin/python3; do
+    if command -v "$c" >/dev/null && "$c" -c "import torch" 2>/dev/null; then py=$c; break; fi
+  done
   start=$(date +%s)
   deadline=$((start + budget))
   torch_built=1

@@ -23,7 +23,7 @@ bool cudnn_built() {
 std::string no_gpu_reason() {
   if (!cudnn_built()) return "cudnn backend not built";
   const nlohmann::json d = make_backend("cudnn")->diagnostics(CompileOptions{});
-  if (d["devices"].empty()) return d.contains("warnings") ? d["warnings"][0].get<std::string>() : "no CUDA device";
+  if (d["devices"].empty()) return d.value("no_device_reason", std::string("no CUDA device"));
   return "";
 }
 

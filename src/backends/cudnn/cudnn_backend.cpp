@@ -31,7 +31,8 @@ class CudnnBackend final : public Backend {
     j["cuda_runtime_version"] = rt;
     j["devices"] = nlohmann::json::array();
     for (int i = 0; i < n; ++i) j["devices"].push_back(cudnn::cuda_device_name(i));
-    if (n == 0) j["warnings"] = {fmt::format("cudnn: no CUDA device ({})", why)};
+    // Not a warning: a machine without a GPU is normal; `doctor` shows it as a fact.
+    if (n == 0) j["no_device_reason"] = fmt::format("no CUDA device ({})", why);
     return j;
   }
   std::unique_ptr<Executable> compile(const Graph& g, const CompileOptions& opt) const override {

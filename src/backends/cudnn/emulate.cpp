@@ -1,6 +1,8 @@
 #include "backends/cudnn/emulate.h"
 
+#include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "backends/reference/reference_ops.h"
 #include "core/error.h"
@@ -19,6 +21,13 @@ struct Arena {
     FB_ASSERT(static_cast<size_t>(off / 4 + t.numel()) <= mem.size());
     std::memcpy(t.data(), mem.data() + off / 4, static_cast<size_t>(t.numel()) * sizeof(float));
     return t;
+  }
+  // Before a step runs, its outputs hold garbage on a device: poison them, so a step whose output shares
+  // bytes with one of its inputs (other than a planned in-place view) reads NaN and fails the comparison.
+  void poison(ValueId v) {
+    const int64_t off = b.offset.at(static_cast<size_t>(v));
+    FB_ASSERT(off >= 0);
+    std::fill_n(mem.data() + off / 4, shape_numel(p.g.value(v).shape), std::numeric_limits<float>::quiet_NaN());
   }
   void write(ValueId v, const Tensor& t) {
     const int64_t off = b.offset.at(static_cast<size_t>(v));
@@ -55,6 +64,12 @@ std::vector<Tensor> emulate_plan(const Plan& p, const BufferPlan& b, const std::
   for (size_t i = 0; i < inputs.size(); ++i) a.write(p.g.inputs[i], inputs[i]);
   for (const Step& s : p.steps) {
     const Node& n = p.g.node(s.node);
+    const bool no_op = (s.kind == Kind::Concat || s.kind == Kind::Split) && !s.copy;
+    for (ValueId v : s.outputs) {
+      const ValueId in_place_of = p.views[static_cast<size_t>(v)].base;
+      const bool in_place = std::find(s.inputs.begin(), s.inputs.end(), in_place_of) != s.inputs.end();
+      if (!no_op && !in_place) a.poison(v);
+    }
     const Shape& out_shape = p.g.value(s.outputs[0]).shape;
     switch (s.kind) {
       case Kind::Conv: {
