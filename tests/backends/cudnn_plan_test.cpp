@@ -250,7 +250,7 @@ TEST(CudnnConvKey, DistinguishesEverythingTheAnswerDependsOn) {
   const ConvKey base{{1, 8, 14, 14}, {8, 8, 3, 3}, a, "fp32", "fma", false, 0};
   ConvKey same = base;
   EXPECT_EQ(base.str(), same.str());
-  std::vector<ConvKey> variants(7, base);
+  std::vector<ConvKey> variants(8, base);
   variants[0].x = {2, 8, 14, 14};
   variants[1].dtype = "fp16";
   variants[2].math = "tensor_op";
@@ -258,6 +258,7 @@ TEST(CudnnConvKey, DistinguishesEverythingTheAnswerDependsOn) {
   variants[4].a.groups = 8;
   variants[5].device = 1;
   variants[6].a.dilation_w = 2;
+  variants[7].align = 16;
   for (size_t i = 0; i < variants.size(); ++i) {
     EXPECT_NE(variants[i].str(), base.str()) << i;
     for (size_t j = i + 1; j < variants.size(); ++j) EXPECT_NE(variants[i].str(), variants[j].str()) << i << "," << j;

@@ -4,6 +4,7 @@
 #include <cuda_fp16.h>
 
 #include <cmath>
+#include <cstdint>
 
 #include <fmt/format.h>
 
@@ -45,15 +46,14 @@ class ActRunner {
   ActRunner() = default;
   ActRunner(Act a, const Node& attrs_node) : act_(a) {
     if (a == Act::HardSigmoid) hsig_ = attrs_node.attr<HardSigmoidAttrs>();
-    if (a == Act::None || a == Act::HardSigmoid || a == Act::HardSwish) return;
+    // SiLU by kernel too: cuDNN's swish activation is newer than the rest and its support varies.
+    if (a == Act::None || a == Act::HardSigmoid || a == Act::HardSwish || a == Act::Silu) return;
     FB_CU(cudnnCreateActivationDescriptor(&desc_));
     cudnnActivationMode_t mode = CUDNN_ACTIVATION_RELU;
     double coef = 0;
     if (a == Act::Relu6) mode = CUDNN_ACTIVATION_CLIPPED_RELU, coef = 6.0;
     if (a == Act::Sigmoid) mode = CUDNN_ACTIVATION_SIGMOID;
-    if (a == Act::Silu) mode = CUDNN_ACTIVATION_SWISH;
     FB_CU(cudnnSetActivationDescriptor(desc_, mode, CUDNN_PROPAGATE_NAN, coef));
-    if (a == Act::Silu) FB_CU(cudnnSetActivationDescriptorSwishBeta(desc_, 1.0));
   }
   ~ActRunner() {
     if (desc_) cudnnDestroyActivationDescriptor(desc_);
@@ -71,6 +71,7 @@ class ActRunner {
       case Act::None: return;
       case Act::HardSigmoid: FB_CU(kernels::hard_sigmoid(x, y, n, hsig_.alpha, hsig_.beta, c.half(), c.h->stream)); return;
       case Act::HardSwish: FB_CU(kernels::hard_swish(x, y, n, c.half(), c.h->stream)); return;
+      case Act::Silu: FB_CU(kernels::silu(x, y, n, c.half(), c.h->stream)); return;
       default: FB_CU(cudnnActivationForward(c.h->dnn, desc_, &k_one, d, x, &k_zero, d, y));
     }
   }
@@ -118,7 +119,7 @@ class ConvExec final : public StepExec {
     if (s.act != Act::None && !s.act_in_call) post_ = ActRunner(s.act, last_node(c, s));
 
     ConvKey key{xs, w.shape(), a, c.half() ? "fp16" : "fp32",
-                c.precision == Precision::F32 ? "fma" : "tensor_op", false, c.device};
+                c.precision == Precision::F32 ? "fma" : "tensor_op", false, c.device, address_alignment(c, s)};
     bool cached = false;
     const auto results = conv_algorithms(key, c.h->dnn, {x_.get(), c.ptr(s.inputs[0]), w_, w_buf_.get(), conv_, y_.get(),
                                                          c.ptr(s.outputs[0])},
@@ -128,15 +129,37 @@ class ConvExec final : public StepExec {
     const double epilogue_ms = 0.003 + 2 * y_bytes / 2e12 * 1e3;
     const ConvDecision d = decide_conv(results, s.act_in_call, has_bias_, s.residual >= 0, epilogue_ms,
                                        static_cast<int64_t>(c.workspace_bytes));
-    const AlgoResult& r = results[static_cast<size_t>(d.index)];
+    adopt(c, results[static_cast<size_t>(d.index)], d.fused_call);
+    note = fmt::format("{}: {}{}{}", s.label, d.why, results[static_cast<size_t>(d.index)].ms >= 0
+                                                         ? fmt::format(", {:.3f} ms", results[static_cast<size_t>(d.index)].ms)
+                                                         : "",
+                       cached ? " (cached)" : "");
+    // One trial run now, so a combination this cuDNN refuses (a fused call with an algorithm it does not
+    // support there) falls back to the plain fastest algorithm at compile time instead of failing a run.
+    try {
+      launch(c);
+      FB_CU(cudaStreamSynchronize(c.h->stream));
+    } catch (const Error& e) {
+      if (!fused_) throw;
+      if (s.act_in_call) post_ = ActRunner(s.act, last_node(c, s));  // the ReLU as a separate in-place call
+      const ConvDecision plain = decide_conv(results, false, false, false, 0, static_cast<int64_t>(c.workspace_bytes));
+      adopt(c, results[static_cast<size_t>(plain.index)], false);
+      note += fmt::format("; fused call refused ({}), plain {} + separate additions", e.what(), results[static_cast<size_t>(plain.index)].name);
+      launch(c);
+      FB_CU(cudaStreamSynchronize(c.h->stream));
+    }
+  }
+  void adopt(const StepContext& c, const AlgoResult& r, bool fused) {
     algo_ = static_cast<cudnnConvolutionFwdAlgo_t>(r.algo);
-    fused_ = d.fused_call;
+    fused_ = fused;
     if (c.options.exhaustive_find) FB_CU(cudnnSetConvolutionMathType(conv_, static_cast<cudnnMathType_t>(r.math)));
     FB_CU(cudnnGetConvolutionForwardWorkspaceSize(c.h->dnn, x_.get(), w_, conv_, y_.get(), algo_, &workspace_needed));
-    device_calls = fused_ ? 1 : 1 + (has_bias_ ? 1 : 0) + (s.residual >= 0 ? 1 : 0);
+    device_calls = fused_ ? 1 : 1 + (has_bias_ ? 1 : 0) + (s_.residual >= 0 ? 1 : 0);
     if (post_.active()) ++device_calls;
-    note = fmt::format("{}: {}{}{}", s.label, d.why, r.ms >= 0 ? fmt::format(", {:.3f} ms", r.ms) : "",
-                       cached ? " (cached)" : "");
+  }
+  static int address_alignment(const StepContext& c, const Step& s) {
+    const auto bits = reinterpret_cast<uintptr_t>(c.ptr(s.inputs[0])) | reinterpret_cast<uintptr_t>(c.ptr(s.outputs[0])) | 256u;
+    return static_cast<int>(bits & (~bits + 1));  // lowest set bit
   }
   ~ConvExec() override {
     if (call_act_) cudnnDestroyActivationDescriptor(call_act_);
@@ -280,6 +303,13 @@ class PoolExec final : public StepExec {
                                       static_cast<int>(a.stride_h), static_cast<int>(a.stride_w)));
     xd_ = TensorDesc::packed(x, c.dtype());
     yd_ = TensorDesc::packed(y, c.dtype());
+    // A trial now: where this cuDNN refuses the pooling (a very large window, say), the kernel takes over.
+    const cudnnStatus_t st = cudnnPoolingForward(c.h->dnn, pool_, &k_one, xd_.get(), c.ptr(s.inputs[0]), &k_zero, yd_.get(),
+                                                 c.ptr(s.outputs[0]));
+    if (st != CUDNN_STATUS_SUCCESS) {
+      use_cudnn_ = false;
+      note = fmt::format("{}: pooling kernel (cuDNN refused: {})", s.label, cudnnGetErrorString(st));
+    }
   }
   ~PoolExec() override {
     if (pool_) cudnnDestroyPoolingDescriptor(pool_);

@@ -32,6 +32,13 @@ __global__ void hard_swish_k(const void* x, void* y, int64_t n, bool half) {
   }
 }
 
+__global__ void silu_k(const void* x, void* y, int64_t n, bool half) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    const float v = load(x, i, half);
+    store(y, i, v / (1.f + expf(-v)), half);
+  }
+}
+
 __global__ void scale_shift_k(const void* x, void* y, const float* scale, const float* shift, int64_t total,
                               int64_t c, int64_t inner, bool half) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
@@ -82,6 +89,11 @@ cudaError_t hard_sigmoid(const void* x, void* y, int64_t n, float alpha, float b
 
 cudaError_t hard_swish(const void* x, void* y, int64_t n, bool half, cudaStream_t s) {
   hard_swish_k<<<blocks_for(n), k_threads, 0, s>>>(x, y, n, half);
+  return cudaGetLastError();
+}
+
+cudaError_t silu(const void* x, void* y, int64_t n, bool half, cudaStream_t s) {
+  silu_k<<<blocks_for(n), k_threads, 0, s>>>(x, y, n, half);
   return cudaGetLastError();
 }
 

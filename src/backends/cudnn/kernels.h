@@ -10,6 +10,8 @@ namespace fb::cudnn::kernels {
 // HardSigmoid(x) = clamp(alpha * x + beta, 0, 1); HardSwish(x) = x * clamp(x / 6 + 1 / 2, 0, 1).
 cudaError_t hard_sigmoid(const void* x, void* y, int64_t n, float alpha, float beta, bool half, cudaStream_t s);
 cudaError_t hard_swish(const void* x, void* y, int64_t n, bool half, cudaStream_t s);
+// SiLU(x) = x * sigmoid(x).
+cudaError_t silu(const void* x, void* y, int64_t n, bool half, cudaStream_t s);
 
 // Inference batch norm not preceded by a conv: y = x * scale[c] + shift[c] over [N, C, inner].
 cudaError_t scale_shift(const void* x, void* y, const float* scale, const float* shift, int64_t n, int64_t c,

@@ -268,9 +268,9 @@ Plan make_plan(Graph graph, const PlanOptions& opt) {
 }
 
 std::string ConvKey::str() const {
-  return fmt::format("dev{}:{}:{}:x{}:w{}:s{}x{}:p{},{},{},{}:d{}x{}:g{}:{}", device, dtype, math, shape_str(x),
+  return fmt::format("dev{}:{}:{}:x{}:w{}:s{}x{}:p{},{},{},{}:d{}x{}:g{}:{}:a{}", device, dtype, math, shape_str(x),
                      shape_str(w), a.stride_h, a.stride_w, a.pad_top, a.pad_left, a.pad_bottom, a.pad_right,
-                     a.dilation_h, a.dilation_w, a.groups, fused ? "fused" : "plain");
+                     a.dilation_h, a.dilation_w, a.groups, fused ? "fused" : "plain", align);
 }
 
 CudnnOptions parse_cudnn_options(const CompileOptions& opt) {

@@ -84,6 +84,7 @@ struct ConvKey {
   std::string math;   // "fma", "tensor_op"
   bool fused = false;  // cudnnConvolutionBiasActivationForward (restricts the algorithms)
   int device = 0;
+  int align = 256;     // largest power of two (<= 256) dividing the input and output addresses (views at offsets)
   std::string str() const;
 };
 
