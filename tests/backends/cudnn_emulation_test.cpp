@@ -8,6 +8,7 @@
 #include "backends/backend.h"
 #include "backends/compare.h"
 #include "backends/cudnn/emulate.h"
+#include "ir/builder.h"
 #include "models/model_ref.h"
 
 namespace fb::cudnn {
@@ -92,6 +93,27 @@ TEST(CudnnEmulation, ConcatAndSplitCopiesAtBatch2AndWithoutViews) {
     }
     check_model(g);
     check_model(g, PlanOptions{.fuse = false, .views = false});
+  }
+}
+
+TEST(CudnnEmulation, EveryOpKindIncludingKernelBackedOnes) {
+  // Ceil-mode pooling, standalone batch norm, hard swish/sigmoid, broadcast multiply, channel shuffle,
+  // split and concat (batch 1: views; batch 2: copies), softmax: the same graph as the GPU test.
+  for (int64_t batch : {1, 2}) {
+    GraphBuilder b("ops");
+    ValueId x = b.input("x", {batch, 8, 9, 9});
+    ValueId p = b.max_pool(x, {.k = 3, .stride = 2, .ceil_mode = true});
+    ValueId q = b.avg_pool(x, {.k = 3, .stride = 2, .pad = 1, .ceil_mode = true, .count_include_pad = false});
+    ValueId h = b.hard_swish(b.batch_norm(p, "bn_alone"));
+    ValueId s = b.hard_sigmoid(b.global_avg_pool(q));
+    ValueId m = b.mul(h, s);
+    auto parts = b.split(b.channel_shuffle(m, 2), {3, 5});
+    ValueId c = b.concat({b.silu(parts[1]), b.relu6(parts[0])});
+    b.output(b.softmax(b.linear(b.flatten(b.global_avg_pool(c)), 7)));
+    Graph g = b.finish();
+    materialize_weights(g, 8);
+    SCOPED_TRACE(batch);
+    check_model(g);
   }
 }
 
