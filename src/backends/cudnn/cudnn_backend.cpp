@@ -15,7 +15,7 @@ class CudnnBackend final : public Backend {
   std::string summary() const override {
     return fmt::format("cuDNN {} + cuBLAS on a CUDA GPU (--device cuda): fused conv+bias+add+ReLU, one planned arena, "
                        "CUDA Graph replay; fp32 (TF32 off), tf32, fp16",
-                       cudnnGetVersion());
+                       cudnn::cudnn_version_string());
   }
   Support supports(const Graph& g, const Node& n, const CompileOptions& opt) const override {
     std::string why = cudnn::unsupported_reason(g, n);
@@ -27,7 +27,7 @@ class CudnnBackend final : public Backend {
     const int n = cudnn::cuda_device_count(why);
     int rt = 0;
     cudaRuntimeGetVersion(&rt);
-    j["cudnn_version"] = cudnnGetVersion();
+    j["cudnn_version"] = cudnn::cudnn_version_string();
     j["cuda_runtime_version"] = rt;
     j["devices"] = nlohmann::json::array();
     for (int i = 0; i < n; ++i) j["devices"].push_back(cudnn::cuda_device_name(i));

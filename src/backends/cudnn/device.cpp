@@ -37,6 +37,11 @@ std::string cuda_device_name(int device) {
                      static_cast<double>(prop.totalGlobalMem) / (1024.0 * 1024 * 1024));
 }
 
+std::string cudnn_version_string() {
+  const size_t v = cudnnGetVersion();  // cuDNN 9: major * 10000 + minor * 100 + patch
+  return fmt::format("{}.{}.{}", v / 10000, v % 10000 / 100, v % 100);
+}
+
 DeviceBuffer::DeviceBuffer(size_t bytes) : bytes_(bytes) {
   if (bytes > 0) FB_CU(cudaMalloc(&p_, bytes));
 }

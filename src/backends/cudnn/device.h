@@ -18,6 +18,7 @@ void check(cublasStatus_t s, const char* call);
 // Number of usable CUDA devices; 0 with `why` filled when there are none (no driver, no device, ...).
 int cuda_device_count(std::string& why);
 std::string cuda_device_name(int device);
+std::string cudnn_version_string();  // "9.19.0", of the library loaded at run time
 
 // One device allocation, freed on destruction.
 class DeviceBuffer {

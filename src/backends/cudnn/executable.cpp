@@ -140,7 +140,7 @@ CudnnExecutable::CudnnExecutable(const Graph& g, const CompileOptions& opt) {
                                     opt.precision == Precision::F32   ? "fp32 storage, FMA math only (TF32 off in cuDNN and cuBLAS)"
                                     : opt.precision == Precision::TF32 ? "fp32 storage, TF32 tensor cores allowed"
                                                                        : "fp16 storage, fp32 accumulation, tensor cores"));
-  desc_.notes.push_back(fmt::format("cuDNN {}, layout NCHW, algorithms by {}, conv workspace {:.1f} MiB", cudnnGetVersion(),
+  desc_.notes.push_back(fmt::format("cuDNN {}, layout NCHW, algorithms by {}, conv workspace {:.1f} MiB", cudnn_version_string(),
                                     co.exhaustive_find ? "cudnnFind (measured)" : "heuristic", static_cast<double>(need) / 1048576.0));
   if (co.cuda_graph) capture_graph();
   else desc_.notes.push_back("CUDA Graph off (option graph=off): one launch per call");
