@@ -51,7 +51,7 @@ else
   start=$(date +%s)
   deadline=$((start + budget))
   torch_built=1
-  cli=$build/apps/formbench/formbench
+  cli=$build/formbench
   export out debs dry src VENV CUDA_HOME JOBS build pfx py start deadline torch_built cli
 fi
 
