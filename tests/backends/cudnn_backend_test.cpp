@@ -93,12 +93,12 @@ TEST(CudnnBackend, NoDeviceIsAClearError) {
 
 // ---- on a GPU ----
 
-struct Run {
+struct GpuRun {
   Agreement a;
   Description d;
 };
 
-Run against_reference(const Graph& g, const CompileOptions& o, double tol) {
+GpuRun against_reference(const Graph& g, const CompileOptions& o, double tol) {
   auto exe = make_backend("cudnn")->compile(g, o);
   const auto inputs = make_inputs(g, 5);
   std::vector<Tensor> got, want;
@@ -127,7 +127,7 @@ TEST(CudnnGpu, EveryPatternFp32) {
       SCOPED_TRACE(e.name);
       Graph g = load_first({fmt::format("pattern:{}?depth=3&width=16&res=32&batch={}", e.name, batch),
                             fmt::format("pattern:{}?depth=3&width=64&res=32&batch={}", e.name, batch)});
-      Run r = against_reference(g, on_gpu(), 1e-3);
+      GpuRun r = against_reference(g, on_gpu(), 1e-3);
       EXPECT_TRUE(r.a.passed(1e-3)) << r.a.summary() << "\n" << r.d.summary();
     }
 }
@@ -142,7 +142,7 @@ TEST(CudnnGpu, EveryZooModelFp32) {
                             fmt::format("{}?res=64&batch={}&classes=100", e.name, batch),
                             fmt::format("{}?res=75&batch={}&classes=100", e.name, batch)});
       // Batch 2 with the heuristic algorithm choice: both paths checked, and the device check stays short.
-      Run r = against_reference(g, batch == 1 ? on_gpu() : on_gpu(Precision::F32, {{"find", "heuristic"}}), 1e-3);
+      GpuRun r = against_reference(g, batch == 1 ? on_gpu() : on_gpu(Precision::F32, {{"find", "heuristic"}}), 1e-3);
       EXPECT_TRUE(r.a.passed(1e-3)) << r.a.summary() << "\n" << r.d.summary();
       EXPECT_EQ(r.a.top1_agree + r.a.top1_ambiguous, r.a.rows) << r.a.summary();
     }
@@ -156,7 +156,7 @@ TEST(CudnnGpu, Tf32AndFp16WithinTheirTolerances) {
     SCOPED_TRACE(ref);
     Graph g = load_first({ref});
     for (auto [p, tol] : {std::pair{Precision::TF32, 1e-2}, std::pair{Precision::F16, 5e-2}}) {
-      Run r = against_reference(g, on_gpu(p), tol);
+      GpuRun r = against_reference(g, on_gpu(p), tol);
       EXPECT_TRUE(r.a.passed(tol)) << precision_name(p) << ": " << r.a.summary();
       EXPECT_TRUE(std::any_of(r.d.notes.begin(), r.d.notes.end(),
                               [&](const std::string& n) { return n.find(std::string("precision ") + precision_name(p)) == 0; }));
@@ -220,7 +220,7 @@ TEST(CudnnGpu, SingleOpsIncludingTheKernels) {
   Graph g = b.finish();
   materialize_weights(g, 8);
   for (auto [prec, tol] : {std::pair{Precision::F32, 1e-3}, std::pair{Precision::F16, 5e-2}}) {
-    Run r = against_reference(g, on_gpu(prec), tol);
+    GpuRun r = against_reference(g, on_gpu(prec), tol);
     EXPECT_TRUE(r.a.passed(tol)) << precision_name(prec) << ": " << r.a.summary() << "\n" << r.d.summary();
   }
 }
