@@ -91,13 +91,13 @@ unpack() {
   [ "$n" -gt 0 ]
 }
 
-timing=(--warmup 3 --warmup-time 30 --min-runs 15 --min-time 100 --max-time 1500 --no-check --no-ceilings --no-counters)
+timing=(--warmup 3 --warmup-time 30 --min-runs 15 --min-time 100 --max-time 1500 --no-ceilings --no-counters)
 run_formbench() {  # batch: compare torch (cuda) and cudnn; cudnn alone when torch cannot run on CUDA
   local b=$1 rc=0 ref safe
   while read -r ref; do
     safe=$(echo "$ref" | tr -c 'A-Za-z0-9_\n' '_')
     if [ "$(left)" -lt 30 ]; then echo "time budget: skipping $ref"; rc=1; continue; fi
-    if [ "$torch_built" = 1 ] && timeout 60 "$cli" compare "$ref" --backends torch,cudnn --device cuda --json "${timing[@]}" \
+    if [ "$torch_built" = 1 ] && timeout 60 "$cli" compare "$ref" --backends torch,cudnn --device cuda --json --no-check "${timing[@]}" \
          >"$out/formbench/$safe.json" 2>"$out/logs/compare_$safe.err"; then
       say "compare $ref: ok"
     elif timeout 60 "$cli" bench "$ref" --backend cudnn --device cuda --json "${timing[@]}" \

@@ -28,7 +28,7 @@ def load_formbench(out):
             with open(path) as f:
                 j = json.load(f)
         except (OSError, ValueError) as e:
-            rows[os.path.basename(path)] = {"error": f"unreadable: {e}"}
+            print(f"summarize: {os.path.basename(path)} unreadable: {e}", file=sys.stderr)
             continue
         entries = j.get("backends") or [j]  # compare JSON, or a single bench JSON
         for e in entries:
