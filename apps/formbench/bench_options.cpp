@@ -56,6 +56,8 @@ void add_timing_flags(CLI::App* sub, BenchFlags& f) {
   sub->add_option("--pin", f.pin, "pin to these CPUs, e.g. 0,1 or 0-3 (what was granted is recorded)");
   sub->add_flag("--no-counters", f.no_counters, "do not try hardware counters");
   sub->add_flag("--no-ceilings", f.no_ceilings, "do not measure/read the machine's FMA peak (no % of peak)");
+  sub->add_flag("--with-transfers", f.s.with_transfers,
+                "device backends: time host<->device input/output copies too (default: inputs stay on the device)");
 }
 
 void add_check_flags(CLI::App* sub, BenchFlags& f) {

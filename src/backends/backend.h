@@ -65,6 +65,17 @@ class Executable {
   virtual std::vector<LayerTime> profile_layers(const std::vector<Tensor>& inputs, int iterations) {
     return {};
   }
+  // (optional) Device-resident execution, for backends whose memory is across a bus (GPUs): upload() copies
+  // the inputs to the device once, run_resident() runs on them without host transfers, fetch() copies the
+  // outputs back. The timed loop uses run_resident() unless the user asks for transfers to be included.
+  // Host backends keep resident() false and only run() is called.
+  virtual bool resident() const { return false; }
+  virtual void upload(const std::vector<Tensor>& inputs) {}
+  virtual void run_resident() {}
+  virtual void fetch(std::vector<Tensor>& outputs) {}
+  // (optional) The device-measured time (e.g. CUDA events) of the latest run() or run_resident(), in ms;
+  // negative when the backend has no device timer (the host clock is used then).
+  virtual double last_device_ms() const { return -1; }
 };
 
 class Backend {

@@ -87,6 +87,28 @@ int run_cachesim_child(const BenchSettings& s, int iterations) {
   return 0;
 }
 
+std::unique_ptr<TimedStep> make_timed_step(Executable& exe, const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs,
+                                           bool with_transfers) {
+  auto t = std::make_unique<TimedStep>();
+  t->mode.resident = exe.resident() && !with_transfers;
+  if (t->mode.resident) exe.upload(inputs);
+  TimedStep* self = t.get();
+  t->step = [self, &exe, &inputs, &outputs] {
+    if (self->mode.resident) exe.run_resident();
+    else exe.run(inputs, outputs);
+    const double d = exe.last_device_ms();
+    if (d >= 0) self->device_ms.push_back(d);
+  };
+  return t;
+}
+
+void TimedStep::adopt_device_samples(RunResult& r) {
+  const size_t n = r.samples_ms.size();
+  if (n == 0 || device_ms.size() < n) return;  // no device timer (or not on every run): keep the host clock
+  r.samples_ms.assign(device_ms.end() - static_cast<std::ptrdiff_t>(n), device_ms.end());
+  mode.device_timer = true;
+}
+
 double BenchResult::achieved_gflops() const { return static_cast<double>(cost.total.flops) / (stats.median * 1e6); }
 
 std::optional<double> BenchResult::peak_gflops() const {
@@ -117,6 +139,8 @@ nlohmann::json BenchResult::to_json() const {
   j["warmup_ms"] = run.warmup_ms;
   j["timed_ms"] = run.timed_ms;
   j["stop_reason"] = stop_reason_name(run.stop);
+  j["timer"] = timing.timer();
+  j["host_transfers"] = timing.transfers();
   j["min_ms"] = stats.min;
   j["median_ms"] = stats.median;
   j["mean_ms"] = stats.mean;
@@ -225,7 +249,10 @@ BenchResult run_bench(const BenchSettings& s, const std::function<void(const std
     if (progress && (n < 10 || n % 10 == 0)) say(fmt::format("{}: {} timed runs", s.backend, n));
   };
   say("timing");
-  r.run = run_timed([&] { exe->run(inputs, outputs); }, s.run, clock, hooks);
+  auto timed = make_timed_step(*exe, inputs, outputs, s.with_transfers);
+  r.run = run_timed(timed->step, s.run, clock, hooks);
+  timed->adopt_device_samples(r.run);
+  r.timing = timed->mode;
   r.stats = compute_stats(r.run.samples_ms);
   if (s.counters) {
     r.counters = session.result(static_cast<int64_t>(r.run.samples_ms.size()));

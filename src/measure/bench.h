@@ -40,7 +40,28 @@ struct BenchSettings {
   bool ceilings = true;          // peak_gflops / pct_of_peak from the cached ceilings
   std::optional<CacheSimSettings> cache_sim;
   std::vector<int> pin;          // CPUs to pin to (empty: no pinning)
+  bool with_transfers = false;   // device-resident backends: include host transfers in every timed run
 };
+
+// How one backend's runs were timed (device backends: resident inputs and device events, see backend.h).
+struct TimingMode {
+  bool resident = false;       // inputs uploaded once; the timed step had no host transfers
+  bool device_timer = false;   // samples are device-measured times (CUDA events), not the host clock
+  std::string timer() const { return device_timer ? "device_events" : "host_clock"; }
+  std::string transfers() const { return resident ? "excluded" : "included"; }
+};
+
+// The step to time for `exe` and, after timing, the samples to keep: device times replace host times when
+// the backend measures them (one per run; the last `n` belong to the timed runs, the rest to warm-up).
+struct TimedStep {
+  TimingMode mode;
+  std::function<void()> step;
+  std::vector<double> device_ms;
+  void adopt_device_samples(RunResult& r);
+};
+// `exe`, `inputs` and `outputs` must outlive the returned step.
+std::unique_ptr<TimedStep> make_timed_step(Executable& exe, const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs,
+                                           bool with_transfers);
 
 double tolerance_for(Precision p);  // relative max error allowed vs the reference
 
@@ -65,6 +86,7 @@ struct BenchResult {
   MachineFacts machine;
   std::vector<int> affinity;  // CPUs the process ran on (granted)
   bool pinned = false;
+  TimingMode timing;
 
   double throughput_ips() const { return 1000.0 / stats.median; }
   double achieved_gflops() const;  // flops / median

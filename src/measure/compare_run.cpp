@@ -83,12 +83,20 @@ CompareResult run_compare(const CompareSettings& s, const std::function<void(con
     first_outputs.push_back(outputs[i][0].clone());
     r.entries.push_back(std::move(e));
   }
+  std::vector<std::unique_ptr<TimedStep>> timed;
   std::vector<std::function<void()>> steps;
-  for (size_t i = 0; i < exes.size(); ++i) steps.push_back([&, i] { exes[i]->run(inputs, outputs[i]); });
+  for (size_t i = 0; i < exes.size(); ++i) {
+    timed.push_back(make_timed_step(*exes[i], inputs, outputs[i], s.base.with_transfers));
+    steps.push_back(timed.back()->step);
+  }
   say("timing (alternating)");
   std::vector<RunResult> runs = run_interleaved(steps, s.base.run, s.block, clock, [&](size_t round) {
     say(fmt::format("round {}: {} timed runs per backend", round, round * static_cast<size_t>(s.block)));
   });
+  for (size_t i = 0; i < runs.size(); ++i) {
+    timed[i]->adopt_device_samples(runs[i]);
+    r.entries[i].timing = timed[i]->mode;
+  }
   size_t native_i = 0;
   for (size_t i = 0; i < runs.size(); ++i) {
     r.entries[i].run = runs[i];
@@ -142,6 +150,8 @@ nlohmann::json CompareResult::to_json() const {
     b["samples_ms"] = e.run.samples_ms;
     b["warmup_runs"] = e.run.warmup_runs;
     b["stop_reason"] = stop_reason_name(e.run.stop);
+    b["timer"] = e.timing.timer();
+    b["host_transfers"] = e.timing.transfers();
     b["compile_ms"] = e.compile_ms;
     b["first_inference_ms"] = e.first_inference_ms;
     b["images_per_s"] = 1000.0 / e.stats.median * static_cast<double>(batch);
@@ -199,9 +209,13 @@ std::string CompareResult::table() const {
   out += t.str() + "\n";
   for (const CompareEntry& e : entries) {
     out += fmt::format("  {}\n", e.describe.summary());
+    if (e.timing.resident || e.timing.device_timer)
+      out += fmt::format("    timing: {}, host transfers {}\n", e.timing.timer(), e.timing.transfers());
     for (const auto& n : e.describe.notes) out += fmt::format("    note: {}\n", n);
     if (e.agreement) out += fmt::format("    agreement: {}\n", e.agreement->summary());
   }
+  if (std::any_of(entries.begin(), entries.end(), [&](const CompareEntry& e) { return e.timing.timer() != entries.front().timing.timer() || e.timing.transfers() != entries.front().timing.transfers(); }))
+    out += "  note: the backends were timed differently (timer or host transfers differ): compare with care\n";
   if (settings.per_layer) {
     for (const CompareEntry& e : entries) {
       if (!e.layers_supported) {

@@ -32,6 +32,7 @@ struct CompareEntry {
   Description describe;
   std::vector<LayerTime> layers;  // --per-layer; empty when unsupported
   bool layers_supported = false;
+  TimingMode timing;
 };
 
 struct CompareResult {
