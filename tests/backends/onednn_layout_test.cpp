@@ -100,5 +100,28 @@ TEST(OnednnLayout, BinaryOnALayoutWithoutJitKernelMovesToNhwc) {
   EXPECT_TRUE(run_against_reference(g2, {{"layout", "plain"}}).agreement.passed(1e-4));
 }
 
+// oneDNN 2.6 shuffles nhwc/nchw tensors with reference loops only; the compiler makes the shuffle a strided
+// reorder there. Odd channel counts per group and 2-4 groups, after a conv (blocked layouts) and on the
+// plain layout; the reference backend's channel_shuffle is the oracle.
+TEST(OnednnLayout, ChannelShuffleAsStridedReorder) {
+  FB_REQUIRE_ONEDNN();
+  for (auto [c, groups] : {std::pair<int64_t, int64_t>{6, 2}, {58, 2}, {36, 3}, {20, 4}}) {
+    SCOPED_TRACE(fmt::format("C={} groups={}", c, groups));
+    GraphBuilder b("shuffle");
+    ValueId x = b.input("x", {2, 8, 9, 7});
+    ValueId y = b.channel_shuffle(b.relu(b.conv(x, {.out = c, .k = 3, .bias = true}, "conv"), "act"), groups, "shuffle");
+    Graph g = finish(b, b.relu(b.conv(y, {.out = 16, .k = 1}, "after"), "act2"));
+    for (const char* layout : {"blocked", "plain"}) {
+      SCOPED_TRACE(layout);
+      test::RunResult r = run_against_reference(g, {{"layout", layout}});
+      EXPECT_TRUE(r.agreement.passed(1e-4)) << r.agreement.summary();
+      EXPECT_FALSE(has_line(kernels(r.description, "shuffle"), "shuffle:ref")) << r.description.summary();
+      if (std::string(layout) == "plain") {  // nchw: oneDNN's own shuffle would be its reference loops
+        EXPECT_TRUE(has_line(r.description.notes, "shuffle as a strided reorder")) << r.description.summary();
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace fb

@@ -523,9 +523,43 @@ class Lowerer {
     // number of channels per group, C/g.
     dnnl::shuffle_forward::desc d(dnnl::prop_kind::forward_inference, md_of(src), 1, c / groups);
     dnnl::shuffle_forward::primitive_desc pd(d, eng_, new_attr());
+    // oneDNN 2.6 has a JIT shuffle only for channel-blocked layouts; on nhwc/nchw it runs reference loops.
+    // There the shuffle is a transpose copy, which a strided reorder does at memory speed.
+    if (kernel_rank(pd.impl_info_str()) == 0 && shuffle_as_reorder(s, src, groups, pd.impl_info_str())) return;
     const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
     val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
     add_exec(dnnl::shuffle_forward(pd), pd, s.label, "shuffle", {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
+  }
+
+  // Channel shuffle on a layout without channel blocks (strides only): with k = C/g, input channel
+  // j*k + i goes to output channel i*g + j. Both tensors seen as [N, k, g, H, W] with permuted channel
+  // strides make that one reorder; the output keeps the input's layout.
+  bool shuffle_as_reorder(const Step& s, int src, int64_t groups, const std::string& had) {
+    const memory::desc md = md_of(src);  // a copy: new_slot() below may move the slots
+    if (md.data.ndims != 4 || md.data.format_kind != dnnl_blocked || md.data.format_desc.blocking.inner_nblks != 0 ||
+        md.data.offset0 != 0)
+      return false;
+    const memory::dims d = md.dims();
+    const dnnl_dims_t& st = md.data.format_desc.blocking.strides;
+    const int64_t k = d[1] / groups;
+    const memory::dims dims5 = {d[0], k, groups, d[2], d[3]};
+    const memory::desc from5(dims5, md.data_type(), memory::dims{st[0], st[1], st[1] * k, st[2], st[3]});
+    const memory::desc to5(dims5, md.data_type(), memory::dims{st[0], st[1] * groups, st[1], st[2], st[3]});
+    dnnl::reorder::primitive_desc pd;
+    try {
+      pd = dnnl::reorder::primitive_desc(eng_, from5, eng_, to5, new_attr());
+    } catch (const dnnl::error&) {
+      return false;
+    }
+    if (kernel_rank(pd.impl_info_str()) == 0) return false;
+    const std::string& name = p_.g.value(s.outputs[0]).name;
+    const int dst = new_slot(md, name);
+    const int v_from = view_of(src, from5, name + ".shuffle_src"), v_to = view_of(dst, to5, name + ".shuffle_dst");
+    val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
+    out_.notes.push_back(fmt::format("{}: shuffle as a strided reorder (oneDNN's shuffle is '{}' in {})", s.label, had,
+                                     layout_name(md)));
+    add_exec(dnnl::reorder(pd), pd, s.label, "shuffle", {{DNNL_ARG_FROM, v_from}, {DNNL_ARG_TO, v_to}});
+    return true;
   }
 
   void pool(const Step& s, const Node& n) {
