@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include <omp.h>
 
@@ -48,6 +49,21 @@ std::string layout_name(const memory::desc& md) {
       if (md == memory::desc(d, md.data_type(), t.t)) return t.name;
   if (md == memory::desc(d, md.data_type(), plain_tag(d.size()))) return d.size() == 2 ? "nc" : "plain";
   return md.data.format_kind == dnnl_blocked && md.data.offset0 != 0 ? "view" : "blocked(other)";
+}
+
+int kernel_rank(const std::string& impl) {
+  if (impl.rfind("ref", 0) == 0 || impl.find(":ref") != std::string::npos) return 0;
+  if (impl.find("gemm") != std::string::npos) return 1;
+  if (impl.find("avx512") != std::string::npos || impl.find("amx") != std::string::npos) return 3;
+  return 2;  // avx2, avx, sse41, jit:uni
+}
+
+std::optional<tag> named_tag(const memory::desc& md) {
+  const memory::dims d = md.dims();
+  if (d.size() == 4)
+    for (const NamedTag& t : k_tags4)
+      if (md == memory::desc(d, md.data_type(), t.t)) return t.t;
+  return std::nullopt;
 }
 
 namespace {
@@ -243,25 +259,35 @@ class Lowerer {
     dnnl::primitive_attr attr = new_attr();
     attr.set_post_ops(ops);
     const Shape& final_out = p_.g.value(s.outputs[0]).shape;
-    auto make = [&](const memory::desc& src_md) {
+    auto make = [&](const memory::desc& src_md, const memory::desc& dst_md) {
       dnnl::convolution_forward::desc d(
           dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md,
-          memory::desc(wdims, adt_, tag::any), bias_md, act_md(conv_out), {a.stride_h, a.stride_w},
+          memory::desc(wdims, adt_, tag::any), bias_md, dst_md, {a.stride_h, a.stride_w},
           {a.dilation_h - 1, a.dilation_w - 1}, {a.pad_top, a.pad_left}, {a.pad_bottom, a.pad_right});
       return dnnl::convolution_forward::primitive_desc(d, attr, eng_);
     };
-    dnnl::convolution_forward::primitive_desc pd = make(opt_.blocked_layouts ? any_md(xs) : md_of(act(s.inputs[0])));
+    dnnl::convolution_forward::primitive_desc pd =
+        make(opt_.blocked_layouts ? any_md(xs) : md_of(act(s.inputs[0])), act_md(conv_out));
     // Layout propagation: when oneDNN's favourite input layout differs from the one the producer wrote (an
-    // internal blocked/nhwc tensor), keep the producer's layout if a JIT kernel takes it: a reorder in and
-    // out of a layer usually costs more than the small kernel difference (grouped convs, for instance).
+    // internal blocked/nhwc tensor), keep the producer's layout if a kernel of the same class takes it: a
+    // reorder in and out of a layer usually costs more than a small kernel difference. "Same class" matters:
+    // a layout that only narrower kernels read (nChw8c -> jit_1x1:avx2 instead of brgconv:avx512_core) would
+    // otherwise spread through the rest of the network (regnet_y_400mf ran 2x slower than torch that way).
     const memory::desc& have = md_of(slot_of(s.inputs[0]));
     const bool internal = out_.prog.slots[static_cast<size_t>(slot_of(s.inputs[0]))].kind == Slot::Kind::Arena;
     if (opt_.blocked_layouts && internal && have.data_type() == adt_ && pd.src_desc() != have) {
-      try {
-        auto kept = make(have);
-        const std::string impl = kept.impl_info_str();
-        if (impl.rfind("ref", 0) != 0 && impl.find("gemm") == std::string::npos) pd = kept;
-      } catch (const dnnl::error&) {
+      const int best = kernel_rank(pd.impl_info_str());
+      std::vector<memory::desc> dsts = {any_md(conv_out)};  // dst free first, then dst in src's layout
+      if (const auto t = named_tag(have)) dsts.push_back(memory::desc(to_dims(conv_out), adt_, *t));
+      for (const memory::desc& dmd : dsts) {
+        try {
+          auto kept = make(have, dmd);
+          if (kernel_rank(kept.impl_info_str()) >= best) {
+            pd = kept;
+            break;
+          }
+        } catch (const dnnl::error&) {
+        }
       }
     }
     const int src = need(s.inputs[0], pd.src_desc(), "conv " + n.name + " input");
@@ -348,14 +374,36 @@ class Lowerer {
     ValueId a = s.inputs[0], b = s.inputs[1];
     if (p_.g.value(a).shape != out) std::swap(a, b);  // both ops commute; oneDNN broadcasts src1 only
     if (p_.g.value(a).shape != out) fail("{}: both operands broadcast, which the onednn backend does not support", n.name);
-    const int sa = act(a);
-    // Same-shape operands share a layout (a blocked/plain mix would take a slow path).
-    int sb = p_.g.value(b).shape == out ? need(b, md_of(sa), n.name + " operand layout") : act(b);
+    const bool same_shape = p_.g.value(b).shape == out;
     dnnl::primitive_attr attr = new_attr();
     attr.set_post_ops(eltwise_post_ops(s, 0, s.post_ops.size()));
     const auto alg = n.op == Op::Add ? dnnl::algorithm::binary_add : dnnl::algorithm::binary_mul;
-    dnnl::binary::desc d(alg, md_of(sa), md_of(sb), md_of(sa));
-    dnnl::binary::primitive_desc pd(d, attr, eng_);
+    // Same-shape operands share a layout (a blocked/plain mix would take a slow path). A broadcast operand
+    // (the squeeze-excitation scale, N x C x 1 x 1) is read as it is.
+    auto make = [&](const memory::desc& ma, const memory::desc& mb) {
+      return dnnl::binary::primitive_desc(dnnl::binary::desc(alg, ma, mb, ma), attr, eng_);
+    };
+    int sa = act(a);
+    int sb = same_shape ? need(b, md_of(sa), n.name + " operand layout") : act(b);
+    dnnl::binary::primitive_desc pd = make(md_of(sa), md_of(sb));
+    // oneDNN 2.6 has only reference loops for some blocked layouts (nChw8c on AVX-512, a broadcast operand
+    // in nChw16c): 100-1000x slower than its JIT kernel, so converting to nhwc, which the JIT kernel takes,
+    // is far cheaper than keeping the layout. Applies when a producer left such a layout.
+    if (kernel_rank(pd.impl_info_str()) == 0 && out.size() == 4) {
+      const memory::desc nhwc(to_dims(out), adt_, tag::nhwc);
+      const std::vector<memory::desc> b_mds =
+          same_shape ? std::vector<memory::desc>{nhwc} : std::vector<memory::desc>{md_of(sb), act_plain(p_.g.value(b).shape)};
+      for (const memory::desc& mb : b_mds) {
+        auto alt = make(nhwc, mb);
+        if (kernel_rank(alt.impl_info_str()) == 0) continue;
+        const std::string why = fmt::format("{}: oneDNN has only '{}' for binary in {}", n.name, pd.impl_info_str(),
+                                            layout_name(md_of(sa)));
+        pd = alt;
+        sa = need(a, nhwc, why);
+        sb = need(b, mb, why);
+        break;
+      }
+    }
     const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
     val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
     add_exec(dnnl::binary(pd), pd, s.label, "binary", {{DNNL_ARG_SRC_0, sa}, {DNNL_ARG_SRC_1, sb}, {DNNL_ARG_DST, dst}});
@@ -475,9 +523,43 @@ class Lowerer {
     // number of channels per group, C/g.
     dnnl::shuffle_forward::desc d(dnnl::prop_kind::forward_inference, md_of(src), 1, c / groups);
     dnnl::shuffle_forward::primitive_desc pd(d, eng_, new_attr());
+    // oneDNN 2.6 has a JIT shuffle only for channel-blocked layouts; on nhwc/nchw it runs reference loops.
+    // There the shuffle is a transpose copy, which a strided reorder does at memory speed.
+    if (kernel_rank(pd.impl_info_str()) == 0 && shuffle_as_reorder(s, src, groups, pd.impl_info_str())) return;
     const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
     val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
     add_exec(dnnl::shuffle_forward(pd), pd, s.label, "shuffle", {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
+  }
+
+  // Channel shuffle on a layout without channel blocks (strides only): with k = C/g, input channel
+  // j*k + i goes to output channel i*g + j. Both tensors seen as [N, k, g, H, W] with permuted channel
+  // strides make that one reorder; the output keeps the input's layout.
+  bool shuffle_as_reorder(const Step& s, int src, int64_t groups, const std::string& had) {
+    const memory::desc md = md_of(src);  // a copy: new_slot() below may move the slots
+    if (md.data.ndims != 4 || md.data.format_kind != dnnl_blocked || md.data.format_desc.blocking.inner_nblks != 0 ||
+        md.data.offset0 != 0)
+      return false;
+    const memory::dims d = md.dims();
+    const dnnl_dims_t& st = md.data.format_desc.blocking.strides;
+    const int64_t k = d[1] / groups;
+    const memory::dims dims5 = {d[0], k, groups, d[2], d[3]};
+    const memory::desc from5(dims5, md.data_type(), memory::dims{st[0], st[1], st[1] * k, st[2], st[3]});
+    const memory::desc to5(dims5, md.data_type(), memory::dims{st[0], st[1] * groups, st[1], st[2], st[3]});
+    dnnl::reorder::primitive_desc pd;
+    try {
+      pd = dnnl::reorder::primitive_desc(eng_, from5, eng_, to5, new_attr());
+    } catch (const dnnl::error&) {
+      return false;
+    }
+    if (kernel_rank(pd.impl_info_str()) == 0) return false;
+    const std::string& name = p_.g.value(s.outputs[0]).name;
+    const int dst = new_slot(md, name);
+    const int v_from = view_of(src, from5, name + ".shuffle_src"), v_to = view_of(dst, to5, name + ".shuffle_dst");
+    val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
+    out_.notes.push_back(fmt::format("{}: shuffle as a strided reorder (oneDNN's shuffle is '{}' in {})", s.label, had,
+                                     layout_name(md)));
+    add_exec(dnnl::reorder(pd), pd, s.label, "shuffle", {{DNNL_ARG_FROM, v_from}, {DNNL_ARG_TO, v_to}});
+    return true;
   }
 
   void pool(const Step& s, const Node& n) {

@@ -2,6 +2,8 @@
 // Lowers a fused plan to a Program: chooses layouts (format_tag::any for convolutions, blocked layouts kept
 // through pooling, eltwise, binary and concat), inserts the reorders that remain unavoidable, reorders
 // weights once, and creates every primitive.
+#include <string>
+
 #include "backends/onednn/plan.h"
 #include "backends/onednn/program.h"
 
@@ -25,5 +27,9 @@ Lowered lower(const Plan& p, const dnnl::engine& eng, const LowerOptions& opt);
 // Layout name for describe(): "nchw", "nChw16c", ... or "other".
 std::string layout_name(const dnnl::memory::desc& md);
 dnnl::memory::desc plain_md(const Shape& s);
+
+// How good a oneDNN implementation is, from its name: 0 reference loops, 1 gemm-based, 2 narrow-vector JIT
+// (avx2, sse41, jit:uni), 3 AVX-512/AMX JIT or brgemm. Layout choices never trade a kernel for a lower rank.
+int kernel_rank(const std::string& impl);
 
 }  // namespace fb::onednn
