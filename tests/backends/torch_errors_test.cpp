@@ -60,7 +60,24 @@ TEST_P(TorchErrors, CudaWithoutCudaSaysSo) {
   opt.device = "cuda";
   const std::string msg = compile_error(GetParam(), small_net(), opt);
   if (msg.empty()) GTEST_SKIP() << "this LibTorch has CUDA and sees a GPU";
-  EXPECT_NE(msg.find("without CUDA or sees no GPU"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(GetParam() + ": --device cuda needs a CUDA-enabled LibTorch and a GPU (this LibTorch: "),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("CUDA available: no)"), std::string::npos) << msg;
+  opt.device = "cuda:1";
+  EXPECT_NE(compile_error(GetParam(), small_net(), opt).find("--device cuda:1 needs"), std::string::npos);
+}
+
+// tf32 and fp16 are GPU precisions: the cpu says so instead of computing fp32 under another name.
+TEST_P(TorchErrors, CpuRefusesReducedPrecisionsAndPointsToCuda) {
+  FB_SKIP_UNLESS_BUILT(GetParam());
+  for (Precision p : {Precision::TF32, Precision::F16}) {
+    CompileOptions opt;
+    opt.precision = p;
+    const std::string msg = compile_error(GetParam(), small_net(), opt);
+    EXPECT_NE(msg.find(std::string("fp32 only on the cpu, not ") + precision_name(p)), std::string::npos) << msg;
+    EXPECT_NE(msg.find("need --device cuda"), std::string::npos) << msg;
+  }
 }
 
 TEST_P(TorchErrors, WrongInputShapeNamesTheInput) {
