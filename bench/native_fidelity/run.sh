@@ -5,11 +5,17 @@
 # Target: the ratio within 1 +- 0.10. Needs python3-torch and python3-torchvision (scripts/setup.sh --bench).
 #
 #   bench/native_fidelity/run.sh [--rounds R] [--threads T] [--runs N] [--arch A]... [--formbench PATH]
-#                                [--out FILE.jsonl]
+#                                [--out FILE.jsonl] [--malloc default|retain] [--overhead]
+#
+# --malloc retain runs BOTH sides with the same fixed glibc malloc settings (no mmap below 32 MiB, no heap
+# trimming), so freed activations are reused instead of returned to the kernel and faulted in again: the
+# comparison then isolates the framework from each process's allocator history (docs/native_fidelity.md).
+# --overhead also times each architecture at 32 px, where compute is small, and prints Python's per-inference
+# interpreter/nn.Module overhead (python - formbench there) and the ratio with that overhead removed.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-rounds=3 threads=2 runs=15 formbench="$root/build/release/formbench" out="" only=()
+rounds=3 threads=2 runs=15 formbench="$root/build/release/formbench" out="" only=() malloc=default overhead=0
 python="${PYTHON:-/usr/bin/python3}"  # Debian's python3-torch lives in the system interpreter
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -19,7 +25,10 @@ while [ $# -gt 0 ]; do
     --formbench) formbench="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --arch) only+=("$2"); shift 2 ;;
-    *) echo "run.sh: unknown option '$1' (valid: --rounds --threads --runs --arch --formbench --out)" >&2; exit 2 ;;
+    --malloc) malloc="$2"; shift 2 ;;
+    --overhead) overhead=1; shift ;;
+    *) echo "run.sh: unknown option '$1' (valid: --rounds --threads --runs --arch --formbench --out --malloc --overhead)" >&2
+       exit 2 ;;
   esac
 done
 [ -x "$formbench" ] || { echo "run.sh: no formbench binary at $formbench (build first or pass --formbench)" >&2; exit 1; }
@@ -29,6 +38,20 @@ done
 archs=(resnet18 resnet50 mobilenet_v2 vgg16 densenet121
        "pattern:residual?depth=8&width=64" "pattern:depthwise_bottleneck?depth=8&width=64")
 [ ${#only[@]} -gt 0 ] && archs=("${only[@]}")
+case "$malloc" in
+  default) ;;
+  retain) export GLIBC_TUNABLES="glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296" ;;
+  *) echo "run.sh: --malloc must be default or retain, got '$malloc'" >&2; exit 2 ;;
+esac
+if [ "$overhead" = 1 ]; then  # the same architectures at 32 px (appended to the query)
+  for a in "${archs[@]}"; do
+    case "$a" in
+      vgg*) ;;  # AdaptiveAvgPool2d(7) needs 224 px; with 16 layers its Python overhead is negligible anyway
+      *\?*) archs+=("$a&res=32") ;;
+      *) archs+=("$a?res=32") ;;
+    esac
+  done
+fi
 # Rows are written as they are measured, so an interrupted run keeps what it has.
 if [ -n "$out" ]; then
   log="$out"
@@ -57,8 +80,8 @@ for ((r = 1; r <= rounds; r++)); do
   done
 done
 
-"$python" - "$log" "$threads" <<'PY'
-import collections, json, statistics, sys
+"$python" - "$log" "$threads" "$malloc" <<'PY'
+import collections, json, re, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 by = collections.defaultdict(lambda: collections.defaultdict(list))
 for r in rows:
@@ -66,13 +89,26 @@ for r in rows:
 print(f"| architecture | formbench torch (ms) | PyTorch eager (ms) | ratio | per-round ratios |")
 print(f"|---|---|---|---|---|")
 worst = 0.0
+med = {}
 for arch, sides in by.items():
     f = {r["round"]: r["median_ms"] for r in sides["formbench"]}
     p = {r["round"]: r["median_ms"] for r in sides["python"]}
     ratios = [f[k] / p[k] for k in sorted(f) if k in p]
     fm, pm = statistics.median(f.values()), statistics.median(p.values())
-    worst = max(worst, abs(fm / pm - 1))
+    med[arch] = (fm, pm)
+    if not re.search(r"[?&]res=32$", arch):
+        worst = max(worst, abs(fm / pm - 1))
     print(f"| {arch} | {fm:.2f} | {pm:.2f} | {fm / pm:.3f} | {', '.join(f'{x:.3f}' for x in ratios)} |")
-print(f"\nbatch 1, {sys.argv[2]} threads, median of per-round medians; worst deviation {100 * worst:.1f}% "
-      f"({'within' if worst <= 0.10 else 'OUTSIDE'} the +-10% target)")
+print(f"\nbatch 1, {sys.argv[2]} threads, malloc {sys.argv[3]}, median of per-round medians; worst deviation "
+      f"{100 * worst:.1f}% ({'within' if worst <= 0.10 else 'OUTSIDE'} the +-10% target)")
+probes = {a: re.sub(r"[?&]res=32$", "", a) for a in med if re.search(r"[?&]res=32$", a)}
+if probes:
+    print("\n| architecture | Python overhead at 32 px (ms) | ratio | ratio without the overhead |")
+    print("|---|---|---|---|")
+    for probe, arch in probes.items():
+        if arch not in med:
+            continue
+        over = med[probe][1] - med[probe][0]
+        fm, pm = med[arch]
+        print(f"| {arch} | {over:.2f} | {fm / pm:.3f} | {fm / (pm - over):.3f} |")
 PY

@@ -1,6 +1,10 @@
 // Options the LibTorch backends cannot honour, bad inputs, the BLAS start-up decision, diagnostics and
 // describe(): each must say what is wrong or what happened, never ignore it silently.
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
 
 #include "backends/torch/blas_tuning.h"
 #include "ir/builder.h"
@@ -60,7 +64,24 @@ TEST_P(TorchErrors, CudaWithoutCudaSaysSo) {
   opt.device = "cuda";
   const std::string msg = compile_error(GetParam(), small_net(), opt);
   if (msg.empty()) GTEST_SKIP() << "this LibTorch has CUDA and sees a GPU";
-  EXPECT_NE(msg.find("without CUDA or sees no GPU"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(GetParam() + ": --device cuda needs a CUDA-enabled LibTorch and a GPU (this LibTorch: "),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("CUDA available: no)"), std::string::npos) << msg;
+  opt.device = "cuda:1";
+  EXPECT_NE(compile_error(GetParam(), small_net(), opt).find("--device cuda:1 needs"), std::string::npos);
+}
+
+// tf32 and fp16 are GPU precisions: the cpu says so instead of computing fp32 under another name.
+TEST_P(TorchErrors, CpuRefusesReducedPrecisionsAndPointsToCuda) {
+  FB_SKIP_UNLESS_BUILT(GetParam());
+  for (Precision p : {Precision::TF32, Precision::F16}) {
+    CompileOptions opt;
+    opt.precision = p;
+    const std::string msg = compile_error(GetParam(), small_net(), opt);
+    EXPECT_NE(msg.find(std::string("fp32 only on the cpu, not ") + precision_name(p)), std::string::npos) << msg;
+    EXPECT_NE(msg.find("need --device cuda"), std::string::npos) << msg;
+  }
 }
 
 TEST_P(TorchErrors, WrongInputShapeNamesTheInput) {
@@ -143,6 +164,42 @@ TEST(TorchEager, ProfileLayersTimesEveryNode) {
   ASSERT_EQ(layers.size(), g.nodes.size());
   EXPECT_EQ(layers[0].name, "conv1");
   for (const LayerTime& l : layers) EXPECT_GE(l.ms, 0.0);
+}
+
+// FORMBENCH_TRACE_ATEN lists the ATen calls of each inference: the top level must be exactly the calls
+// docs/native_backend.md promises for conv-BN-ReLU-pool-flatten-linear (plus the output copy), with the
+// nested calls LibTorch makes below them.
+TEST(TorchEager, AtenTraceListsTheCallsOfEachInference) {
+  FB_SKIP_UNLESS_BUILT("torch");
+  const std::string path = ::testing::TempDir() + "formbench_aten_trace.jsonl";
+  std::remove(path.c_str());
+  ::setenv("FORMBENCH_TRACE_ATEN", path.c_str(), 1);
+  Graph g = small_net();
+  auto exe = make_backend("torch")->compile(g, {});
+  ::unsetenv("FORMBENCH_TRACE_ATEN");
+  std::vector<Tensor> out;
+  exe->run(make_inputs(g), out);
+  exe->run(make_inputs(g), out);
+  std::ifstream in(path);
+  ASSERT_TRUE(in) << path;
+  std::vector<std::string> top;
+  int walls = 0, nested = 0;
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line);
+    if (j.contains("wall_us")) {
+      ++walls;
+      EXPECT_EQ(j["model"], "small_net");
+    } else if (j["run"] == 0) {
+      if (j["depth"] == 0) top.push_back(j["op"].get<std::string>());
+      else ++nested;
+    }
+  }
+  EXPECT_EQ(walls, 2);
+  const std::vector<std::string> want = {"aten::conv2d", "aten::batch_norm", "aten::relu_",
+                                         "aten::adaptive_avg_pool2d", "aten::flatten", "aten::linear", "aten::to"};
+  EXPECT_EQ(top, want);
+  EXPECT_GT(nested, 6);  // e.g. conv2d -> convolution -> _convolution -> a kernel
+  std::remove(path.c_str());
 }
 
 // The start-up decision, as a pure function.

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <torch/cuda.h>
 
+#include "backends/torch/aten_trace.h"
 #include "backends/torch/torch_common.h"
 #include "core/error.h"
 
@@ -29,41 +30,48 @@ struct Step {
 
 class TorchExecutable : public Executable {
  public:
-  TorchExecutable(Graph g, const CompileOptions& opt, c10::Device device)
-      : g_(std::move(g)), threads_(opt.threads), device_(device) {
+  TorchExecutable(Graph g, const CompileOptions& opt, torch_be::Target target)
+      : g_(std::move(g)), threads_(opt.threads), target_(target) {
     const auto t0 = std::chrono::steady_clock::now();
     const auto inplace = torch_be::plan_inplace(g_);
     last_use_ = torch_be::last_use(g_);
     for (size_t i = 0; i < g_.nodes.size(); ++i) steps_.push_back(prepare(g_.nodes[i], inplace[i]));
     for (const Step& s : steps_) calls_ += s.calls;
     compile_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    trace_ = torch_be::AtenTrace::from_env(g_.name);
   }
 
   void run(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs) override {
+    if (trace_) trace_->begin();
     torch_be::check_inputs(g_, inputs);
     torch_be::set_threads(threads_);
+    torch_be::apply_precision(target_);
     c10::InferenceMode guard;
     std::vector<at::Tensor> v(g_.values.size());
-    for (size_t i = 0; i < inputs.size(); ++i) v[static_cast<size_t>(g_.inputs[i])] = torch_be::to_at(inputs[i], device_, false);
+    for (size_t i = 0; i < inputs.size(); ++i) v[static_cast<size_t>(g_.inputs[i])] = torch_be::to_at(inputs[i], target_, false);
     for (size_t i = 0; i < steps_.size(); ++i) {
       execute(steps_[i], v);
       release(i, v);
     }
+    torch_be::synchronize(target_);  // kernels are queued asynchronously on cuda: a host timer must wait for them
     collect(v, outputs);
+    if (trace_) trace_->end();
   }
 
   std::vector<LayerTime> profile_layers(const std::vector<Tensor>& inputs, int iterations) override {
     torch_be::check_inputs(g_, inputs);
     torch_be::set_threads(threads_);
+    torch_be::apply_precision(target_);
     c10::InferenceMode guard;
     std::vector<double> ms(steps_.size(), 0.0);
     for (int it = 0; it < iterations; ++it) {
       std::vector<at::Tensor> v(g_.values.size());
-      for (size_t i = 0; i < inputs.size(); ++i) v[static_cast<size_t>(g_.inputs[i])] = torch_be::to_at(inputs[i], device_, false);
+      for (size_t i = 0; i < inputs.size(); ++i) v[static_cast<size_t>(g_.inputs[i])] = torch_be::to_at(inputs[i], target_, false);
+      torch_be::synchronize(target_);
       for (size_t i = 0; i < steps_.size(); ++i) {
         const auto t0 = std::chrono::steady_clock::now();
         execute(steps_[i], v);
-        if (device_.is_cuda()) torch::cuda::synchronize();
+        torch_be::synchronize(target_);
         ms[i] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
         release(i, v);
       }
@@ -81,13 +89,18 @@ class TorchExecutable : public Executable {
     d.naive_activation_bytes = torch_be::naive_activation_bytes(g_);
     d.compile_ms = compile_ms_;
     d.notes.push_back(fmt::format("eager: {} ATen calls for {} nodes on {}, c10::InferenceMode, {} in-place", calls_,
-                                  g_.nodes.size(), device_.str(), inplace_count()));
+                                  g_.nodes.size(), target_.device.str(), inplace_count()));
+    if (target_.device.is_cuda())
+      d.notes.push_back(fmt::format("cuda: {} ({}), TF32 {}, cudnn.benchmark off (PyTorch's default); inputs copied to the "
+                                    "GPU and outputs back inside run()",
+                                    precision_name(target_.precision), target_.dtype == at::kHalf ? "half weights and inputs" : "fp32 tensors",
+                                    target_.precision == Precision::TF32 ? "on" : "off"));
     for (auto& n : torch_be::runtime_notes(threads_)) d.notes.push_back(std::move(n));
     return d;
   }
 
  private:
-  at::Tensor param(const Node& n, const char* name) const { return torch_be::to_at(n.param(name), device_, true); }
+  at::Tensor param(const Node& n, const char* name) const { return torch_be::to_at(n.param(name), target_, true); }
 
   Step prepare(const Node& n, bool inplace) const {
     Step s;
@@ -113,7 +126,7 @@ class TorchExecutable : public Executable {
         if (!symmetric(n.attr<PoolAttrs>())) {
           const Shape& x = g_.value(n.inputs[0]).shape;
           const Shape& y = g_.value(n.outputs[0]).shape;
-          s.divisor = torch_be::avg_pool_divisor(n.attr<PoolAttrs>(), x[2], x[3], y[2], y[3]).to(device_);
+          s.divisor = torch_be::avg_pool_divisor(n.attr<PoolAttrs>(), x[2], x[3], y[2], y[3]).to(target_.device, target_.dtype);
           s.calls = 4;
         }
         break;
@@ -256,11 +269,12 @@ class TorchExecutable : public Executable {
 
   Graph g_;
   int threads_;
-  c10::Device device_;
+  torch_be::Target target_;
   std::vector<Step> steps_;
   std::vector<int> last_use_;
   int64_t calls_ = 0;
   double compile_ms_ = 0;
+  std::unique_ptr<torch_be::AtenTrace> trace_;  // FORMBENCH_TRACE_ATEN (a diagnostic, off by default)
 };
 
 class TorchBackend : public Backend {
@@ -275,12 +289,12 @@ class TorchBackend : public Backend {
   }
   nlohmann::json diagnostics(const CompileOptions& opt) const override;
   std::unique_ptr<Executable> compile(const Graph& g, const CompileOptions& opt) const override {
-    const c10::Device device = torch_be::check_options(*this, opt);
+    const torch_be::Target target = torch_be::check_options(*this, opt);
     check_supported(*this, g, opt);
     if (!weights_materialized(g)) fail("model '{}' has no weights yet (materialize_weights first)", g.name);
     torch_be::set_threads(opt.threads);
     c10::InferenceMode guard;
-    return std::make_unique<TorchExecutable>(g, opt, device);
+    return std::make_unique<TorchExecutable>(g, opt, target);
   }
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
 #include <torch/cuda.h>
@@ -14,29 +15,51 @@
 
 namespace fb::torch_be {
 
-c10::Device check_options(const Backend& b, const CompileOptions& opt) {
+Target check_options(const Backend& b, const CompileOptions& opt) {
   check_extra_options(b, opt, {});
   if (opt.threads < 1) fail("backend '{}': threads must be at least 1, got {}", b.name(), opt.threads);
-  c10::Device device(c10::kCPU);
+  Target t;
+  t.precision = opt.precision;
   if (opt.device == "cpu") {
     if (opt.precision != Precision::F32)
-      fail("backend '{}' computes in fp32 only on the cpu, not {}", b.name(), precision_name(opt.precision));
-  } else if (opt.device == "cuda" || opt.device.rfind("cuda:", 0) == 0) {
-    if (!torch::cuda::is_available())
-      fail("backend '{}' cannot run on '{}': this LibTorch ({}) was built without CUDA or sees no GPU", b.name(),
-           opt.device, libtorch_version());
-    try {
-      device = c10::Device(opt.device);
-    } catch (const std::exception&) {
-      fail("backend '{}': bad device '{}' (use cuda or cuda:N)", b.name(), opt.device);
-    }
-    if (opt.precision != Precision::F32)
-      fail("backend '{}' runs fp32 only, not {} (mixed precision would change the baseline)", b.name(),
+      fail("backend '{}' computes in fp32 only on the cpu, not {} (tf32 and fp16 need --device cuda)", b.name(),
            precision_name(opt.precision));
-  } else {
-    fail("backend '{}' has no device '{}' (valid: cpu, cuda, cuda:N)", b.name(), opt.device);
+    return t;
   }
-  return device;
+  if (opt.device != "cuda" && opt.device.rfind("cuda:", 0) != 0)
+    fail("backend '{}' has no device '{}' (valid: cpu, cuda, cuda:N)", b.name(), opt.device);
+  if (!torch::cuda::is_available())
+    fail("{}: --device {} needs a CUDA-enabled LibTorch and a GPU (this LibTorch: {}, CUDA available: no)", b.name(),
+         opt.device, libtorch_version());
+  try {
+    t.device = c10::Device(opt.device);
+  } catch (const std::exception&) {
+    fail("backend '{}': bad device '{}' (use cuda or cuda:N)", b.name(), opt.device);
+  }
+  const auto count = static_cast<int64_t>(torch::cuda::device_count());
+  if (t.device.has_index() && t.device.index() >= count)
+    fail("backend '{}': no device '{}' (this machine has {} GPU(s): cuda:0 .. cuda:{})", b.name(), opt.device, count,
+         count - 1);
+  if (!t.device.has_index()) t.device = c10::Device(c10::kCUDA, 0);
+  switch (opt.precision) {
+    case Precision::F32: case Precision::TF32: break;
+    case Precision::F16: t.dtype = at::kHalf; break;
+    default:
+      fail("backend '{}' on cuda computes in fp32, tf32 or fp16, not {}", b.name(), precision_name(opt.precision));
+  }
+  return t;
+}
+
+void apply_precision(const Target& t) {
+  if (!t.device.is_cuda()) return;
+  const bool tf32 = t.precision == Precision::TF32;
+  auto& ctx = at::globalContext();
+  if (ctx.allowTF32CuDNN() != tf32) ctx.setAllowTF32CuDNN(tf32);
+  if (ctx.allowTF32CuBLAS() != tf32) ctx.setAllowTF32CuBLAS(tf32);
+}
+
+void synchronize(const Target& t) {
+  if (t.device.is_cuda()) torch::cuda::synchronize(t.device.index());
 }
 
 void set_threads(int threads) {
@@ -50,8 +73,13 @@ at::Tensor to_at(const Tensor& t, const c10::Device& device, bool copy) {
   return a.to(device);
 }
 
+at::Tensor to_at(const Tensor& t, const Target& target, bool copy) {
+  if (target.dtype == at::kFloat) return to_at(t, target.device, copy);
+  return to_at(t, c10::Device(c10::kCPU), false).to(target.device, target.dtype);
+}
+
 void from_at(const at::Tensor& t, Tensor& out) {
-  at::Tensor c = t.to(at::kCPU).contiguous();
+  at::Tensor c = t.to(at::kCPU, at::kFloat).contiguous();
   Shape shape(c.sizes().begin(), c.sizes().end());
   if (out.shape() != shape || !out.has_data()) out = Tensor(shape);
   std::memcpy(out.data(), c.data_ptr<float>(), static_cast<size_t>(c.numel()) * sizeof(float));

@@ -9,8 +9,23 @@
 
 namespace fb::torch_be {
 
-// Refuses what a LibTorch backend cannot honour (precision, device, unknown keys) and returns the device.
-c10::Device check_options(const Backend& b, const CompileOptions& opt);
+// Where and in what a LibTorch backend computes: the device, the tensors' dtype (fp16 runs half weights and
+// inputs, as `model.half()` does) and whether TF32 is allowed (cuda only).
+struct Target {
+  c10::Device device{c10::kCPU};
+  at::ScalarType dtype = at::kFloat;
+  Precision precision = Precision::F32;
+};
+
+// Refuses what a LibTorch backend cannot honour (precision, device, unknown keys) and returns the target.
+// The cpu computes fp32 only; cuda (a CUDA-enabled LibTorch that sees a GPU) fp32, tf32 and fp16.
+Target check_options(const Backend& b, const CompileOptions& opt);
+
+// Sets the process-wide TF32 switches for cuDNN convolutions and cuBLAS matmuls before an inference:
+// off for fp32 (strict, whatever PyTorch's own default for cuDNN), on for tf32. Nothing on the cpu.
+void apply_precision(const Target& t);
+// Waits for the device's queued kernels (cuda), so a host timer around run() measures them.
+void synchronize(const Target& t);
 
 // Sets LibTorch's intra-op thread count (OpenMP's is per calling thread, so this runs before every
 // inference, and it is cheap when unchanged).
@@ -19,7 +34,9 @@ void set_threads(int threads);
 // A weight or input as an at::Tensor. `copy` makes it own its memory (weights); otherwise it wraps the
 // caller's buffer for reading (inputs, as a PyTorch user's tensor would be).
 at::Tensor to_at(const Tensor& t, const c10::Device& device, bool copy);
-// Copies an output into `out`, reusing its buffer when the shape already matches.
+// The same on the target's device and dtype (always a copy off the cpu or in fp16).
+at::Tensor to_at(const Tensor& t, const Target& target, bool copy);
+// Copies an output (any device, any float dtype) into `out` as fp32, reusing its buffer when the shape matches.
 void from_at(const at::Tensor& t, Tensor& out);
 
 // Checks the inputs' count and shapes against the graph's.
