@@ -121,21 +121,6 @@ class TorchScriptExecutable : public Executable {
   }
 
  private:
-  // The first oneDNN element-wise node of the optimised graph that LibTorch gets wrong on this model.
-  std::string buggy_eltwise_node() const {
-    bool odd_channels = false;
-    for (const Node& n : g_.nodes)
-      if (n.op == Op::Conv2d && n.attr<Conv2dAttrs>().out_channels % 16 != 0) odd_channels = true;
-    if (!odd_channels) return "";
-    for (const torch::jit::Node* n : module_.get_method("forward").graph()->nodes()) {
-      const std::string kind = n->kind().toQualString();
-      if (kind.rfind("prim::MKLDNN", 0) == 0 &&
-          (kind.find("Hard") != std::string::npos || kind.find("Clamp") != std::string::npos))
-        return kind;
-    }
-    return "";
-  }
-
   // The element-wise op of the frozen graph that LibTorch's oneDNN conversion would get wrong here.
   std::string buggy_eltwise_op() {
     bool odd_channels = false;
