@@ -18,6 +18,7 @@ measure::BenchSettings BenchFlags::resolve() const {
     r.extra[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   if (!pin.empty()) r.pin = measure::parse_cpu_list(pin);
+  r.malloc = measure::parse_malloc_policy(malloc);
   r.counters = !no_counters;
   r.ceilings = !no_ceilings;
   if (check_tol > 0) r.check_tol = check_tol;
@@ -40,6 +41,10 @@ void add_point_flags(CLI::App* sub, BenchFlags& f) {
   sub->add_option("--device", f.s.device, "cpu or cuda")->capture_default_str();
   sub->add_option("--opt", f.opts, "backend option KEY=VALUE (repeatable)");
   sub->add_option("--seed", f.s.seed, "seed of the deterministic input")->capture_default_str();
+  sub->add_option("--malloc", f.malloc,
+                  "heap policy for every backend: retain (freed activations are reused, no page faults per run) "
+                  "or default (glibc as it is)")
+      ->capture_default_str();
 }
 
 void add_timing_flags(CLI::App* sub, BenchFlags& f) {

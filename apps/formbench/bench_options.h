@@ -16,6 +16,7 @@ struct BenchFlags {
   std::string precision = "fp32";
   std::vector<std::string> opts;  // key=value
   std::string pin;
+  std::string malloc = "retain";
   bool no_counters = false, no_ceilings = false;
   bool cache_sim = false;
   std::string cache_sim_i1, cache_sim_d1, cache_sim_ll;

@@ -73,6 +73,7 @@ void note_counters_once(const CounterResult& c) {
 
 int run_cachesim_child(const BenchSettings& s, int iterations) {
   if (iterations < 1) fail("--iterations must be >= 1, got {}", iterations);
+  apply_malloc_policy(s.malloc);
   auto backend = make_backend(s.backend);
   Graph g = load_bench_graph(s);
   auto exe = backend->compile(g, compile_options(s));
@@ -131,6 +132,7 @@ nlohmann::json BenchResult::to_json() const {
   j["device"] = settings.device;
   j["precision"] = precision_name(settings.precision);
   j["threads"] = settings.threads;
+  j["malloc"] = malloc_policy_name(settings.malloc);
   j["batch"] = batch;
   j["input_shape"] = input_shape;
   j["samples"] = stats.n;
@@ -206,6 +208,7 @@ BenchResult run_bench(const BenchSettings& s, const std::function<void(const std
     if (progress) progress(m);
   };
   s.run.validate();
+  apply_malloc_policy(s.malloc);
   BenchResult r;
   r.settings = s;
   if (!s.pin.empty()) {
@@ -277,7 +280,8 @@ BenchResult run_bench(const BenchSettings& s, const std::function<void(const std
                                     std::to_string(r.batch),         "--precision",
                                     precision_name(s.precision),     "--device",
                                     s.device,    "--seed",           std::to_string(s.seed),
-                                    "--iterations", std::to_string(iterations)};
+                                    "--iterations", std::to_string(iterations),
+                                    "--malloc",  malloc_policy_name(s.malloc)};
       for (const auto& [k, v] : s.extra) {
         a.push_back("--opt");
         a.push_back(k + "=" + v);

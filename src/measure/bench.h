@@ -16,6 +16,7 @@
 #include "backends/compare.h"
 #include "ir/cost.h"
 #include "measure/cachesim.h"
+#include "measure/malloc_policy.h"
 #include "measure/ceilings.h"
 #include "measure/counters.h"
 #include "measure/machine.h"
@@ -41,6 +42,7 @@ struct BenchSettings {
   std::optional<CacheSimSettings> cache_sim;
   std::vector<int> pin;          // CPUs to pin to (empty: no pinning)
   bool with_transfers = false;   // device-resident backends: include host transfers in every timed run
+  MallocPolicy malloc = MallocPolicy::Retain;  // heap policy of the whole process (malloc_policy.h)
 };
 
 // How one backend's runs were timed (device backends: resident inputs and device events, see backend.h).

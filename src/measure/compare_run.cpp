@@ -44,6 +44,7 @@ CompareResult run_compare(const CompareSettings& s, const std::function<void(con
   for (size_t i = 0; i < s.backends.size(); ++i)
     for (size_t j = i + 1; j < s.backends.size(); ++j)
       if (s.backends[i] == s.backends[j]) fail("backend '{}' is listed twice", s.backends[i]);
+  apply_malloc_policy(s.base.malloc);
   CompareResult r;
   r.settings = s;
   r.native = pick_native(s.backends);
@@ -134,6 +135,7 @@ nlohmann::json CompareResult::to_json() const {
   j["device"] = settings.base.device;
   j["precision"] = precision_name(settings.base.precision);
   j["threads"] = settings.base.threads;
+  j["malloc"] = malloc_policy_name(settings.base.malloc);
   j["batch"] = batch;
   j["input_shape"] = input_shape;
   j["block"] = settings.block;

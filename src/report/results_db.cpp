@@ -11,6 +11,27 @@
 namespace fb::report {
 namespace {
 
+// A pattern network with parameters beyond depth, width, res and batch (e.g. `staged=4`) is a different
+// network from the plain pattern of the same depth and width: it is analysed as its own variant,
+// "plain[staged=4]", so it never mixes into the plain pattern's depth and width sweeps or averages.
+std::optional<std::string> pattern_variant(const std::optional<std::string>& pattern, const std::string& model) {
+  if (!pattern) return pattern;
+  const auto q = model.find('?');
+  if (q == std::string::npos) return pattern;
+  std::string extra;
+  size_t start = q + 1;
+  while (start <= model.size()) {
+    size_t end = model.find('&', start);
+    if (end == std::string::npos) end = model.size();
+    const std::string kv = model.substr(start, end - start);
+    const std::string key = kv.substr(0, kv.find('='));
+    if (!kv.empty() && key != "depth" && key != "width" && key != "res" && key != "batch")
+      extra += (extra.empty() ? "" : ",") + kv;
+    start = end + 1;
+  }
+  return extra.empty() ? pattern : std::optional<std::string>(*pattern + "[" + extra + "]");
+}
+
 class Db {
  public:
   explicit Db(const std::string& path) : path_(path) {
@@ -144,7 +165,7 @@ ResultsDb load_results(const std::string& path) {
         r.seq = sqlite3_column_int64(st, 2);
         r.model = text(st, 3);
         r.family = text(st, 4);
-        r.pattern = opt_text(st, 5);
+        r.pattern = pattern_variant(opt_text(st, 5), r.model);
         r.depth = opt_int(st, 6);
         r.width = opt_int(st, 7);
         r.resolution = sqlite3_column_int64(st, 8);

@@ -136,7 +136,9 @@ TEST(CudnnPlan, ConcatInputsAreWrittenIntoTheirSliceAtBatch1) {
 TEST(CudnnPlan, ConcatCopiesAtBatch2WithTheReason) {
   Plan p = make_plan(two_branch_concat(2));
   for (const Step& s : p.steps) {
-    if (s.kind == Kind::Concat) EXPECT_TRUE(s.copy);
+    if (s.kind == Kind::Concat) {
+      EXPECT_TRUE(s.copy);
+    }
   }
   EXPECT_TRUE(mentions(p.copies, "cat: concat copies (batch 2 > 1: channel slices are strided)"));
 }

@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <tuple>
+
 #include "core/error.h"
 #include "report/analysis.h"
 #include "report/report.h"
@@ -320,6 +323,40 @@ TEST(ReportPairing, SameMachineAndDeviceOnly) {
   EXPECT_EQ(g->accel->backend, "cudnn");
   EXPECT_NEAR(*g->value, 2.0, 1e-12);  // against torch on cuda (2 ms), not on the CPU (10 ms)
   EXPECT_DOUBLE_EQ(*a.ceilings.at({1, 2}).bandwidth_gbps, 12.5);  // the measurements' ceilings beat the facts
+}
+
+// A staged pattern network is its own variant: it neither pairs with nor averages into the plain pattern.
+TEST(ReportPatterns, StagedNetworksAreTheirOwnVariant) {
+  const std::string path = tmp_path("staged.sqlite");
+  {
+    test::SyntheticDb db(path);
+    test::PointSpec p;
+    p.pattern = "plain";
+    p.depth = 4;
+    p.width = 32;
+    test::MeasureSpec m;
+    for (const auto& [model, torch_ms, onednn_ms] :
+         {std::tuple{"pattern:plain?depth=4&width=32&res=32", 8.0, 2.0},
+          std::tuple{"pattern:plain?depth=4&width=32&staged=4&res=32", 6.0, 3.0}}) {
+      p.model = model;
+      p.backend = "torch";
+      m.median_ms = torch_ms;
+      db.measure(db.point(p), m);
+      p.backend = "onednn";
+      m.median_ms = onednn_ms;
+      db.measure(db.point(p), m);
+    }
+  }
+  const ResultsDb db = load_results(path);
+  std::set<std::string> patterns;
+  for (const Record& r : db.records) patterns.insert(r.pattern.value_or(""));
+  EXPECT_EQ(patterns, (std::set<std::string>{"plain", "plain[staged=4]"}));
+  const Analysis a = analyze(db);
+  const Speedup* plain = find_speedup(a, "pattern:plain?depth=4&width=32&res=32");
+  const Speedup* staged = find_speedup(a, "pattern:plain?depth=4&width=32&staged=4&res=32");
+  ASSERT_TRUE(plain && plain->value && staged && staged->value);
+  EXPECT_NEAR(*plain->value, 4.0, 1e-12);   // 8 / 2, not against the staged torch point
+  EXPECT_NEAR(*staged->value, 2.0, 1e-12);  // 6 / 3
 }
 
 // The `device` column on points takes precedence over settings_json.

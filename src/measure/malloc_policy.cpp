@@ -1,0 +1,26 @@
+#include "measure/malloc_policy.h"
+
+#include <malloc.h>
+
+#include <climits>
+
+#include "core/error.h"
+
+namespace fb::measure {
+
+MallocPolicy parse_malloc_policy(const std::string& s) {
+  if (s == "retain") return MallocPolicy::Retain;
+  if (s == "default") return MallocPolicy::Default;
+  fail("--malloc '{}': expected retain (reuse freed activations; the default) or default (glibc as it is)", s);
+}
+
+const char* malloc_policy_name(MallocPolicy p) { return p == MallocPolicy::Retain ? "retain" : "default"; }
+
+void apply_malloc_policy(MallocPolicy p) {
+  if (p != MallocPolicy::Retain) return;
+  // 32 MiB is glibc's largest mmap threshold on 64-bit; setting it also stops the threshold from moving.
+  if (mallopt(M_MMAP_THRESHOLD, 32 << 20) != 1) fail("mallopt(M_MMAP_THRESHOLD) failed");
+  if (mallopt(M_TRIM_THRESHOLD, INT_MAX) != 1) fail("mallopt(M_TRIM_THRESHOLD) failed");
+}
+
+}  // namespace fb::measure
