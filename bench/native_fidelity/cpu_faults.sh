@@ -25,7 +25,8 @@ trap 'rm -rf "$tmp"' EXIT
 for side in formbench python; do
   for n in "$n1" "$n2"; do
     if [ "$side" = formbench ]; then
-      cmd=("$formbench" bench "$arch" --backend torch --threads "$threads" --batch 1 --warmup 1 --warmup-time 0
+      # --malloc default: both sides run on whatever heap settings the environment gives (GLIBC_TUNABLES).
+      cmd=("$formbench" bench "$arch" --backend torch --malloc default --threads "$threads" --batch 1 --warmup 1 --warmup-time 0
            --min-runs "$n" --max-runs "$n" --min-time 0 --no-counters --no-ceilings --json)
     else
       cmd=("$python" "$here/pytorch_eager.py" "$arch" --threads "$threads" --runs "$n" --warmup 1)

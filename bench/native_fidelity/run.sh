@@ -5,17 +5,18 @@
 # Target: the ratio within 1 +- 0.10. Needs python3-torch and python3-torchvision (scripts/setup.sh --bench).
 #
 #   bench/native_fidelity/run.sh [--rounds R] [--threads T] [--runs N] [--arch A]... [--formbench PATH]
-#                                [--out FILE.jsonl] [--malloc default|retain] [--overhead]
+#                                [--out FILE.jsonl] [--malloc retain|default] [--overhead]
 #
-# --malloc retain runs BOTH sides with the same fixed glibc malloc settings (no mmap below 32 MiB, no heap
-# trimming), so freed activations are reused instead of returned to the kernel and faulted in again: the
-# comparison then isolates the framework from each process's allocator history (docs/native_fidelity.md).
+# --malloc retain (the default, as formbench measures) runs BOTH sides with the same fixed glibc malloc
+# settings (no mmap below 32 MiB, no heap trimming), so freed activations are reused instead of returned to
+# the kernel and faulted in again: the comparison then isolates the framework from each process's allocator
+# history (docs/native_fidelity.md). --malloc default leaves glibc alone on both sides.
 # --overhead also times each architecture at 32 px, where compute is small, and prints Python's per-inference
 # interpreter/nn.Module overhead (python - formbench there) and the ratio with that overhead removed.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-rounds=3 threads=2 runs=15 formbench="$root/build/release/formbench" out="" only=() malloc=default overhead=0
+rounds=3 threads=2 runs=15 formbench="$root/build/release/formbench" out="" only=() malloc=retain overhead=0
 python="${PYTHON:-/usr/bin/python3}"  # Debian's python3-torch lives in the system interpreter
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -68,7 +69,7 @@ for ((r = 1; r <= rounds; r++)); do
     [ $((r % 2)) -eq 0 ] && sides=(python formbench)
     for side in "${sides[@]}"; do
       if [ "$side" = formbench ]; then
-        ms="$("$formbench" bench "$arch" --backend torch --threads "$threads" --batch 1 --warmup 3 --warmup-time 0 \
+        ms="$("$formbench" bench "$arch" --backend torch --malloc "$malloc" --threads "$threads" --batch 1 --warmup 3 --warmup-time 0 \
                --min-runs "$runs" --max-runs "$runs" --min-time 0 --no-counters --no-ceilings --json |
              "$python" -c 'import json, sys; print(json.load(sys.stdin)["median_ms"])')"
       else
