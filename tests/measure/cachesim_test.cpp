@@ -14,6 +14,7 @@
 #include "backends/backend.h"
 #include "core/error.h"
 #include "ir/builder.h"
+#include "own_command_line.h"
 #include "measure/cachesim.h"
 
 using namespace fb;
@@ -35,12 +36,7 @@ Graph tiny_linear() {
 
 // When valgrind starts this binary with k_child_flag, run the loop and exit before GoogleTest starts.
 const bool child_mode = [] {
-  std::ifstream f("/proc/self/cmdline");
-  std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  std::vector<std::string> args;
-  std::stringstream ss(all);
-  std::string a;
-  while (std::getline(ss, a, '\0')) args.push_back(a);
+  const std::vector<std::string> args = fb::test::own_command_line();
   if (args.size() != 3 || args[1] != k_child_flag) return false;
   const int iterations = std::atoi(args[2].c_str());
   Graph g = tiny_linear();

@@ -9,12 +9,11 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
+#include "own_command_line.h"
 #include "measure/malloc_policy.h"
 
 using namespace fb::measure;
@@ -36,12 +35,7 @@ int big_block_from_heap() {
 
 // In the child mode, apply the policy named on the command line, report, and exit before GoogleTest starts.
 const bool child_mode = [] {
-  std::ifstream f("/proc/self/cmdline");
-  std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  std::vector<std::string> args;
-  std::stringstream ss(all);
-  std::string a;
-  while (std::getline(ss, a, '\0')) args.push_back(a);
+  const std::vector<std::string> args = fb::test::own_command_line();
   if (args.size() != 3 || args[1] != k_child_flag) return false;
   if (args[2] != "none") apply_malloc_policy(parse_malloc_policy(args[2]));
   std::exit(big_block_from_heap());
