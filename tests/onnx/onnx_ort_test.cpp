@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include "backends/compare.h"
 #include "ir/cost.h"
 #include "onnx/onnx_io.h"
@@ -44,7 +46,8 @@ std::string node_problem() {
 
 // Runs the exported graph in ONNX Runtime on `input` and returns its first output.
 Tensor run_ort(const Graph& g, const Tensor& input, const OnnxExportOptions& opt = {}) {
-  const fs::path dir = fs::temp_directory_path() / "formbench_onnx_ort";
+  // One folder per process: ctest runs these tests in parallel processes.
+  const fs::path dir = fs::temp_directory_path() / ("formbench_onnx_ort_" + std::to_string(getpid()));
   fs::create_directories(dir);
   const fs::path model = dir / "model.onnx", in = dir / "input.f32", out = dir / "output.f32", err = dir / "err.txt";
   save_onnx(g, model.string(), opt);
