@@ -79,12 +79,7 @@ int run_cachesim_child(const BenchSettings& s, int iterations) {
   auto exe = backend->compile(g, compile_options(s));
   const std::vector<Tensor> inputs = make_inputs(g, s.seed);
   std::vector<Tensor> outputs;
-  exe->run(inputs, outputs);  // first-run effects (lazy allocation), unsimulated
-  sim_region_begin();
-  exe->run(inputs, outputs);  // simulated but not counted: warms the simulated caches
-  sim_region_count(true);
-  for (int i = 0; i < iterations; ++i) exe->run(inputs, outputs);
-  sim_region_count(false);
+  run_simulated_loop([&] { exe->run(inputs, outputs); }, iterations);
   return 0;
 }
 

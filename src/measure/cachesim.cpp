@@ -240,22 +240,18 @@ nlohmann::json CacheSimResult::to_json() const {
           {"ll_miss_rate", ll_refs > 0 ? nlohmann::json(ll_miss_rate()) : nlohmann::json(nullptr)}};
 }
 
-void sim_region_begin() {
+void run_simulated_loop(const std::function<void()>& run, int iterations) {
+  run();
 #if FB_HAVE_CALLGRIND
-  CALLGRIND_START_INSTRUMENTATION;
+  CALLGRIND_START_INSTRUMENTATION;  // collection stays off (--collect-atstart=no) for the warm-up run
 #endif
-}
-
-void sim_region_count(bool on) {
+  run();
 #if FB_HAVE_CALLGRIND
-  // Collection starts off (--collect-atstart=no): each call flips it.
-  static bool collecting = false;
-  if (on != collecting) {
-    CALLGRIND_TOGGLE_COLLECT;
-    collecting = on;
-  }
-#else
-  (void)on;
+  CALLGRIND_TOGGLE_COLLECT;
+#endif
+  for (int i = 0; i < iterations; ++i) run();
+#if FB_HAVE_CALLGRIND
+  CALLGRIND_TOGGLE_COLLECT;
 #endif
 }
 
@@ -338,13 +334,11 @@ CacheSimResult run_cache_sim(const std::function<std::vector<std::string>(int)>&
   if (sr.exit_code != 0)
     fail("cache simulation failed (exit {}) running {}:\n{}", sr.exit_code, fmt::join(argv, " "),
          tail(sr.output, 2000));
-  std::ifstream f(out);
-  if (!f) fail("callgrind wrote no output file {}:\n{}", out, tail(sr.output, 2000));
-  std::stringstream ss;
-  ss << f.rdbuf();
-  CachegrindTotals totals = parse_cachegrind_output(ss.str());
+  if (!std::filesystem::is_regular_file(out))
+    fail("callgrind wrote no output file {}:\n{}", out, tail(sr.output, 2000));
+  CachegrindTotals totals = parse_cachegrind_output(read_file(out));
   if (totals.get("Ir") <= 0)
-    fail("cache simulation counted nothing: the child did not mark its region (sim_region_count)");
+    fail("cache simulation counted nothing: the child did not run its inference through run_simulated_loop");
   CacheSimResult d = derive_per_inference(totals, s.iterations);
   d.i1 = r.i1;
   d.d1 = r.d1;

@@ -5,9 +5,8 @@
 // "simulated".
 //
 // Per-inference numbers exclude loading, compiling and set-up: the child runs uninstrumented until its
-// loop (start-up of a LibTorch-linked binary costs ~50 s instrumented, ~10 s not), then marks the region:
-// sim_region_begin() before one warm-up run (simulated, so the caches are warm, but not counted),
-// sim_region_count() around the k counted runs. Totals / k is one inference. From the simulator's events:
+// loop (start-up of a LibTorch-linked binary costs ~50 s instrumented, ~10 s not), then run_simulated_loop
+// simulates one warm-up run (the caches fill, nothing counted) and counts k runs. Totals / k is one inference. From the simulator's events:
 //   LL references = I1mr + D1mr + D1mw   (every first-level miss goes to LL)
 //   LL misses     = ILmr + DLmr + DLmw
 //   miss rate     = LL misses / LL references
@@ -69,7 +68,7 @@ struct CacheSimResult {
 // Per-inference results from the totals of k counted runs.
 CacheSimResult derive_per_inference(const CachegrindTotals& totals, int k);
 
-// Runs `argv_for(k)` once under callgrind; the child must mark its region with the two calls below.
+// Runs `argv_for(k)` once under callgrind; the child runs its inference through run_simulated_loop.
 // `env` entries are added to (and override) the child's environment.
 CacheSimResult run_cache_sim(const std::function<std::vector<std::string>(int)>& argv_for,
                              const std::map<std::string, std::string>& env, const CacheSimSettings& s);
@@ -79,10 +78,9 @@ CacheSimResult run_cache_sim(const std::function<std::vector<std::string>(int)>&
 // each only when the user has not set it.
 std::map<std::string, std::string> cache_sim_child_env();
 
-// Region markers for the child (no-ops outside valgrind): begin = simulate from here (one warm-up run
-// follows), count(true/false) = count events between the two calls.
-void sim_region_begin();
-void sim_region_count(bool on);
+// The child's side of run_cache_sim: `run` once unsimulated (first-run effects), once simulated but not
+// counted (the simulated caches fill), then `iterations` counted runs. Outside valgrind it just runs.
+void run_simulated_loop(const std::function<void()>& run, int iterations);
 
 std::optional<std::string> valgrind_version(const std::string& valgrind = "valgrind");  // nullopt: not found
 

@@ -5,7 +5,10 @@
 
 #include <sqlite3.h>
 
+#include <fmt/format.h>
+
 #include "core/error.h"
+#include "models/model_ref.h"
 #include "report/analysis.h"
 
 namespace fb::report {
@@ -16,19 +19,16 @@ namespace {
 // "plain[staged=4]", so it never mixes into the plain pattern's depth and width sweeps or averages.
 std::optional<std::string> pattern_variant(const std::optional<std::string>& pattern, const std::string& model) {
   if (!pattern) return pattern;
-  const auto q = model.find('?');
-  if (q == std::string::npos) return pattern;
-  std::string extra;
-  size_t start = q + 1;
-  while (start <= model.size()) {
-    size_t end = model.find('&', start);
-    if (end == std::string::npos) end = model.size();
-    const std::string kv = model.substr(start, end - start);
-    const std::string key = kv.substr(0, kv.find('='));
-    if (!kv.empty() && key != "depth" && key != "width" && key != "res" && key != "batch")
-      extra += (extra.empty() ? "" : ",") + kv;
-    start = end + 1;
+  ModelRef ref;
+  try {
+    ref = parse_model_ref(model);
+  } catch (const Error&) {
+    return pattern;  // not a reference formbench wrote; keep the column as it is
   }
+  std::string extra;
+  for (const auto& [key, value] : ref.params)
+    if (key != "depth" && key != "width" && key != "res" && key != "batch")
+      extra += fmt::format("{}{}={}", extra.empty() ? "" : ",", key, value);
   return extra.empty() ? pattern : std::optional<std::string>(*pattern + "[" + extra + "]");
 }
 

@@ -43,12 +43,7 @@ const bool child_mode = [] {
   auto exe = make_backend("reference")->compile(g, CompileOptions{});
   auto inputs = make_inputs(g, 1);
   std::vector<Tensor> out;
-  exe->run(inputs, out);
-  sim_region_begin();
-  exe->run(inputs, out);  // warms the simulated caches, not counted
-  sim_region_count(true);
-  for (int i = 0; i < iterations; ++i) exe->run(inputs, out);
-  sim_region_count(false);
+  run_simulated_loop([&] { exe->run(inputs, out); }, iterations);
   std::exit(0);
 }();
 
