@@ -10,22 +10,12 @@
 #include "backends/cudnn/emulate.h"
 #include "ir/builder.h"
 #include "models/model_ref.h"
+#include "first_buildable.h"
 
 namespace fb::cudnn {
 namespace {
 
-Graph first_buildable(const std::vector<std::string>& refs, std::string& used, std::string& why) {
-  for (const std::string& r : refs) {
-    try {
-      used = r;
-      why.clear();
-      return load_model(r);
-    } catch (const Error& err) {
-      why = err.what();
-    }
-  }
-  return Graph{};
-}
+using test::first_buildable;
 
 // Emulates g's plan and compares with the reference; also checks the buffer plan's invariants.
 void check_model(const Graph& g, const PlanOptions& opt = {}) {

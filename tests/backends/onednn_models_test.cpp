@@ -5,23 +5,12 @@
 
 #include "onednn_test_support.h"
 #include "models/model_ref.h"
+#include "first_buildable.h"
 
 namespace fb {
 namespace {
 
-// The first graph that builds among `refs` (models and patterns have minimum sizes), or the last error.
-Graph first_buildable(const std::vector<std::string>& refs, std::string& used, std::string& why) {
-  for (const std::string& r : refs) {
-    try {
-      used = r;
-      why.clear();
-      return load_model(r);
-    } catch (const Error& err) {
-      why = err.what();
-    }
-  }
-  return Graph{};
-}
+using test::first_buildable;
 
 TEST(OnednnModels, EveryPatternAtDepths1To4) {
   FB_REQUIRE_ONEDNN();
