@@ -116,19 +116,42 @@ Graph inverted_residual(int64_t dw_k, int64_t dw_stride, int64_t res) {
   return finish(b, b.batch_norm(b.conv(y, {.out = 24, .k = 1}, "project"), "bn3"));
 }
 
+// The same block inside a network (as the depthwise_bottleneck pattern and MobileNet-V2 have it): its input
+// an internal tensor in a layout oneDNN chose, its output added back to that input.
+Graph inverted_residual_in_network(int64_t c, int64_t res, bool residual = true) {
+  GraphBuilder b("irn");
+  ValueId x = b.relu(b.batch_norm(b.conv(b.input("x", {1, 3, 2 * res, 2 * res}), {.out = c, .k = 3, .stride = 2, .pad = 1}, "stem"), "bn0"), "act0");
+  ValueId y = b.relu6(b.batch_norm(b.conv(x, {.out = 6 * c, .k = 1}, "expand"), "bn1"), "act1");
+  y = b.relu6(b.batch_norm(b.conv(y, {.out = 6 * c, .k = 3, .groups = 6 * c}, "dw"), "bn2"), "act2");
+  y = b.batch_norm(b.conv(y, {.out = c, .k = 1}, "project"), "bn3");
+  return finish(b, residual ? b.add(x, y) : y);
+}
+
+TEST(OnednnFusion, PointwiseDepthwiseFusionInsideANetwork) {
+  FB_REQUIRE_ONEDNN();
+  for (int64_t res : {28, 56, 112}) {
+    SCOPED_TRACE(fmt::format("res {}", res));
+    test::RunResult r = run_against_reference(inverted_residual_in_network(32, res));
+    expect_agrees(r);
+    expect_agrees(run_against_reference(inverted_residual_in_network(32, res, false)));
+  }
+}
+
 TEST(OnednnFusion, PointwiseDepthwiseFusionOrItsReason) {
   FB_REQUIRE_ONEDNN();
-  for (int64_t stride : {1, 2}) {
-    SCOPED_TRACE(stride);
-    test::RunResult r = run_against_reference(inverted_residual(3, stride, 28));
+  // 28 px gets oneDNN's chained kernel (refused unless forced); from about 56 px it offers its JIT kernel
+  // that fuses the two in cache, which is taken by default.
+  for (auto [stride, res] : {std::pair<int64_t, int64_t>{1, 28}, {2, 28}, {1, 56}, {2, 56}, {1, 112}}) {
+    SCOPED_TRACE(fmt::format("stride {} res {}", stride, res));
+    test::RunResult r = run_against_reference(inverted_residual(3, stride, res));
     expect_agrees(r);
     // oneDNN decides per ISA and shape; either way the decision is reported, never silent.
     const bool fused = has_line(r.description.fusions, "expand+bn1+act1 -> dw+bn2+act2 (depthwise post-op)");
     const bool refused = has_line(r.description.notes, "expand+bn1+act1 -> dw+bn2+act2: no depthwise post-op");
     EXPECT_NE(fused, refused) << r.description.summary();
-    expect_agrees(run_against_reference(inverted_residual(3, stride, 28), {{"depthwise_fusion", "off"}}));
+    expect_agrees(run_against_reference(inverted_residual(3, stride, res), {{"depthwise_fusion", "off"}}));
     // Forced, the fused primitive (with the depthwise weights passed as post-op arguments) must be exact.
-    test::RunResult forced = run_against_reference(inverted_residual(3, stride, 28), {{"depthwise_fusion", "force"}});
+    test::RunResult forced = run_against_reference(inverted_residual(3, stride, res), {{"depthwise_fusion", "force"}});
     expect_agrees(forced);
     EXPECT_TRUE(has_line(forced.description.fusions, "(depthwise post-op)")) << forced.description.summary();
   }

@@ -273,9 +273,12 @@ class Lowerer {
     // reorder in and out of a layer usually costs more than a small kernel difference. "Same class" matters:
     // a layout that only narrower kernels read (nChw8c -> jit_1x1:avx2 instead of brgconv:avx512_core) would
     // otherwise spread through the rest of the network (regnet_y_400mf ran 2x slower than torch that way).
+    // Not for a 1x1 conv carrying a depthwise post-op: oneDNN 2.6.3's JIT kernel for that fusion
+    // (jit_1x1:avx512_core) accepts nhwc tensors but computes wrong values on them (most outputs off; it is
+    // right on the blocked layout it picks itself), so the fused conv keeps oneDNN's own choice.
     const memory::desc& have = md_of(slot_of(s.inputs[0]));
     const bool internal = out_.prog.slots[static_cast<size_t>(slot_of(s.inputs[0]))].kind == Slot::Kind::Arena;
-    if (opt_.blocked_layouts && internal && have.data_type() == adt_ && pd.src_desc() != have) {
+    if (!dw && opt_.blocked_layouts && internal && have.data_type() == adt_ && pd.src_desc() != have) {
       const int best = kernel_rank(pd.impl_info_str());
       std::vector<memory::desc> dsts = {any_md(conv_out)};  // dst free first, then dst in src's layout
       if (const auto t = named_tag(have)) dsts.push_back(memory::desc(to_dims(conv_out), adt_, *t));
@@ -290,6 +293,10 @@ class Lowerer {
         }
       }
     }
+    const bool fused_jit = dw && std::string(pd.impl_info_str()).rfind("ref_fused", 0) != 0;  // chained ones are right
+    if (fused_jit && (named_tag(pd.src_desc()) == tag::nhwc || named_tag(pd.dst_desc()) == tag::nhwc))
+      fail("onednn: {} would run oneDNN's 1x1+depthwise kernel on nhwc tensors, where oneDNN 2.6 computes "
+           "wrong values; use --opt depthwise_fusion=off", s.label);
     const int src = need(s.inputs[0], pd.src_desc(), "conv " + n.name + " input");
     std::unordered_map<int, memory> consts;
     consts[DNNL_ARG_WEIGHTS] = weights(n.param("weight"), memory::desc(wdims, dt::f32, wtag), pd.weights_desc());
