@@ -1,6 +1,7 @@
 // Two databases side by side (`report A --against B`): the same points on two machines or two versions.
 // A difference is called beyond the noise when the two 95% CIs do not overlap (conservative: non-overlap
 // implies a significant difference at a level stricter than 5%; overlap does not prove equality).
+#include <cmath>
 #include <map>
 #include <tuple>
 
@@ -61,7 +62,8 @@ Cell x_ci(const Speedup& s) {
 // Per pattern / overall: the two geometric means and how many of the shared points moved beyond the noise.
 Table against_averages(const Analysis& a, const Analysis& b) {
   Table t{"against_averages", "A vs B: average speedup per pattern and overall",
-          "Geometric means of each database's own points; 'beyond noise' counts shared points whose speedup CIs do "
+          "Geometric means over the points both databases have a speedup for (so two databases that cover "
+          "different points still compare like with like); 'beyond noise' counts those whose speedup CIs do "
           "not overlap (B higher / B lower)."};
   t.columns = {"scope", "backend", "A geomean", "B geomean", "B/A", "shared points", "B higher", "B lower"};
   auto same = [](const Context& x, const Context& y) {
@@ -74,6 +76,7 @@ Table against_averages(const Analysis& a, const Analysis& b) {
       if (c.scope == av.scope && c.backend == av.backend && same(c.context, av.context)) bv = &c;
     if (!bv) continue;
     int shared = 0, higher = 0, lower = 0;
+    double log_a = 0, log_b = 0;
     for (const Match& m : pairs) {
       if (m.a->backend != av.backend || !same(context_of(*m.a), av.context)) continue;
       const bool in_scope = av.scope == "all networks" || (av.scope == "all patterns" && m.a->pattern) ||
@@ -81,17 +84,20 @@ Table against_averages(const Analysis& a, const Analysis& b) {
       const Speedup *sa = speedup_of(a, m.a), *sb = speedup_of(b, m.b);
       if (!in_scope || !sa || !sb || !sa->value || !sb->value) continue;
       ++shared;
+      log_a += std::log(*sa->value);
+      log_b += std::log(*sb->value);
       const std::string v = verdict(sa->ci95, sb->ci95, "up", "down");
       higher += v == "yes: up";
       lower += v == "yes: down";
     }
-    std::vector<Cell> row = {Cell::str(av.scope), Cell::str(av.backend),
-                             Cell::opt(av.geomean, 2, av.why_missing.empty() ? "no points" : av.why_missing),
-                             Cell::opt(bv->geomean, 2, bv->why_missing.empty() ? "no points" : bv->why_missing)};
-    if (av.geomean && bv->geomean)
-      row.push_back(Cell::num(*bv->geomean / *av.geomean, 3));
+    std::optional<double> ga, gb;
+    if (shared > 0) ga = std::exp(log_a / shared), gb = std::exp(log_b / shared);
+    const std::string why = "no point with a speedup in both";
+    std::vector<Cell> row = {Cell::str(av.scope), Cell::str(av.backend), Cell::opt(ga, 2, why), Cell::opt(gb, 2, why)};
+    if (ga && gb)
+      row.push_back(Cell::num(*gb / *ga, 3));
     else
-      row.push_back(Cell::na("a geomean is missing"));
+      row.push_back(Cell::na(why));
     row.push_back(Cell::integer(shared));
     row.push_back(Cell::integer(higher));
     row.push_back(Cell::integer(lower));

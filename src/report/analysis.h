@@ -60,6 +60,7 @@ struct CorrelationRow {
   int points = 0;  // points in the sweep (n in the correlations counts those with both values)
   stats::Correlation pearson, spearman;
   std::string why_missing;  // why some points lack a value (first reason)
+  std::string short_missing;  // e.g. "LL misses at 8 of 10 points": the summary table's terse form
 };
 
 struct Fit {

@@ -88,17 +88,23 @@ void add_correlations(Analysis& a) {
         row.y = yn;
         row.points = static_cast<int>(recs.size());
         std::vector<double> xs, ys;
+        std::map<std::string, int> lacking;  // variable -> points without it
         for (const Record* r : recs) {
           const Speedup* s = native ? nullptr : speedup_of(a, r);
           auto x = xv.get(*r, s), y = yv.get(*r, s);
           if (x && y) {
             xs.push_back(*x);
             ys.push_back(*y);
-          } else if (row.why_missing.empty()) {
-            row.why_missing = fmt::format("{} at {}={}: {}", x ? yn : xn, axis,
-                                          axis == "depth" ? *r->depth : *r->width, x ? yv.why(*r, s) : xv.why(*r, s));
+          } else {
+            ++lacking[x ? yn : xn];
+            if (row.why_missing.empty())
+              row.why_missing = fmt::format("{} at {}={}: {}", x ? yn : xn, axis, axis == "depth" ? *r->depth : *r->width,
+                                            x ? yv.why(*r, s) : xv.why(*r, s));
           }
         }
+        for (const auto& [name, n] : lacking)
+          row.short_missing += fmt::format("{}{} missing at {} of {} points", row.short_missing.empty() ? "" : ", ",
+                                           name, n, recs.size());
         row.pearson = stats::pearson(xs, ys);
         row.spearman = stats::spearman(xs, ys);
         a.correlations.push_back(std::move(row));

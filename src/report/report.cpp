@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -19,6 +21,29 @@ void write_file(const fs::path& p, const std::string& s) {
   if (!f) fail("cannot write '{}'", p.string());
 }
 
+// Where the LL-cache figures came from, with each reason for missing hardware counters said once here (the
+// tables repeat it per point only in the every-point table).
+std::string counter_sources(const Analysis& a) {
+  std::map<std::string, int> n;
+  std::set<std::string> reasons;
+  for (const Record* r : a.records) {
+    if (r->status != Status::Measured) continue;
+    ++n[r->counters_source.empty() ? "none" : r->counters_source];
+    if (r->counters_source == "unavailable" && !r->counters_reason.empty()) reasons.insert(r->counters_reason);
+  }
+  if (n.empty()) return "";
+  std::string s = "LL-cache figures of the measured points:";
+  for (const auto& [src, k] : n)
+    s += fmt::format(" {} {}", k, src == "hardware"      ? "from hardware counters,"
+                                  : src == "simulated"   ? "from cache simulation (valgrind),"
+                                  : src == "unavailable" ? "without (no hardware counters, cache not simulated),"
+                                                         : "with counters " + src + ",");
+  s.pop_back();
+  s += ".";
+  for (const std::string& why : reasons) s += " Hardware counters unavailable: " + why + ".";
+  return s;
+}
+
 std::vector<std::string> summary(const Analysis& a, const ResultsDb& db) {
   int measured = 0, failed = 0, pending = 0;
   for (const Record* r : a.records)
@@ -31,6 +56,7 @@ std::vector<std::string> summary(const Analysis& a, const ResultsDb& db) {
   if (!studies.empty()) s.push_back("Studies: " + studies + ".");
   s.push_back(fmt::format("Native backend: {}. Speedup = native median latency / accelerated median latency, same "
                           "model, input, threads, precision and machine.", a.native));
+  if (std::string c = counter_sources(a); !c.empty()) s.push_back(c);
   for (const Headline& h : a.headline)
     s.push_back(fmt::format("{}{}: ours {} — paper {}.", h.finding, h.backend.empty() ? "" : " (" + h.backend + ")",
                             h.ours, h.paper));

@@ -1,5 +1,6 @@
 #include "report/results_db.h"
 
+#include <cmath>
 #include <filesystem>
 #include <map>
 
@@ -214,6 +215,22 @@ ResultsDb load_results(const std::string& path) {
           r.finished_at = text(st, 40);
           r.failure_kind = text(st, 41);
           r.failure_reason = text(st, 42);
+        }
+        // A time only counts when the outputs agreed with the reference: a disagreeing measurement is shown
+        // as failed, with its error, and its latency takes part in nothing.
+        if (r.status == Status::Measured && r.agreement_passed == false) {
+          r.status = Status::Failed;
+          r.failure_kind = "disagreement";
+          r.failure_reason = sqlite3_column_type(st, 42) != SQLITE_NULL
+                                 ? text(st, 42)
+                                 : fmt::format("outputs disagree with the reference backend (relative max error {:.3g})",
+                                               r.agreement_rel_error.value_or(std::nan("")));
+          r.median_ms.reset();
+          r.ci95_low_ms.reset();
+          r.ci95_high_ms.reset();
+          r.mean_ms.reset();
+          r.achieved_gflops.reset();
+          r.pct_of_peak.reset();
         }
         if (r.device.empty()) r.device = device_of(device_column, r.backend, settings, "");
         // A non-positive latency cannot be a measurement: treat it as missing rather than divide by it.

@@ -47,16 +47,25 @@ double normal_quantile(double p) {
 
 namespace {
 
-std::optional<double> pearson_r(const std::vector<double>& x, const std::vector<double>& y) {
-  const double mx = mean(x), my = mean(y);
-  double sxy = 0, sxx = 0, syy = 0;
+// Centred sums of products: what both the correlation and the least-squares fit are made of.
+struct CoMoments {
+  double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
+};
+
+CoMoments co_moments(const std::vector<double>& x, const std::vector<double>& y) {
+  CoMoments m{mean(x), mean(y)};
   for (size_t i = 0; i < x.size(); ++i) {
-    sxy += (x[i] - mx) * (y[i] - my);
-    sxx += (x[i] - mx) * (x[i] - mx);
-    syy += (y[i] - my) * (y[i] - my);
+    m.sxy += (x[i] - m.mx) * (y[i] - m.my);
+    m.sxx += (x[i] - m.mx) * (x[i] - m.mx);
+    m.syy += (y[i] - m.my) * (y[i] - m.my);
   }
-  if (sxx <= 0 || syy <= 0) return std::nullopt;
-  return std::clamp(sxy / std::sqrt(sxx * syy), -1.0, 1.0);
+  return m;
+}
+
+std::optional<double> pearson_r(const std::vector<double>& x, const std::vector<double>& y) {
+  const CoMoments m = co_moments(x, y);
+  if (m.sxx <= 0 || m.syy <= 0) return std::nullopt;
+  return std::clamp(m.sxy / std::sqrt(m.sxx * m.syy), -1.0, 1.0);
 }
 
 Correlation correlate(const std::vector<double>& x, const std::vector<double>& y, double se_scale) {
@@ -111,13 +120,7 @@ Correlation spearman(const std::vector<double>& x, const std::vector<double>& y)
 std::optional<LinearFit> least_squares(const std::vector<double>& x, const std::vector<double>& y) {
   FB_ASSERT(x.size() == y.size());
   if (x.size() < 2) return std::nullopt;
-  const double mx = mean(x), my = mean(y);
-  double sxy = 0, sxx = 0, syy = 0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    sxy += (x[i] - mx) * (y[i] - my);
-    sxx += (x[i] - mx) * (x[i] - mx);
-    syy += (y[i] - my) * (y[i] - my);
-  }
+  const auto [mx, my, sxy, sxx, syy] = co_moments(x, y);
   if (sxx <= 0) return std::nullopt;
   LinearFit f;
   f.n = static_cast<int>(x.size());

@@ -196,8 +196,9 @@ Table correlation_summary(const Analysis& a) {
     }
     for (size_t i = 0; i < cols.size(); ++i) {
       if (cols[i].first != c.x || cols[i].second != c.y) continue;
+      // Terse: the per-point reasons are in the correlations table and once in the summary lines.
       std::string why = c.pearson.why_missing;
-      if (!c.why_missing.empty()) why = why.empty() ? c.why_missing : why + "; " + c.why_missing;
+      if (!c.short_missing.empty()) why = why.empty() ? c.short_missing : why + " (" + c.short_missing + ")";
       rows[k][5 + i] = c.pearson.r ? Cell{corr_text(c.pearson), c.pearson.r, std::nullopt} : Cell::na(why);
     }
   }

@@ -244,6 +244,12 @@ TEST_F(ReportDb, MarkdownAndCsvShowMissingAsMissing) {
   EXPECT_NE(md.find("| residual | 1 | 16 | 32 | onednn | 12.000 | 4.000 | 3.00 | 2.69 | 3.37 |"), std::string::npos);
   EXPECT_NE(md.find("\\<script\\>alert(1)\\</script\\>"), std::string::npos);  // escaped, renders as text
   EXPECT_EQ(md.find("<script>"), std::string::npos);
+  // where the LL figures came from, and the hardware reason said once in the summary lines
+  EXPECT_NE(md.find("from cache simulation (valgrind)"), std::string::npos);
+  EXPECT_NE(md.find("Hardware counters unavailable: perf\\_event\\_open: Permission denied."), std::string::npos);
+  // the correlation summary is terse: a count, not the per-point reason
+  const std::string cs = slurp(o.out_dir + "/correlations_summary.csv");
+  EXPECT_EQ(cs.find("Permission denied"), std::string::npos) << cs;
   const std::string csv = slurp(o.out_dir + "/measurements.csv");
   // torch's LL misses are empty (not 0) with the reason in the "missing" column
   std::istringstream lines(csv);
@@ -388,6 +394,39 @@ TEST(ReportPairing, DeviceColumnWhenPresent) {
   EXPECT_NEAR(*g->value, 4.0, 1e-12);
 }
 
+// A measurement whose outputs disagreed with the reference (the study stores it with a 'disagreement' flag)
+// is a failed point: no speedup from its time, no fastest network, the reason in the failures table.
+TEST(ReportPairing, DisagreeingMeasurementDoesNotCount) {
+  const std::string path = tmp_path("disagree.sqlite");
+  {
+    test::SyntheticDb db(path);
+    test::PointSpec g;
+    g.model = "mobilenet_v2";
+    g.family = "hand-crafted";
+    test::MeasureSpec m;
+    m.median_ms = 10;
+    db.measure(db.point(g), m);  // torch
+    g.backend = "onednn";
+    m.median_ms = 1;
+    const std::string id = db.point(g);
+    db.measure(id, m);
+    db.exec("UPDATE measurements SET agreement_rel_error = 0.41, agreement_passed = 0 WHERE point_id = '" + id + "'");
+    db.failure(id, "disagreement", "outputs disagree with the reference backend: relative max error 0.41");
+  }
+  const ResultsDb db = load_results(path);
+  const Analysis a = analyze(db);
+  const Speedup* s = find_speedup(a, "mobilenet_v2");
+  ASSERT_TRUE(s);
+  EXPECT_FALSE(s->value);
+  EXPECT_NE(s->why_missing.find("disagree"), std::string::npos) << s->why_missing;
+  ASSERT_TRUE(a.fastest);
+  EXPECT_EQ(a.fastest->backend, "torch");  // the 1 ms does not make it the fastest
+  ReportOptions o;
+  o.out_dir = tmp_path("out_disagree");
+  const ReportFiles f = write_report(path, o);
+  EXPECT_NE(slurp(o.out_dir + "/failures.csv").find("disagreement"), std::string::npos);
+}
+
 // Per-layer profiles recorded with a measurement put each layer on the roofline. Expected values from
 // `formbench inspect resnet18?res=32 --layers` and torchvision's layer shapes: layer1.0.conv1 is a 3x3
 // 64->64 conv at 8x8 (2,359,296 MACs, 26.18 FLOP/B); conv1 (7x7, 3->64 at 16x16: 2,408,448 MACs) + bn1 + relu
@@ -480,6 +519,33 @@ TEST_F(ReportDb, AgainstFlagsDifferencesBeyondNoise) {
       EXPECT_EQ(row[5].text, "3");  // shared points with a speedup in both
       EXPECT_EQ(row[6].text, "0");
       EXPECT_EQ(row[7].text, "3");
+    }
+  EXPECT_TRUE(dw);
+}
+
+// Two databases that cover different points compare their averages over the shared points only: B, the
+// same study without depthwise_bottleneck depth 1 on onednn, must not look different from A.
+TEST_F(ReportDb, AgainstAveragesUseSharedPointsOnly) {
+  const std::string fewer = tmp_path("fewer.sqlite");
+  test::build_reference_study(fewer);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(fewer.c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db, "DELETE FROM measurements WHERE point_id IN (SELECT id FROM points WHERE pattern = "
+                             "'depthwise_bottleneck' AND depth = 1 AND backend = 'onednn')", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  EXPECT_EQ(sqlite3_changes(db), 1);
+  sqlite3_close(db);
+  const ResultsDb db_a = load_results(path), db_b = load_results(fewer);
+  const Analysis a = analyze(db_a), b = analyze(db_b);
+  bool dw = false;
+  const auto vs = against_tables(a, b);
+  for (const auto& row : vs[0].rows)
+    if (row[0].text == "depthwise_bottleneck") {
+      dw = true;
+      EXPECT_EQ(row[2].text, "5.48");  // sqrt(20/4 x 30/5), depths 2 and 3; A alone has 5.31 over 3 depths
+      EXPECT_EQ(row[3].text, "5.48");
+      EXPECT_EQ(row[4].text, "1.000");
+      EXPECT_EQ(row[5].text, "2");
     }
   EXPECT_TRUE(dw);
 }

@@ -173,6 +173,32 @@ TEST(StudyRun, ResumesAfterSigkillWithEveryPointExactlyOnce) {
   EXPECT_EQ(sql_text(db, "PRAGMA journal_mode"), "wal");
 }
 
+// A point measured with outputs that disagreed with the reference is done for a plain rerun and redone by
+// --retry-failed (after a backend fix); a retry that agrees clears the flag.
+TEST(StudyRun, RetryFailedRedoesDisagreeingMeasurements) {
+  ScratchDir dir;
+  const std::string spec = dir.write("spec.toml", k_spec);
+  const std::string db_path = dir.file("r.sqlite");
+  ASSERT_EQ(formbench(fmt::format("study run {} --db {}", spec, db_path)), 0);
+  std::string flagged;
+  {
+    Db db(db_path, false);
+    flagged = sql_text(db, "SELECT point_id FROM measurements ORDER BY point_id LIMIT 1");
+    db.exec("UPDATE measurements SET agreement_passed = 0 WHERE point_id = '" + flagged + "'");
+    db.exec("INSERT INTO failures(point_id, machine_id, finished_at, kind, reason) VALUES ('" + flagged +
+            "', 1, '2026-01-01T00:00:00Z', 'disagreement', 'injected by the test')");
+  }
+  ASSERT_EQ(formbench(fmt::format("study run {} --db {}", spec, db_path), "/dev/null", dir.file("err1.txt")), 0);
+  EXPECT_NE(read_text(dir.file("err1.txt")).find("6 already done, 0 to run"), std::string::npos)
+      << read_text(dir.file("err1.txt"));
+  ASSERT_EQ(formbench(fmt::format("study run {} --db {} --retry-failed", spec, db_path), "/dev/null", dir.file("err2.txt")), 0);
+  EXPECT_NE(read_text(dir.file("err2.txt")).find("5 already done, 1 to run"), std::string::npos)
+      << read_text(dir.file("err2.txt"));
+  Db db(db_path, false);
+  EXPECT_EQ(sql_int(db, "SELECT count(*) FROM failures"), 0);
+  EXPECT_EQ(sql_int(db, "SELECT agreement_passed FROM measurements WHERE point_id = '" + flagged + "'"), 1);
+}
+
 TEST(StudyRun, ShardsMergeToTheUnshardedSet) {
   ScratchDir dir;
   const std::string spec = dir.write("s.toml", k_spec);
