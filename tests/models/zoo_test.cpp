@@ -58,6 +58,19 @@ TEST(ModelsZoo, MacsMatchPublishedWithinOnePercent) {
   EXPECT_NEAR(macs("mnasnet1_0"), 0.31e9, half_unit);
 }
 
+TEST(ModelsZoo, DenseNetConcatenatesTheFeatureListAsTorchvisionDoes) {
+  // torchvision's _DenseBlock: layer l concatenates the l features so far (the block input and l-1 new
+  // ones), then the block concatenates all L+1; so the torch backend makes the same cat calls as PyTorch.
+  std::vector<size_t> want;
+  for (int layers : {6, 12, 24, 16}) {
+    for (int l = 1; l <= layers + 1; ++l) want.push_back(static_cast<size_t>(l));
+  }
+  std::vector<size_t> got;
+  for (const Node& n : load_model("densenet121", false).nodes)
+    if (n.op == Op::Concat) got.push_back(n.inputs.size());
+  EXPECT_EQ(got, want);
+}
+
 TEST(ModelsZoo, MobileNetV1MatchesItsPaper) {
   // Howard et al. 2017, Table 8: 1.0 MobileNet-224, 569M mult-adds, 4.2M parameters.
   EXPECT_NEAR(macs("mobilenet_v1"), 569e6, 0.005 * 569e6);
