@@ -135,6 +135,7 @@ nlohmann::json library_versions() {
   };
   if (const LoadedLib* l = find("libtorch_cpu")) {
 #ifdef TORCH_VERSION
+    (void)l;  // the compiled-in version wins; the library's file name is the fallback
     j["libtorch"] = TORCH_VERSION;
 #else
     j["libtorch"] = file_version(l->path, "libtorch_cpu");

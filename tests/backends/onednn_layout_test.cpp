@@ -3,6 +3,8 @@
 // its grouped convs spread to every 1x1 conv (AVX2 kernels) and to the squeeze-excitation multiply
 // (reference loops)). Each case: the program computes the reference's numbers, and describe() shows the
 // kernels oneDNN picked.
+// It reaches into the backend's compiler, so it exists only where the backend is built.
+#if FORMBENCH_HAVE_ONEDNN
 #include <fmt/format.h>
 
 #include "backends/onednn/compiler.h"
@@ -125,3 +127,4 @@ TEST(OnednnLayout, ChannelShuffleAsStridedReorder) {
 
 }  // namespace
 }  // namespace fb
+#endif  // FORMBENCH_HAVE_ONEDNN

@@ -175,6 +175,8 @@ TEST(MeasureCli, DoctorReportsBackendsAndCounters) {
   bool has_reference = false;
   for (const auto& b : j["backends"]) has_reference |= b["name"] == "reference" && b["built"].get<bool>();
   EXPECT_TRUE(has_reference);
-  if (!j["counters"]["available"].get<bool>()) EXPECT_FALSE(j["counters"]["reason"].is_null());
+  if (!j["counters"]["available"].get<bool>()) {
+    EXPECT_FALSE(j["counters"]["reason"].is_null());
+  }
   EXPECT_TRUE(j["machine"].contains("cpu_model"));
 }

@@ -260,8 +260,11 @@ TEST(StudyPresets, ExpandToTheDocumentedGrids) {
   const size_t pattern_configs = 6 * 10 + 6 * 3 + 4 * 4 + 6 * 3;
   EXPECT_EQ(paper.size(), pattern_configs * 2 + 25 * 3);
   // The cache simulation only where the spec asks: depths 1, 4, 16 and the width sweep.
-  for (const Point& p : paper)
-    if (p.measure.cache_sim.value_or(false)) EXPECT_EQ(p.model.rfind("pattern:", 0), 0u) << p.model;
+  for (const Point& p : paper) {
+    if (p.measure.cache_sim.value_or(false)) {
+      EXPECT_EQ(p.model.rfind("pattern:", 0), 0u) << p.model;
+    }
+  }
   std::set<std::string> backends;
   for (const Point& p : paper) backends.insert(p.backend);
   EXPECT_EQ(backends, (std::set<std::string>{"torch", "torchscript", "onednn"}));

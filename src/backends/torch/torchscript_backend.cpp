@@ -10,7 +10,9 @@
 #include <c10/core/InferenceMode.h>
 #include <fmt/format.h>
 #include <torch/csrc/jit/api/module.h>
+#include <torch/csrc/jit/passes/tensorexpr_fuser.h>
 #include <torch/cuda.h>
+#include <torch/version.h>
 
 #include "backends/compare.h"
 #include "backends/torch/torch_common.h"
@@ -45,6 +47,14 @@ class TorchScriptExecutable : public Executable {
       fail("torchscript: LibTorch rejected the module generated for model '{}': {}", g_.name, e.what());
     }
     m.eval();
+#if TORCH_VERSION_MAJOR >= 2
+    // LibTorch 2.x's profiling executor hands CPU graphs to the TensorExpr fuser, whose depthwise-convolution
+    // lowering crashes the process (a null loop in LoopNest::sliceTail, LibTorch 2.6: MobileNets,
+    // ShuffleNet, EfficientNet, MNASNet). A crashing baseline measures nothing, so that fuser stays off; the
+    // freeze/optimize_for_inference rewrites (BN folding, oneDNN convolutions) are unaffected.
+    torch::jit::setTensorExprFuserEnabled(false);
+    notes_.push_back("TensorExpr fuser off (LibTorch 2.x crashes compiling depthwise convolutions with it)");
+#endif
     module_ = torch::jit::freeze(m);
     // Guard against optimiser bugs: LibTorch 1.13's oneDNN conversion computes hardtanh (ReLU6), hardswish,
     // hardsigmoid and clamp wrongly on oneDNN-layout tensors whose channel count is not a multiple of 16
@@ -116,6 +126,7 @@ class TorchScriptExecutable : public Executable {
     for (const auto& [k, c] : kinds_) kinds += fmt::format("{}{} x{}", kinds.empty() ? "" : ", ", k, c);
     if (fallback_.empty()) d.notes.push_back("frozen + optimize_for_inference; optimised graph: " + kinds);
     else d.notes.push_back(fallback_ + "; frozen graph: " + kinds);
+    d.notes.insert(d.notes.end(), notes_.begin(), notes_.end());
     for (auto& n : torch_be::runtime_notes(threads_)) d.notes.push_back(std::move(n));
     return d;
   }
@@ -163,7 +174,7 @@ class TorchScriptExecutable : public Executable {
   int batch_norms_ = 0;
   int64_t ops_ = 0;
   std::map<std::string, int> kinds_;
-  std::vector<std::string> fusions_, reorders_;
+  std::vector<std::string> fusions_, reorders_, notes_;
   double compile_ms_ = 0;
 };
 
