@@ -6,13 +6,12 @@ lists side by side. Uses PyTorch's profiler, which hooks the same RecordFunction
 
     aten_ops.py ARCH [--threads T] [--runs N] >> python.jsonl
 """
-import argparse
 import json
 import time
 
 import torch
 
-from pytorch_eager import build
+from pytorch_eager import setup
 
 
 def depths(events):
@@ -29,17 +28,7 @@ def depths(events):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("arch")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--runs", type=int, default=5)
-    a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
-    model, res = build(a.arch)
-    model.eval()
-    x = torch.rand(1, 3, res, res) * 2 - 1
+    a, model, x = setup(runs=5)
     with torch.inference_mode():
         for _ in range(a.warmup):
             model(x)

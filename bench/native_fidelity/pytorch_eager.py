@@ -46,18 +46,24 @@ def build(arch):
     return getattr(torchvision.models, name)(weights=None), res
 
 
-def main():
+def setup(runs):
+    """The command line both scripts take (ARCH --threads --warmup --runs) and what follows from it: threads
+    set, the model built in eval mode and its seeded input. Returns (args, model, input)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("arch")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--runs", type=int, default=runs)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     model, res = build(a.arch)
     model.eval()
-    x = torch.rand(1, 3, res, res) * 2 - 1
+    return a, model, torch.rand(1, 3, res, res) * 2 - 1
+
+
+def main():
+    a, model, x = setup(runs=15)
     samples = []
     with torch.inference_mode():
         for _ in range(a.warmup):

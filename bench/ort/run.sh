@@ -43,8 +43,12 @@ done
 results="$out/results.jsonl"
 : > "$results"
 run_onednn() {
+  # Round 1 also checks onednn's outputs against the reference backend: a time only counts when they agree
+  # (bench --check exits non-zero, and this script with it, when they do not).
+  local check=()
+  [ "$2" = 1 ] && check=(--check)
   "$formbench" bench "$out/$1.onnx" --backend onednn --threads "$threads" --min-time "$min_time" \
-    --no-counters --no-ceilings --json | node -e '
+    --no-counters --no-ceilings --json "${check[@]}" | node -e '
       let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
         const j = JSON.parse(s);
         console.log(JSON.stringify({ model: process.argv[1], round: +process.argv[2], runtime: "onednn",

@@ -2,8 +2,9 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
-#include <filesystem>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -17,11 +18,13 @@ namespace {
 
 nlohmann::json opt_num(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
 
+// The running binary itself, for the cache-simulation child: through /proc/PID/exe, not the path it was
+// started from, so a rebuild during a long study cannot hand the child other code (or a half-written file).
 std::string self_exe() {
-  std::error_code ec;
-  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) fail("cannot find this program's path for the cache simulation child: {}", ec.message());
-  return p.string();
+  const std::string link = fmt::format("/proc/{}/exe", static_cast<long>(getpid()));
+  if (access(link.c_str(), X_OK) != 0)
+    fail("cannot reach this program's binary ({}) for the cache simulation child: {}", link, std::strerror(errno));
+  return link;
 }
 
 }  // namespace
@@ -215,11 +218,7 @@ BenchResult run_bench(const BenchSettings& s, const std::function<void(const std
   const CompileOptions opt = compile_options(s);
   auto backend = make_backend(s.backend);  // fails early, listing what is available
   say("loading " + s.model);
-  Graph g = load_bench_graph(s);
-  r.model_name = g.name;
-  r.batch = g.batch();
-  r.input_shape = g.value(g.inputs[0]).shape;
-  r.cost = graph_cost(g);
+  Graph g = load_and_record(s, r);
   Clock& clock = steady_clock();
   r.timer_overhead_ns = measure_timer_overhead_ns(clock);
 

@@ -99,6 +99,17 @@ struct BenchResult {
 
 // Loads the model a settings object names, with weights and the requested batch.
 Graph load_bench_graph(const BenchSettings& s);
+
+// load_bench_graph, and what every result (bench, compare) reports about the model: name, batch, input, cost.
+template <class Result>
+Graph load_and_record(const BenchSettings& s, Result& r) {
+  Graph g = load_bench_graph(s);
+  r.model_name = g.name;
+  r.batch = g.batch();
+  r.input_shape = g.value(g.inputs[0]).shape;
+  r.cost = graph_cost(g);
+  return g;
+}
 CompileOptions compile_options(const BenchSettings& s);
 
 // The whole measurement. `progress` (may be null) receives one-line updates for a terminal.

@@ -57,11 +57,7 @@ CompareResult run_compare(const CompareSettings& s, const std::function<void(con
   std::vector<std::unique_ptr<Backend>> backends;
   for (const auto& name : s.backends) backends.push_back(make_backend(name));  // all names checked up front
   say("loading " + s.base.model);
-  Graph g = load_bench_graph(s.base);
-  r.model_name = g.name;
-  r.batch = g.batch();
-  r.input_shape = g.value(g.inputs[0]).shape;
-  r.cost = graph_cost(g);
+  Graph g = load_and_record(s.base, r);
   Clock& clock = steady_clock();
   r.timer_overhead_ns = measure_timer_overhead_ns(clock);
   const CompileOptions opt = compile_options(s.base);
