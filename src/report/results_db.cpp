@@ -221,7 +221,7 @@ ResultsDb load_results(const std::string& path) {
         if (r.status == Status::Measured && r.agreement_passed == false) {
           r.status = Status::Failed;
           r.failure_kind = "disagreement";
-          r.failure_reason = sqlite3_column_type(st, 42) != SQLITE_NULL
+          r.failure_reason = text(st, 41) == "disagreement"
                                  ? text(st, 42)
                                  : fmt::format("outputs disagree with the reference backend (relative max error {:.3g})",
                                                r.agreement_rel_error.value_or(std::nan("")));
@@ -231,6 +231,9 @@ ResultsDb load_results(const std::string& path) {
           r.mean_ms.reset();
           r.achieved_gflops.reset();
           r.pct_of_peak.reset();
+          r.ll_references.reset();
+          r.ll_misses.reset();
+          r.ll_miss_rate.reset();
         }
         if (r.device.empty()) r.device = device_of(device_column, r.backend, settings, "");
         // A non-positive latency cannot be a measurement: treat it as missing rather than divide by it.

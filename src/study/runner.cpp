@@ -51,14 +51,17 @@ RunSummary run_study(const Spec& spec, const std::vector<Point>& all_points, con
   const auto measured = store.measured_ids();
   const std::set<std::string> done(measured.begin(), measured.end());
   const auto failures = store.failures();
+  const auto disagreeing_list = store.disagreeing_ids();
+  const std::set<std::string> disagreeing(disagreeing_list.begin(), disagreeing_list.end());
   std::vector<const Point*> todo;
   RunSummary sum;
   sum.points = static_cast<int>(points.size());
   for (const Point& p : points) {
     auto f = failures.find(p.id);
-    // A measurement flagged as disagreeing with the reference is done unless asked to retry failures: its
+    // A measurement whose outputs disagreed with the reference is done unless asked to retry failures: its
     // time does not count (the report shows it as failed), so a fixed backend should be able to redo it.
-    const bool disagreed = f != failures.end() && f->second.kind == "disagreement";
+    // Decided on the measurement itself, so a retry that then crashed or timed out stays retryable.
+    const bool disagreed = disagreeing.count(p.id) > 0;
     if (done.count(p.id) && !(disagreed && opt.retry_failed)) {
       ++sum.skipped;
       continue;

@@ -247,6 +247,13 @@ std::vector<std::string> Store::measured_ids() {
   return ids;
 }
 
+std::vector<std::string> Store::disagreeing_ids() {
+  std::vector<std::string> ids;
+  Stmt q(db_, "SELECT point_id FROM measurements WHERE agreement_passed = 0");
+  while (q.step()) ids.push_back(q.text(0));
+  return ids;
+}
+
 std::map<std::string, FailureRecord> Store::failures() {
   std::map<std::string, FailureRecord> out;
   Stmt q(db_, "SELECT point_id, kind, reason FROM failures");

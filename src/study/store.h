@@ -40,6 +40,7 @@ class Store {
   void forget_failure(const std::string& point_id);
 
   std::vector<std::string> measured_ids();
+  std::vector<std::string> disagreeing_ids();  // measured, but the outputs disagreed with the reference
   std::map<std::string, FailureRecord> failures();
 
  private:

@@ -174,7 +174,8 @@ TEST(StudyRun, ResumesAfterSigkillWithEveryPointExactlyOnce) {
 }
 
 // A point measured with outputs that disagreed with the reference is done for a plain rerun and redone by
-// --retry-failed (after a backend fix); a retry that agrees clears the flag.
+// --retry-failed (after a backend fix); a retry that agrees clears the flag. The flag is the measurement's
+// own: a retry that timed out (its failure row replacing the 'disagreement' one) must stay retryable.
 TEST(StudyRun, RetryFailedRedoesDisagreeingMeasurements) {
   ScratchDir dir;
   const std::string spec = dir.write("spec.toml", k_spec);
@@ -186,7 +187,7 @@ TEST(StudyRun, RetryFailedRedoesDisagreeingMeasurements) {
     flagged = sql_text(db, "SELECT point_id FROM measurements ORDER BY point_id LIMIT 1");
     db.exec("UPDATE measurements SET agreement_passed = 0 WHERE point_id = '" + flagged + "'");
     db.exec("INSERT INTO failures(point_id, machine_id, finished_at, kind, reason) VALUES ('" + flagged +
-            "', 1, '2026-01-01T00:00:00Z', 'disagreement', 'injected by the test')");
+            "', 1, '2026-01-01T00:00:00Z', 'timeout', 'a retry of the disagreeing point timed out (injected)')");
   }
   ASSERT_EQ(formbench(fmt::format("study run {} --db {}", spec, db_path), "/dev/null", dir.file("err1.txt")), 0);
   EXPECT_NE(read_text(dir.file("err1.txt")).find("6 already done, 0 to run"), std::string::npos)
