@@ -10,6 +10,7 @@
 #include "backends/compare.h"
 #include "ir/builder.h"
 #include "models/model_ref.h"
+#include "kernel_ops_graph.h"
 
 namespace fb {
 namespace {
@@ -205,20 +206,8 @@ TEST(CudnnGpu, ResidentRunsMatchRunAndAreDeviceTimed) {
 
 TEST(CudnnGpu, SingleOpsIncludingTheKernels) {
   FB_REQUIRE_GPU();
-  // Ops that take the hand-written kernels or unusual cuDNN paths: ceil-mode pooling, hard sigmoid/swish,
-  // standalone batch norm, channel shuffle, split/concat copies at batch 2, broadcast multiply, softmax.
-  GraphBuilder b("ops");
-  ValueId x = b.input("x", {2, 8, 9, 9});
-  ValueId p = b.max_pool(x, {.k = 3, .stride = 2, .ceil_mode = true});
-  ValueId q = b.avg_pool(x, {.k = 3, .stride = 2, .pad = 1, .ceil_mode = true, .count_include_pad = false});
-  ValueId h = b.hard_swish(b.batch_norm(p, "bn_alone"));
-  ValueId s = b.hard_sigmoid(b.global_avg_pool(q));
-  ValueId m = b.mul(h, s);
-  auto parts = b.split(b.channel_shuffle(m, 2), {3, 5});
-  ValueId c = b.concat({b.silu(parts[1]), b.relu6(parts[0])});
-  b.output(b.softmax(b.linear(b.flatten(b.global_avg_pool(c)), 7)));
-  Graph g = b.finish();
-  materialize_weights(g, 8);
+  // Ops that take the hand-written kernels or unusual cuDNN paths, at batch 2 (split/concat as copies).
+  const Graph g = test::kernel_ops_graph(2);
   for (auto [prec, tol] : {std::pair{Precision::F32, 1e-3}, std::pair{Precision::F16, 5e-2}}) {
     GpuRun r = against_reference(g, on_gpu(prec), tol);
     EXPECT_TRUE(r.a.passed(tol)) << precision_name(prec) << ": " << r.a.summary() << "\n" << r.d.summary();
