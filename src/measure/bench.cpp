@@ -86,6 +86,36 @@ int run_cachesim_child(const BenchSettings& s, int iterations) {
   return 0;
 }
 
+CacheSimResult simulate_cache(const BenchSettings& s, const std::string& backend, int64_t batch) {
+  const std::string exe_path = self_exe();
+  auto argv_for = [&](int iterations) {
+    std::vector<std::string> a = {exe_path, "_cachesim-child", s.model, "--backend", backend, "--threads",
+                                  std::to_string(s.threads), "--batch", std::to_string(batch), "--precision",
+                                  precision_name(s.precision), "--device", s.device, "--seed", std::to_string(s.seed),
+                                  "--iterations", std::to_string(iterations), "--malloc", malloc_policy_name(s.malloc)};
+    for (const auto& [k, v] : s.extra) {
+      a.push_back("--opt");
+      a.push_back(k + "=" + v);
+    }
+    return a;
+  };
+  return run_cache_sim(argv_for, cache_sim_child_env(), *s.cache_sim);
+}
+
+nlohmann::json counters_json(const CounterResult& counters, const std::optional<CacheSimResult>& cache_sim) {
+  // Hardware counters when they work; otherwise the simulation when one ran (marked "simulated");
+  // otherwise "unavailable" with the reason.
+  if (!cache_sim || counters.source == "hardware") return counters.to_json();
+  return {{"source", "simulated"},
+          {"reason", fmt::format("simulated cache (valgrind, LL {}), hardware counters: {}", cache_sim->ll.str(),
+                                 counters.reason.value_or("not requested"))},
+          {"ll_references_per_inference", cache_sim->ll_refs},
+          {"ll_misses_per_inference", cache_sim->ll_misses},
+          {"ll_miss_rate", cache_sim->ll_refs > 0 ? nlohmann::json(cache_sim->ll_miss_rate()) : nlohmann::json(nullptr)},
+          {"cycles_per_inference", nullptr},
+          {"instructions_per_inference", cache_sim->instructions}};
+}
+
 std::unique_ptr<TimedStep> make_timed_step(Executable& exe, const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs,
                                            bool with_transfers) {
   auto t = std::make_unique<TimedStep>();
@@ -167,21 +197,7 @@ nlohmann::json BenchResult::to_json() const {
   j["pct_of_peak"] = opt_num(pct_of_peak());
   j["peak_reason"] = ceilings ? nlohmann::json(nullptr) : nlohmann::json(ceilings_reason);
   j["ceilings"] = ceilings ? ceilings->to_json() : nlohmann::json(nullptr);
-  // `counters` holds hardware counters when they work; otherwise the simulation when one ran (marked
-  // "simulated"); otherwise "unavailable" with the reason. The hardware attempt is kept beside it.
-  if (cache_sim && counters.source != "hardware") {
-    nlohmann::json c = {{"source", "simulated"},
-                        {"reason", fmt::format("simulated cache (valgrind, LL {}), hardware counters: {}", cache_sim->ll.str(),
-                                               counters.reason.value_or("not requested"))},
-                        {"ll_references_per_inference", cache_sim->ll_refs},
-                        {"ll_misses_per_inference", cache_sim->ll_misses},
-                        {"ll_miss_rate", cache_sim->ll_refs > 0 ? nlohmann::json(cache_sim->ll_miss_rate()) : nlohmann::json(nullptr)},
-                        {"cycles_per_inference", nullptr},
-                        {"instructions_per_inference", cache_sim->instructions}};
-    j["counters"] = c;
-  } else {
-    j["counters"] = counters.to_json();
-  }
+  j["counters"] = counters_json(counters, cache_sim);
   j["hardware_counters"] = counters.to_json();
   j["cache_sim"] = cache_sim ? cache_sim->to_json() : nlohmann::json(nullptr);
   j["agreement"] = agreement ? agreement->to_json() : nlohmann::json(nullptr);
@@ -266,23 +282,7 @@ BenchResult run_bench(const BenchSettings& s, const std::function<void(const std
   }
   if (s.cache_sim) {
     say("simulating the cache under valgrind (slow)");
-    const std::string exe_path = self_exe();
-    auto argv_for = [&](int iterations) {
-      std::vector<std::string> a = {exe_path,    "_cachesim-child", s.model,
-                                    "--backend", s.backend,          "--threads",
-                                    std::to_string(s.threads),       "--batch",
-                                    std::to_string(r.batch),         "--precision",
-                                    precision_name(s.precision),     "--device",
-                                    s.device,    "--seed",           std::to_string(s.seed),
-                                    "--iterations", std::to_string(iterations),
-                                    "--malloc",  malloc_policy_name(s.malloc)};
-      for (const auto& [k, v] : s.extra) {
-        a.push_back("--opt");
-        a.push_back(k + "=" + v);
-      }
-      return a;
-    };
-    r.cache_sim = run_cache_sim(argv_for, cache_sim_child_env(), *s.cache_sim);
+    r.cache_sim = simulate_cache(s, s.backend, r.batch);
   }
   if (s.ceilings) {
     say("reading the machine's measured ceilings");

@@ -115,6 +115,12 @@ CompileOptions compile_options(const BenchSettings& s);
 // The whole measurement. `progress` (may be null) receives one-line updates for a terminal.
 BenchResult run_bench(const BenchSettings& s, const std::function<void(const std::string&)>& progress = nullptr);
 
+// The simulated cache of `backend` on the settings' model (s.cache_sim must be set), in a valgrind child.
+CacheSimResult simulate_cache(const BenchSettings& s, const std::string& backend, int64_t batch);
+// The `counters` object of a result: hardware counters when they work, else the simulation when one ran
+// (marked "simulated"), else "unavailable" with the reason.
+nlohmann::json counters_json(const CounterResult& counters, const std::optional<CacheSimResult>& cache_sim);
+
 // Runs `g` once on the reference backend and compares output 0 with `out`.
 Agreement check_against_reference(const Graph& g, const std::vector<Tensor>& inputs, const Tensor& out, double tol);
 

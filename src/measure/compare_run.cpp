@@ -8,6 +8,7 @@
 #include "core/table.h"
 #include "measure/affinity.h"
 #include "measure/report.h"
+#include "measure/runner.h"
 
 namespace fb::measure {
 namespace {
@@ -63,48 +64,81 @@ CompareResult run_compare(const CompareSettings& s, const std::function<void(con
   const CompileOptions opt = compile_options(s.base);
   const std::vector<Tensor> inputs = make_inputs(g, s.base.seed);
 
-  std::vector<std::unique_ptr<Executable>> exes;
+  // Compile and run each backend once; with keep_going a failing backend is recorded and left out.
+  std::vector<size_t> live;  // entries that are measured
+  std::vector<std::unique_ptr<Executable>> exes(backends.size());
   std::vector<std::vector<Tensor>> outputs(s.backends.size());
-  std::vector<Tensor> first_outputs;
+  std::vector<Tensor> first_outputs(s.backends.size());
   for (size_t i = 0; i < backends.size(); ++i) {
     CompareEntry e;
     e.backend = s.backends[i];
-    say("compiling on " + e.backend);
-    int64_t t0 = clock.now_ns();
-    exes.push_back(backends[i]->compile(g, opt));
-    e.compile_ms = static_cast<double>(clock.now_ns() - t0) / 1e6;
-    t0 = clock.now_ns();
-    exes.back()->run(inputs, outputs[i]);
-    e.first_inference_ms = static_cast<double>(clock.now_ns() - t0) / 1e6;
-    if (outputs[i].empty()) fail("backend '{}' produced no output for '{}'", e.backend, g.name);
-    first_outputs.push_back(outputs[i][0].clone());
+    try {
+      say("compiling on " + e.backend);
+      int64_t t0 = clock.now_ns();
+      exes[i] = backends[i]->compile(g, opt);
+      e.compile_ms = static_cast<double>(clock.now_ns() - t0) / 1e6;
+      t0 = clock.now_ns();
+      exes[i]->run(inputs, outputs[i]);
+      e.first_inference_ms = static_cast<double>(clock.now_ns() - t0) / 1e6;
+      if (outputs[i].empty()) fail("backend '{}' produced no output for '{}'", e.backend, g.name);
+      first_outputs[i] = outputs[i][0].clone();
+      live.push_back(i);
+    } catch (const Error& err) {
+      if (!s.keep_going) throw;
+      e.error = err.what();
+      exes[i].reset();
+    }
     r.entries.push_back(std::move(e));
   }
+  if (live.empty()) fail("no backend could run '{}': {}", g.name, r.entries.front().error);
+
   std::vector<std::unique_ptr<TimedStep>> timed;
   std::vector<std::function<void()>> steps;
-  for (size_t i = 0; i < exes.size(); ++i) {
+  for (size_t i : live) {
     timed.push_back(make_timed_step(*exes[i], inputs, outputs[i], s.base.with_transfers));
     steps.push_back(timed.back()->step);
   }
-  say("timing (alternating)");
-  std::vector<RunResult> runs = run_interleaved(steps, s.base.run, s.block, clock, [&](size_t round) {
+  say("timing (interleaved rounds)");
+  Interleaved il = run_interleaved(steps, s.base.run, {s.block, s.order_seed}, clock, [&](size_t round) {
     say(fmt::format("round {}: {} timed runs per backend", round, round * static_cast<size_t>(s.block)));
   });
-  for (size_t i = 0; i < runs.size(); ++i) {
-    timed[i]->adopt_device_samples(runs[i]);
-    r.entries[i].timing = timed[i]->mode;
+  for (RoundLog& round : il.rounds)
+    for (size_t& k : round.order) k = live[k];  // step index -> entry index
+  r.rounds = std::move(il.rounds);
+  for (size_t k = 0; k < live.size(); ++k) {
+    CompareEntry& e = r.entries[live[k]];
+    timed[k]->adopt_device_samples(il.runs[k]);
+    e.timing = timed[k]->mode;
+    e.run = std::move(il.runs[k]);
+    e.stats = compute_stats(e.run.samples_ms);
+    e.describe = exes[live[k]]->describe();
   }
-  size_t native_i = 0;
-  for (size_t i = 0; i < runs.size(); ++i) {
-    r.entries[i].run = runs[i];
-    r.entries[i].stats = compute_stats(runs[i].samples_ms);
-    r.entries[i].describe = exes[i]->describe();
-    if (s.backends[i] == r.native) native_i = i;
+  timed.clear();
+  const auto native_it = std::find_if(r.entries.begin(), r.entries.end(), [&](const CompareEntry& e) { return e.backend == r.native; });
+  if (native_it->error.empty())
+    for (CompareEntry& e : r.entries)
+      if (&e != &*native_it && e.error.empty()) {
+        e.round_ratios = round_ratios(native_it->run.samples_ms, e.run.samples_ms, s.block);
+        e.speedup = paired_speedup({e.round_ratios});
+      }
+  // Hardware counters in runs of their own, after the interleaved rounds: counting one backend's blocks
+  // inside the rounds would bracket every block with system calls.
+  for (size_t i : live) {
+    CompareEntry& e = r.entries[i];
+    if (!s.base.counters) {
+      e.counters.reason = "not requested (--no-counters)";
+      continue;
+    }
+    auto perf = make_linux_perf_sys();
+    CounterSession session(*perf);
+    const int n = std::max(3, s.base.run.min_runs);
+    session.start();
+    for (int k = 0; k < n; ++k) exes[i]->run(inputs, outputs[i]);
+    session.stop();
+    e.counters = session.result(n);
   }
-  for (size_t i = 0; i < runs.size(); ++i)
-    if (i != native_i) r.entries[i].speedup = speedup_ci(runs[native_i].samples_ms, runs[i].samples_ms);
   if (s.per_layer) {
-    for (size_t i = 0; i < exes.size(); ++i) {
+    for (size_t i : live) {
       say("per-layer profile on " + s.backends[i]);
       r.entries[i].layers = exes[i]->profile_layers(inputs, s.per_layer_iterations);
       r.entries[i].layers_supported = !r.entries[i].layers.empty();
@@ -114,9 +148,13 @@ CompareResult run_compare(const CompareSettings& s, const std::function<void(con
   if (s.base.check) {
     say("checking against the reference backend");
     r.agreement_tol = s.base.check_tol.value_or(tolerance_for(s.base.precision));
-    for (size_t i = 0; i < r.entries.size(); ++i)
-      r.entries[i].agreement = check_against_reference(g, inputs, first_outputs[i], r.agreement_tol);
+    for (size_t i : live) r.entries[i].agreement = check_against_reference(g, inputs, first_outputs[i], r.agreement_tol);
   }
+  if (s.base.cache_sim)
+    for (size_t i : live) {
+      say("simulating the cache of " + s.backends[i] + " under valgrind (slow)");
+      r.entries[i].cache_sim = simulate_cache(s.base, s.backends[i], r.batch);
+    }
   if (s.base.ceilings) r.ceilings = get_ceilings(s.base.threads);
   r.machine = collect_machine_facts();
   return r;
@@ -124,7 +162,7 @@ CompareResult run_compare(const CompareSettings& s, const std::function<void(con
 
 nlohmann::json CompareResult::to_json() const {
   nlohmann::json j;
-  j["schema"] = "formbench.compare/1";
+  j["schema"] = "formbench.compare/2";
   j["model"] = settings.base.model;
   j["model_name"] = model_name;
   j["native"] = native;
@@ -138,13 +176,24 @@ nlohmann::json CompareResult::to_json() const {
   j["macs"] = cost.total.macs;
   j["flops"] = cost.total.flops;
   j["params"] = cost.total.params;
+  j["weight_bytes"] = cost.total.weight_bytes;
+  j["peak_activation_bytes"] = cost.peak_activation_bytes;
+  j["ceilings"] = ceilings ? ceilings->to_json() : nlohmann::json(nullptr);
   j["timer_overhead_ns"] = timer_overhead_ns;
-  j["speedup_ci_method"] = "percentile bootstrap of the ratio of medians (native / backend), 2000 resamples";
+  j["order_seed"] = settings.order_seed;
+  j["speedup_method"] =
+      "median of per-round paired ratios median(native block) / median(backend block); 95% CI: bootstrap over "
+      "the rounds of this one process (2000 resamples); between-process variation needs --processes";
   j["peak_gflops"] = ceilings ? nlohmann::json(ceilings->fma_peak_gflops) : nlohmann::json(nullptr);
   j["backends"] = nlohmann::json::array();
   for (const CompareEntry& e : entries) {
+    if (!e.error.empty()) {
+      j["backends"].push_back({{"backend", e.backend}, {"error", e.error}});
+      continue;
+    }
     nlohmann::json b = stats_json(e.stats);
     b["backend"] = e.backend;
+    b["error"] = nullptr;
     b["samples_ms"] = e.run.samples_ms;
     b["warmup_runs"] = e.run.warmup_runs;
     b["stop_reason"] = stop_reason_name(e.run.stop);
@@ -161,6 +210,7 @@ nlohmann::json CompareResult::to_json() const {
       b["speedup"] = e.speedup->speedup;
       b["speedup_ci95_low"] = e.speedup->low;
       b["speedup_ci95_high"] = e.speedup->high;
+      b["round_ratios"] = e.round_ratios;
     } else {
       b["speedup"] = e.backend == native ? nlohmann::json(1.0) : nlohmann::json(nullptr);
       b["speedup_ci95_low"] = nullptr;
@@ -174,6 +224,9 @@ nlohmann::json CompareResult::to_json() const {
       b["agreement"] = nullptr;
     }
     b["describe"] = e.describe.to_json();
+    b["counters"] = counters_json(e.counters, e.cache_sim);
+    b["hardware_counters"] = e.counters.to_json();
+    b["cache_sim"] = e.cache_sim ? e.cache_sim->to_json() : nlohmann::json(nullptr);
     if (settings.per_layer) {
       b["per_layer_supported"] = e.layers_supported;
       b["layers"] = nlohmann::json::array();
@@ -181,6 +234,14 @@ nlohmann::json CompareResult::to_json() const {
     }
     j["backends"].push_back(b);
   }
+  j["rounds"] = nlohmann::json::array();
+  for (const RoundLog& round : rounds) {
+    nlohmann::json o = round.noise.to_json();
+    o["order"] = nlohmann::json::array();
+    for (size_t i : round.order) o["order"].push_back(entries[i].backend);
+    j["rounds"].push_back(o);
+  }
+  j["beside_other_measurement"] = beside_other_measurement;
   j["pinned"] = pinned;
   j["affinity_cpus"] = affinity;
   j["machine"] = machine.to_json();
@@ -194,6 +255,10 @@ std::string CompareResult::table() const {
   TextTable t({"backend", "samples", "median ms", "95% CI", "p90 ms", "speedup vs " + native, "speedup 95% CI",
                "GFLOP/s", "compile ms", "first ms", "agreement"});
   for (const CompareEntry& e : entries) {
+    if (!e.error.empty()) {
+      t.add_row({e.backend, "0", "failed: " + e.error, "", "", "", "", "", "", "", ""});
+      continue;
+    }
     const double gflops = static_cast<double>(cost.total.flops) / (e.stats.median * 1e6);
     std::string agree = "-";
     if (e.agreement)
@@ -206,6 +271,7 @@ std::string CompareResult::table() const {
   }
   out += t.str() + "\n";
   for (const CompareEntry& e : entries) {
+    if (!e.error.empty()) continue;
     out += fmt::format("  {}\n", e.describe.summary());
     if (e.timing.resident || e.timing.device_timer)
       out += fmt::format("    timing: {}, host transfers {}\n", e.timing.timer(), e.timing.transfers());
@@ -232,7 +298,8 @@ std::string CompareResult::table() const {
                          fmt_ms(total), lt.str());
     }
   }
-  out += fmt::format("speedup CI: bootstrap of the ratio of medians; machine: {}, formbench {} ({}), {}\n",
+  out += fmt::format("speedup: median of per-round paired ratios; its CI covers the rounds of this one process "
+                     "(--processes K adds the variation between processes); machine: {}, formbench {} ({}), {}\n",
                      machine.cpu_model, machine.formbench_version, machine.git_revision, machine.timestamp);
   return out;
 }
@@ -246,6 +313,7 @@ std::string CompareResult::csv() const {
   const nlohmann::json j = to_json();
   std::string out = csv_header(cols);
   for (nlohmann::json b : j["backends"]) {
+    if (!b["error"].is_null()) continue;
     b["model"] = j["model"];
     b["native"] = j["native"];
     b["threads"] = j["threads"];

@@ -1,8 +1,10 @@
 #include "measure/runner.h"
 
 #include <algorithm>
+#include <numeric>
 
 #include "core/error.h"
+#include "core/rng.h"
 #include "measure/stats.h"
 
 namespace fb::measure {
@@ -74,13 +76,15 @@ RunResult run_timed(const std::function<void()>& step, const RunSettings& s, Clo
   return r;
 }
 
-std::vector<RunResult> run_interleaved(const std::vector<std::function<void()>>& steps, const RunSettings& s,
-                                       int block, Clock& clock, const std::function<void(size_t)>& on_round) {
+Interleaved run_interleaved(const std::vector<std::function<void()>>& steps, const RunSettings& s,
+                            const InterleaveSettings& how, Clock& clock, const std::function<void(size_t)>& on_round) {
   s.validate();
-  if (block < 1) fail("--block must be >= 1, got {}", block);
+  if (how.block < 1) fail("--block must be >= 1, got {}", how.block);
   if (steps.empty()) fail("nothing to measure");
   const size_t m = steps.size();
-  std::vector<RunResult> rs(m);
+  Interleaved out;
+  std::vector<RunResult>& rs = out.runs;
+  rs.resize(m);
   for (size_t i = 0; i < m; ++i) {
     RunResult& r = rs[i];
     const int64_t w0 = clock.now_ns();
@@ -91,20 +95,25 @@ std::vector<RunResult> run_interleaved(const std::vector<std::function<void()>>&
     }
     r.warmup_ms = static_cast<double>(clock.now_ns() - w0) / 1e6;
   }
+  Rng rng(how.order_seed);
+  std::vector<size_t> order(m);
   std::vector<double> spent_ms(m, 0);
   const int64_t t_start = clock.now_ns();
   StopReason stop = StopReason::MinReached;
   for (size_t round = 0;; ++round) {
-    for (size_t j = 0; j < m; ++j) {
-      const size_t i = (round + j) % m;
+    std::iota(order.begin(), order.end(), size_t{0});
+    for (size_t k = m; k > 1; --k) std::swap(order[k - 1], order[rng.next_u64() % k]);  // Fisher-Yates
+    const NoiseSnapshot before = noise_snapshot();
+    for (size_t i : order) {
       const int64_t b0 = clock.now_ns();
-      for (int k = 0; k < block; ++k) {
+      for (int k = 0; k < how.block; ++k) {
         const int64_t t0 = clock.now_ns();
         steps[i]();
         rs[i].samples_ms.push_back(static_cast<double>(clock.now_ns() - t0) / 1e6);
       }
       spent_ms[i] += static_cast<double>(clock.now_ns() - b0) / 1e6;
     }
+    out.rounds.push_back({order, noise_since(before)});
     if (on_round) on_round(round + 1);
     bool all_min = true, any_max = false, all_ci = s.target_ci_pct > 0;
     for (size_t i = 0; i < m; ++i) {
@@ -123,7 +132,7 @@ std::vector<RunResult> run_interleaved(const std::vector<std::function<void()>>&
     rs[i].stop = stop;
     rs[i].timed_ms = spent_ms[i];
   }
-  return rs;
+  return out;
 }
 
 }  // namespace fb::measure

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "measure/clock.h"
+#include "measure/noise.h"
 
 namespace fb::measure {
 
@@ -49,14 +50,29 @@ struct RunHooks {
 RunResult run_timed(const std::function<void()>& step, const RunSettings& s, Clock& clock = steady_clock(),
                     const RunHooks& hooks = {});
 
-// Several steps measured alternately in one run (for `compare`): each is warmed up in turn, then rounds
-// run `block` timed runs of every step, the starting step rotating each round so no step always follows the
-// same one. Stops when every step has >= min_runs samples and >= min_time_ms of timed runs, or when any
-// reaches max_runs, or the timed phase exceeds max_time_ms x steps, or (target_ci_pct > 0) when every step
-// has >= min_runs samples and a CI within the target. All results share the stop reason.
-std::vector<RunResult> run_interleaved(const std::vector<std::function<void()>>& steps, const RunSettings& s,
-                                       int block, Clock& clock = steady_clock(),
-                                       const std::function<void(size_t)>& on_round = nullptr);
+// Several steps measured alternately in one run (for `compare` and study points): each is warmed up in turn,
+// then rounds run `block` timed runs of every step, the steps in a random order drawn anew each round from
+// `order_seed` (randomized multiple interleaved trials: slow drift hits every step alike, and no step always
+// follows the same one). Round r of every step holds its samples [r*block, (r+1)*block). Noise evidence
+// (noise.h) is read around each round, outside the timed runs. Stops when every step has >= min_runs
+// samples and >= min_time_ms of timed runs, or when any reaches max_runs, or the timed phase exceeds
+// max_time_ms x steps, or (target_ci_pct > 0) when every step has >= min_runs samples and a CI within the
+// target. All results share the stop reason.
+struct InterleaveSettings {
+  int block = 5;
+  uint64_t order_seed = 1;
+};
+struct RoundLog {
+  std::vector<size_t> order;  // step indices in the order they ran
+  NoiseEvidence noise;
+};
+struct Interleaved {
+  std::vector<RunResult> runs;  // one per step
+  std::vector<RoundLog> rounds;
+};
+Interleaved run_interleaved(const std::vector<std::function<void()>>& steps, const RunSettings& s,
+                            const InterleaveSettings& how, Clock& clock = steady_clock(),
+                            const std::function<void(size_t)>& on_round = nullptr);
 
 // True when the 95% CI of the median of `samples` is within +-pct% of the median.
 bool ci_within(const std::vector<double>& samples, double pct);

@@ -3,39 +3,39 @@
 #include <algorithm>
 
 #include "core/error.h"
-#include "core/rng.h"
 #include "measure/stats.h"
+#include "measure/two_level.h"
 
 namespace fb::measure {
-namespace {
 
-double median_of(std::vector<double>& v) {
-  std::sort(v.begin(), v.end());
-  return percentile_sorted(v, 50);
+std::vector<double> round_ratios(const std::vector<double>& native_ms, const std::vector<double>& other_ms, int block) {
+  if (block < 1) fail("speedup: block must be >= 1, got {}", block);
+  if (native_ms.size() != other_ms.size() || native_ms.size() % static_cast<size_t>(block) != 0 || native_ms.empty())
+    fail("speedup: paired samples must be whole rounds of {} on both sides (got {} and {})", block, native_ms.size(),
+         other_ms.size());
+  std::vector<double> ratios;
+  const auto b = static_cast<std::ptrdiff_t>(block);
+  for (size_t at = 0; at < native_ms.size(); at += static_cast<size_t>(block)) {
+    std::vector<double> n(native_ms.begin() + static_cast<std::ptrdiff_t>(at), native_ms.begin() + static_cast<std::ptrdiff_t>(at) + b);
+    std::vector<double> o(other_ms.begin() + static_cast<std::ptrdiff_t>(at), other_ms.begin() + static_cast<std::ptrdiff_t>(at) + b);
+    std::sort(n.begin(), n.end());
+    std::sort(o.begin(), o.end());
+    ratios.push_back(percentile_sorted(n, 50) / percentile_sorted(o, 50));
+  }
+  return ratios;
 }
 
-}  // namespace
-
-SpeedupCi speedup_ci(const std::vector<double>& native_ms, const std::vector<double>& other_ms, int resamples,
-                     uint64_t seed) {
-  if (native_ms.empty() || other_ms.empty()) fail("speedup needs samples from both backends");
-  if (resamples < 1) fail("speedup bootstrap needs >= 1 resamples");
-  SpeedupCi r;
-  r.resamples = resamples;
-  std::vector<double> a = native_ms, b = other_ms;
-  r.speedup = median_of(a) / median_of(b);
-  Rng rng(seed);
-  std::vector<double> ratios, ra(a.size()), rb(b.size());
-  ratios.reserve(static_cast<size_t>(resamples));
-  for (int i = 0; i < resamples; ++i) {
-    for (auto& x : ra) x = a[rng.next_u64() % a.size()];
-    for (auto& x : rb) x = b[rng.next_u64() % b.size()];
-    ratios.push_back(median_of(ra) / median_of(rb));
-  }
-  std::sort(ratios.begin(), ratios.end());
-  r.low = percentile_sorted(ratios, 2.5);
-  r.high = percentile_sorted(ratios, 97.5);
-  return r;
+SpeedupCi paired_speedup(const std::vector<std::vector<double>>& per_process_ratios, int resamples, uint64_t seed) {
+  if (per_process_ratios.empty()) fail("speedup needs paired rounds from at least one process");
+  const TwoLevel t = two_level(per_process_ratios, resamples, seed);
+  SpeedupCi s;
+  s.speedup = t.estimate;
+  s.low = t.low;
+  s.high = t.high;
+  s.resamples = t.resamples;
+  s.processes = t.processes;
+  s.rounds = t.values;
+  return s;
 }
 
 }  // namespace fb::measure

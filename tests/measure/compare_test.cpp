@@ -2,9 +2,12 @@
 // layers. Checks what compare assembles (speedups vs the native backend, agreement, per-layer), not timings.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "backends/backend.h"
 #include "core/error.h"
 #include "measure/compare_run.h"
+#include "measure/stats.h"
 
 using namespace fb;
 using namespace fb::measure;
@@ -70,7 +73,15 @@ TEST(MeasureCompare, SpeedupAgainstNativeAgreementAndPerLayer) {
   EXPECT_FALSE(r.entries[0].speedup.has_value());
   ASSERT_TRUE(r.entries[1].speedup.has_value());
   const SpeedupCi& sp = *r.entries[1].speedup;
-  EXPECT_NEAR(sp.speedup, r.entries[0].stats.median / r.entries[1].stats.median, 1e-12);
+  // Paired: the median of the per-round ratios of block medians, one ratio per round.
+  const std::vector<double> ratios = round_ratios(r.entries[0].run.samples_ms, r.entries[1].run.samples_ms, 3);
+  EXPECT_EQ(r.entries[1].round_ratios, ratios);
+  EXPECT_EQ(ratios.size(), r.rounds.size());
+  std::vector<double> sorted = ratios;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_NEAR(sp.speedup, percentile_sorted(sorted, 50), 1e-12);
+  EXPECT_EQ(sp.rounds, ratios.size());
+  for (const RoundLog& round : r.rounds) EXPECT_EQ(round.order.size(), 2u);
   EXPECT_LE(sp.low, sp.speedup);
   EXPECT_GE(sp.high, sp.speedup);
   for (const auto& e : r.entries) {
@@ -86,6 +97,9 @@ TEST(MeasureCompare, SpeedupAgainstNativeAgreementAndPerLayer) {
   EXPECT_EQ(j["backends"][1]["describe"]["num_fusions"], 1);
   EXPECT_EQ(j["backends"][1]["layers"].size(), r.entries[1].layers.size());
   EXPECT_TRUE(j["backends"][0]["speedup_ci95_low"].is_null());
+  EXPECT_EQ(j["schema"], "formbench.compare/2");
+  EXPECT_EQ(j["rounds"].size(), r.rounds.size());
+  EXPECT_EQ(j["backends"][1]["round_ratios"].size(), ratios.size());
   const std::string table = r.table();
   EXPECT_NE(table.find("per-layer times on profiling_ref"), std::string::npos);
   EXPECT_NE(table.find("reference cannot profile layers"), std::string::npos);
@@ -100,4 +114,33 @@ TEST(MeasureCompare, NativeIsTorchWhenListed) {
   CompareSettings s = settings();
   s.backends = {"reference", "no_such_backend"};
   EXPECT_THROW(run_compare(s), fb::Error);
+}
+
+namespace {
+class RefusingBackend : public Backend {
+ public:
+  std::string name() const override { return "refusing_ref"; }
+  std::string summary() const override { return "test: refuses every graph"; }
+  std::unique_ptr<Executable> compile(const Graph& g, const CompileOptions&) const override {
+    fail("refusing_ref: cannot compile '{}' (on purpose)", g.name);
+  }
+};
+}  // namespace
+
+TEST(MeasureCompare, KeepGoingRecordsAFailingBackendAndMeasuresTheRest) {
+  register_backend("refusing_ref", [] { return std::make_unique<RefusingBackend>(); });
+  CompareSettings s = settings();
+  s.backends = {"reference", "refusing_ref"};
+  EXPECT_THROW(run_compare(s), fb::Error);
+  s.keep_going = true;
+  CompareResult r = run_compare(s);
+  ASSERT_EQ(r.entries.size(), 2u);
+  EXPECT_TRUE(r.entries[0].error.empty());
+  EXPECT_GE(r.entries[0].stats.n, 6u);
+  EXPECT_NE(r.entries[1].error.find("on purpose"), std::string::npos);
+  EXPECT_FALSE(r.entries[1].speedup.has_value());
+  for (const RoundLog& round : r.rounds) EXPECT_EQ(round.order, std::vector<size_t>{0});
+  nlohmann::json j = r.to_json();
+  EXPECT_NE(j["backends"][1]["error"].get<std::string>().find("on purpose"), std::string::npos);
+  EXPECT_TRUE(j["backends"][0]["error"].is_null());
 }

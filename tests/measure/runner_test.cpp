@@ -1,6 +1,8 @@
 // Stopping rules with a fake clock: each step advances time by a programmed amount, so counts are exact.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "core/error.h"
 #include "measure/runner.h"
 
@@ -147,23 +149,42 @@ TEST(MeasureRunner, BadSettingsAreErrors) {
   EXPECT_THROW(run_timed([] {}, s, c), fb::Error);
 }
 
-TEST(MeasureRunner, InterleavedRoundsRotateAndStopTogether) {
+TEST(MeasureRunner, InterleavedRoundsShuffleAndStopTogether) {
   FakeClock c;
   std::vector<int> order;
   std::vector<std::function<void()>> steps = {[&] { order.push_back(0); c.t += 1'000'000; },
-                                              [&] { order.push_back(1); c.t += 2'000'000; }};
+                                              [&] { order.push_back(1); c.t += 2'000'000; },
+                                              [&] { order.push_back(2); c.t += 3'000'000; }};
   RunSettings s = quick();
-  s.min_runs = 6;
-  auto rs = run_interleaved(steps, s, /*block=*/3, c);
-  ASSERT_EQ(rs.size(), 2u);
-  EXPECT_EQ(rs[0].samples_ms, std::vector<double>(6, 1.0));
-  EXPECT_EQ(rs[1].samples_ms, std::vector<double>(6, 2.0));
-  // Round 1 starts with step 0, round 2 with step 1.
-  EXPECT_EQ(order, (std::vector<int>{0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0}));
-  EXPECT_EQ(rs[0].stop, StopReason::MinReached);
+  s.warmup_runs = 1;
+  s.min_runs = 60;
+  Interleaved il = run_interleaved(steps, s, {/*block=*/3, /*order_seed=*/7}, c);
+  ASSERT_EQ(il.runs.size(), 3u);
+  EXPECT_EQ(il.runs[0].samples_ms, std::vector<double>(60, 1.0));
+  EXPECT_EQ(il.runs[2].samples_ms, std::vector<double>(60, 3.0));
+  ASSERT_EQ(il.rounds.size(), 20u);
+  // Warm-up first (one run each, in step order), then each round runs every step's block of 3 in the
+  // order its log records, and that order is a permutation.
+  ASSERT_EQ(order.size(), 3u + 20u * 9u);
+  std::set<std::vector<size_t>> seen;
+  for (size_t r = 0; r < il.rounds.size(); ++r) {
+    const auto& o = il.rounds[r].order;
+    ASSERT_EQ(o.size(), 3u);
+    EXPECT_EQ(std::set<size_t>(o.begin(), o.end()).size(), 3u);
+    for (size_t j = 0; j < 3; ++j)
+      for (size_t k = 0; k < 3; ++k) EXPECT_EQ(order[3 + r * 9 + j * 3 + k], static_cast<int>(o[j]));
+    seen.insert(o);
+  }
+  // Random, not rotated: over 20 rounds more than the 3 rotations of (0, 1, 2) occur.
+  EXPECT_GT(seen.size(), 3u);
+  // The same seed gives the same orders.
+  Interleaved again = run_interleaved(steps, s, {3, 7}, c);
+  for (size_t r = 0; r < il.rounds.size(); ++r) EXPECT_EQ(again.rounds[r].order, il.rounds[r].order);
+  EXPECT_EQ(il.runs[0].stop, StopReason::MinReached);
   // min_time counts each step's own time: step 0 needs 10 ms -> 4 blocks of 3 runs.
+  s.min_runs = 6;
   s.min_time_ms = 10;
-  auto rt = run_interleaved(steps, s, 3, c);
-  EXPECT_EQ(rt[0].samples_ms.size(), 12u);
-  EXPECT_EQ(rt[1].samples_ms.size(), 12u);
+  Interleaved it = run_interleaved(steps, s, {3, 1}, c);
+  EXPECT_EQ(it.runs[0].samples_ms.size(), 12u);
+  EXPECT_EQ(it.runs[1].samples_ms.size(), 12u);
 }

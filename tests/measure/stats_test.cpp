@@ -67,24 +67,22 @@ TEST(MeasureStats, MedianCiBoundsAndCoverage) {
   EXPECT_NEAR(t.ci->coverage, 1 - 2 * 21700.0 / 1048576, 1e-12);
 }
 
-TEST(MeasureSpeedup, RatioOfMediansWithBootstrapInterval) {
-  std::vector<double> native(30, 10.0), fast(30, 5.0);
-  SpeedupCi a = speedup_ci(native, fast);
-  EXPECT_DOUBLE_EQ(a.speedup, 2.0);
-  EXPECT_DOUBLE_EQ(a.low, 2.0);
-  EXPECT_DOUBLE_EQ(a.high, 2.0);
-  // Noisy samples: the interval contains the point estimate, has width, and is reproducible.
-  std::vector<double> n2, f2;
-  for (int i = 0; i < 40; ++i) {
-    n2.push_back(10 + (i % 7) * 0.3);
-    f2.push_back(4 + (i % 5) * 0.4);
-  }
-  SpeedupCi b = speedup_ci(n2, f2), c = speedup_ci(n2, f2);
-  EXPECT_LT(b.low, b.speedup);
-  EXPECT_GT(b.high, b.speedup);
-  EXPECT_DOUBLE_EQ(b.low, c.low);
-  EXPECT_DOUBLE_EQ(b.high, c.high);
-  // median(n2) = 10.9 (i % 7 == 3), median(f2) = 4.8 (i % 5 == 2)
-  EXPECT_NEAR(b.speedup, 10.9 / 4.8, 1e-12);
-  EXPECT_THROW(speedup_ci({}, fast), fb::Error);
+TEST(MeasureSpeedup, PairedPerRoundRatios) {
+  // Two rounds of 3: native {10, 12, 11} {20, 22, 21}; backend {5, 6, 4} {10, 11, 9}: the machine got twice
+  // as slow between the rounds, and each round's ratio of block medians still says 2.
+  const std::vector<double> native = {10, 12, 11, 20, 22, 21}, other = {5, 6, 4, 10, 11, 9};
+  const std::vector<double> r = round_ratios(native, other, 3);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_DOUBLE_EQ(r[0], 11.0 / 5.0);
+  EXPECT_DOUBLE_EQ(r[1], 21.0 / 10.0);
+  // The unpaired ratio of the pooled medians (15.5 / 7.5) would say 2.07; the paired one is median(2.2, 2.1).
+  SpeedupCi s = paired_speedup({r});
+  EXPECT_DOUBLE_EQ(s.speedup, 2.15);
+  EXPECT_EQ(s.processes, 1);
+  EXPECT_EQ(s.rounds, 2u);
+  EXPECT_GE(s.low, 2.1);
+  EXPECT_LE(s.high, 2.2);
+  EXPECT_THROW(round_ratios({1, 2, 3}, {1, 2}, 3), fb::Error);
+  EXPECT_THROW(round_ratios({1, 2, 3, 4}, {1, 2, 3, 4}, 3), fb::Error);  // not whole rounds
+  EXPECT_THROW(paired_speedup({}), fb::Error);
 }

@@ -1,0 +1,67 @@
+#include "measure/noise.h"
+
+#include <sys/resource.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace fb::measure {
+namespace {
+
+nlohmann::json opt(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
+
+// The aggregate "cpu" line: user nice system idle iowait irq softirq steal (guest time is inside user).
+void read_proc_stat(NoiseSnapshot& s) {
+  std::ifstream f("/proc/stat");
+  std::string line;
+  if (!f || !std::getline(f, line) || line.rfind("cpu ", 0) != 0) return;
+  std::istringstream in(line.substr(4));
+  int64_t v[8] = {};
+  for (int64_t& x : v)
+    if (!(in >> x)) return;
+  int64_t total = 0;
+  for (int64_t x : v) total += x;
+  s.steal_jiffies = v[7];
+  s.total_jiffies = total;
+}
+
+std::optional<double> read_first_number(const char* path) {
+  std::ifstream f(path);
+  double x = 0;
+  if (f >> x) return x;
+  return std::nullopt;
+}
+
+}  // namespace
+
+NoiseSnapshot noise_snapshot() {
+  NoiseSnapshot s;
+  read_proc_stat(s);
+  rusage ru{};
+  if (getrusage(RUSAGE_SELF, &ru) == 0) s.involuntary_switches = ru.ru_nivcsw;
+  return s;
+}
+
+NoiseEvidence noise_since(const NoiseSnapshot& before) {
+  const NoiseSnapshot now = noise_snapshot();
+  NoiseEvidence e;
+  if (before.steal_jiffies && now.steal_jiffies && before.total_jiffies && now.total_jiffies) {
+    const int64_t total = *now.total_jiffies - *before.total_jiffies;
+    // Under one jiffy of CPU time there is nothing to divide: no value rather than a made-up 0.
+    if (total > 0) e.steal_pct = 100.0 * static_cast<double>(*now.steal_jiffies - *before.steal_jiffies) / static_cast<double>(total);
+  }
+  e.involuntary_switches = now.involuntary_switches - before.involuntary_switches;
+  e.load1 = read_first_number("/proc/loadavg");
+  if (auto khz = read_first_number("/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq")) e.cpu_mhz = *khz / 1000;
+  return e;
+}
+
+nlohmann::json NoiseEvidence::to_json() const {
+  return {{"steal_pct", opt(steal_pct)},
+          {"involuntary_switches", involuntary_switches},
+          {"load1", opt(load1)},
+          {"cpu_mhz", opt(cpu_mhz)}};
+}
+
+}  // namespace fb::measure

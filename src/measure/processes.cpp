@@ -1,0 +1,274 @@
+#include "measure/processes.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "core/table.h"
+#include "measure/report.h"
+#include "measure/speedup.h"
+#include "measure/stats.h"
+#include "measure/two_level.h"
+
+namespace fb::measure {
+namespace {
+
+constexpr const char* k_ci_method =
+    "two-level: latency = median over processes of each process's median; speedup = median over processes of "
+    "each process's median per-round paired ratio; 95% CIs from a hierarchical bootstrap (processes, then "
+    "timed runs or rounds within each), 2000 resamples";
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return percentile_sorted(v, 50);
+}
+
+std::vector<double> doubles(const nlohmann::json& a) {
+  std::vector<double> v;
+  if (a.is_array())
+    for (const auto& x : a)
+      if (x.is_number()) v.push_back(x.get<double>());
+  return v;
+}
+
+const nlohmann::json* entry_of(const nlohmann::json& process, const std::string& backend) {
+  for (const auto& b : process["backends"])
+    if (b.value("backend", "") == backend) return &b;
+  return nullptr;
+}
+
+nlohmann::json num_or_null(const nlohmann::json& j, const char* key) {
+  return j.is_object() && j.contains(key) && j[key].is_number() ? j[key] : nlohmann::json(nullptr);
+}
+
+nlohmann::json process_evidence(const nlohmann::json& p, size_t index) {
+  double steal_sum = 0, load_max = 0;
+  int steal_n = 0;
+  int64_t switches = 0;
+  bool load_seen = false;
+  for (const auto& r : p.value("rounds", nlohmann::json::array())) {
+    if (r.value("steal_pct", nlohmann::json()).is_number()) {
+      steal_sum += r["steal_pct"].get<double>();
+      ++steal_n;
+    }
+    if (r.value("load1", nlohmann::json()).is_number()) {
+      load_max = std::max(load_max, r["load1"].get<double>());
+      load_seen = true;
+    }
+    switches += r.value("involuntary_switches", int64_t{0});
+  }
+  return {{"index", index},
+          {"rounds", p.value("rounds", nlohmann::json::array())},
+          {"steal_pct_mean", steal_n ? nlohmann::json(steal_sum / steal_n) : nlohmann::json(nullptr)},
+          {"involuntary_switches", switches},
+          {"load1_max", load_seen ? nlohmann::json(load_max) : nlohmann::json(nullptr)},
+          {"beside_other_measurement", p.value("beside_other_measurement", false)}};
+}
+
+}  // namespace
+
+nlohmann::json combine_processes(const std::vector<nlohmann::json>& ps) {
+  if (ps.empty()) fail("no process results to combine");
+  for (const auto& p : ps)
+    if (!p.is_object() || p.value("schema", "") != "formbench.compare/2")
+      fail("process result is not a formbench.compare/2 object");
+  const nlohmann::json& first = ps.front();
+  for (const auto& p : ps)
+    for (const char* k : {"model", "native", "threads", "batch", "precision", "device", "block"})
+      if (p.value(k, nlohmann::json()) != first.value(k, nlohmann::json()))
+        fail("process results differ in '{}' ({} vs {}): not one measurement", k, p.value(k, nlohmann::json()).dump(),
+             first.value(k, nlohmann::json()).dump());
+
+  nlohmann::json c;
+  c["schema"] = "formbench.compare.processes/1";
+  for (const char* k : {"model", "model_name", "native", "device", "precision", "threads", "malloc", "batch",
+                        "input_shape", "block", "macs", "flops", "params", "weight_bytes", "peak_activation_bytes",
+                        "peak_gflops", "ceilings", "machine", "affinity_cpus", "pinned"})
+    if (first.contains(k)) c[k] = first[k];
+  std::vector<double> overheads;
+  bool beside = false;
+  for (const auto& p : ps) {
+    if (p.value("timer_overhead_ns", nlohmann::json()).is_number()) overheads.push_back(p["timer_overhead_ns"].get<double>());
+    beside = beside || p.value("beside_other_measurement", false);
+  }
+  c["timer_overhead_ns"] = overheads.empty() ? nlohmann::json(nullptr) : nlohmann::json(median_of(overheads));
+  c["beside_other_measurement"] = beside;
+  c["processes"] = ps.size();
+  c["ci_method"] = k_ci_method;
+  const double flops = first.value("flops", 0.0);
+  const nlohmann::json peak = first.value("peak_gflops", nlohmann::json());
+
+  c["backends"] = nlohmann::json::array();
+  for (const auto& fb_entry : first["backends"]) {
+    const std::string name = fb_entry.value("backend", "");
+    std::vector<const nlohmann::json*> es;
+    std::string error;
+    for (const auto& p : ps) {
+      const nlohmann::json* e = entry_of(p, name);
+      if (!e) fail("process results differ in their backends ('{}' missing)", name);
+      if (e->value("error", nlohmann::json()).is_string() && error.empty()) error = (*e)["error"].get<std::string>();
+      es.push_back(e);
+    }
+    if (!error.empty()) {
+      c["backends"].push_back({{"backend", name}, {"error", error}});
+      continue;
+    }
+    std::vector<std::vector<double>> samples;
+    std::vector<double> pooled, compile, first_ms;
+    for (const nlohmann::json* e : es) {
+      samples.push_back(doubles((*e)["samples_ms"]));
+      pooled.insert(pooled.end(), samples.back().begin(), samples.back().end());
+      compile.push_back(e->value("compile_ms", 0.0));
+      first_ms.push_back(e->value("first_inference_ms", 0.0));
+    }
+    const TwoLevel lat = two_level(samples);
+    const LatencyStats st = compute_stats(pooled);
+    nlohmann::json b = {{"backend", name},
+                        {"error", nullptr},
+                        {"samples", st.n},
+                        {"median_ms", lat.estimate},
+                        {"ci95_low_ms", lat.low},
+                        {"ci95_high_ms", lat.high},
+                        {"process_medians_ms", lat.process_medians},
+                        {"min_ms", st.min},
+                        {"mean_ms", st.mean},
+                        {"stddev_ms", st.stddev ? nlohmann::json(*st.stddev) : nlohmann::json(nullptr)},
+                        {"p90_ms", st.p90},
+                        {"p99_ms", st.p99},
+                        {"max_ms", st.max},
+                        {"throughput_ips", 1000.0 / lat.estimate},
+                        {"images_per_s", 1000.0 / lat.estimate * first.value("batch", 1.0)},
+                        {"compile_ms", median_of(compile)},
+                        {"first_inference_ms", median_of(first_ms)}};
+    const double gflops = flops / (lat.estimate * 1e6);
+    b["achieved_gflops"] = gflops;
+    b["peak_gflops"] = peak;
+    b["pct_of_peak"] = peak.is_number() && peak.get<double>() > 0 ? nlohmann::json(100 * gflops / peak.get<double>())
+                                                                  : nlohmann::json(nullptr);
+    for (const char* k : {"timer", "host_transfers", "describe", "hardware_counters", "per_layer_supported", "layers"})
+      if (es.front()->contains(k)) b[k] = (*es.front())[k];
+    // The simulation and the check ran in one process (the first that has them).
+    b["counters"] = es.front()->value("counters", nlohmann::json());
+    b["cache_sim"] = nullptr;
+    b["agreement"] = nullptr;
+    for (const nlohmann::json* e : es) {
+      if (b["cache_sim"].is_null() && e->value("cache_sim", nlohmann::json()).is_object()) {
+        b["cache_sim"] = (*e)["cache_sim"];
+        b["counters"] = (*e)["counters"];
+      }
+      if (b["agreement"].is_null() && e->value("agreement", nlohmann::json()).is_object()) b["agreement"] = (*e)["agreement"];
+    }
+    b["samples_ms_by_process"] = samples;
+    if (name == c["native"]) {
+      b["speedup"] = 1.0;
+      b["speedup_ci95_low"] = b["speedup_ci95_high"] = nullptr;
+    } else {
+      std::vector<std::vector<double>> ratios;
+      for (const nlohmann::json* e : es) ratios.push_back(doubles(e->value("round_ratios", nlohmann::json())));
+      if (std::any_of(ratios.begin(), ratios.end(), [](const auto& r) { return r.empty(); })) {
+        b["speedup"] = b["speedup_ci95_low"] = b["speedup_ci95_high"] = nullptr;  // the native backend failed
+      } else {
+        const TwoLevel sp = two_level(ratios);
+        b["speedup"] = sp.estimate;
+        b["speedup_ci95_low"] = sp.low;
+        b["speedup_ci95_high"] = sp.high;
+        b["process_speedups"] = sp.process_medians;
+        b["rounds"] = sp.values;
+        b["round_ratios_by_process"] = ratios;
+      }
+    }
+    c["backends"].push_back(std::move(b));
+  }
+  c["process_evidence"] = nlohmann::json::array();
+  for (size_t i = 0; i < ps.size(); ++i) c["process_evidence"].push_back(process_evidence(ps[i], i));
+  return c;
+}
+
+std::optional<std::string> instability(const nlohmann::json& c, const StabilityRule& rule) {
+  auto wide = [](const nlohmann::json& b, const char* est, const char* lo, const char* hi, double pct) {
+    if (!b.value(est, nlohmann::json()).is_number() || !b.value(lo, nlohmann::json()).is_number()) return false;
+    const double e = b[est].get<double>();
+    return b[lo].get<double>() < e * (1 - pct / 100) || b[hi].get<double>() > e * (1 + pct / 100);
+  };
+  for (const auto& b : c["backends"]) {
+    if (!b.value("error", nlohmann::json()).is_null()) continue;
+    const std::string name = b.value("backend", "");
+    if (wide(b, "speedup", "speedup_ci95_low", "speedup_ci95_high", rule.speedup_ci_pct))
+      return fmt::format("{}: speedup {:.3f}x has a 95% CI [{:.3f}, {:.3f}] wider than +-{}%", name,
+                         b["speedup"].get<double>(), b["speedup_ci95_low"].get<double>(),
+                         b["speedup_ci95_high"].get<double>(), rule.speedup_ci_pct);
+    if (wide(b, "median_ms", "ci95_low_ms", "ci95_high_ms", rule.latency_ci_pct))
+      return fmt::format("{}: median {:.3f} ms has a 95% CI [{:.3f}, {:.3f}] wider than +-{}%", name,
+                         b["median_ms"].get<double>(), b["ci95_low_ms"].get<double>(), b["ci95_high_ms"].get<double>(),
+                         rule.latency_ci_pct);
+  }
+  for (const auto& p : c.value("process_evidence", nlohmann::json::array())) {
+    const nlohmann::json s = p.value("steal_pct_mean", nlohmann::json());
+    if (s.is_number() && s.get<double>() > rule.steal_pct)
+      return fmt::format("process {} lost {:.1f}% of the machine to steal (limit {}%)", p.value("index", 0),
+                         s.get<double>(), rule.steal_pct);
+    if (p.value("beside_other_measurement", false))
+      return fmt::format("process {} ran beside another measurement", p.value("index", 0));
+  }
+  return std::nullopt;
+}
+
+nlohmann::json backend_record(const nlohmann::json& c, const std::string& backend) {
+  nlohmann::json r = nlohmann::json::object();
+  for (const auto& [k, v] : c.items())
+    if (k != "backends") r[k] = v;
+  for (const auto& b : c["backends"])
+    if (b.value("backend", "") == backend) {
+      for (const auto& [k, v] : b.items()) r[k] = v;
+      r["schema"] = "formbench.point/2";
+      return r;
+    }
+  fail("backend '{}' is not in the combined result", backend);
+}
+
+std::string combined_table(const nlohmann::json& c) {
+  std::string out = fmt::format("{}: {} thread(s), batch {}, {} ({}), {} processes, interleaved rounds of {}\n",
+                                c.value("model", ""), c.value("threads", 0), c.value("batch", 0),
+                                c.value("precision", ""), c.value("device", ""), c.value("processes", 0),
+                                c.value("block", 0));
+  TextTable t({"backend", "samples", "median ms", "95% CI (2-level)", "process medians ms",
+               "speedup vs " + c.value("native", std::string()), "speedup 95% CI", "process speedups", "agreement"});
+  auto list = [](const nlohmann::json& a, int digits) {
+    std::vector<std::string> v;
+    for (const auto& x : a) v.push_back(fmt::format("{:.{}f}", x.get<double>(), digits));
+    return fmt::format("{}", fmt::join(v, " "));
+  };
+  for (const auto& b : c["backends"]) {
+    if (!b.value("error", nlohmann::json()).is_null()) {
+      t.add_row({b.value("backend", ""), "0", "failed: " + b["error"].get<std::string>(), "", "", "", "", "", ""});
+      continue;
+    }
+    const bool has_speedup = b["speedup"].is_number() && b["speedup_ci95_low"].is_number();
+    std::string agree = "-";
+    if (b["agreement"].is_object())
+      agree = fmt::format("{} {:.1e}", b["agreement"].value("passed", false) ? "ok" : "FAIL",
+                          b["agreement"].value("rel_max_error", 0.0));
+    t.add_row({b.value("backend", ""), std::to_string(b.value("samples", 0)), fmt_ms(b["median_ms"].get<double>()),
+               fmt::format("[{}, {}]", fmt_ms(b["ci95_low_ms"].get<double>()), fmt_ms(b["ci95_high_ms"].get<double>())),
+               list(b["process_medians_ms"], 3),
+               b["speedup"].is_number() ? fmt::format("{:.3f}x", b["speedup"].get<double>()) : "-",
+               has_speedup ? fmt::format("[{:.3f}, {:.3f}]", b["speedup_ci95_low"].get<double>(),
+                                         b["speedup_ci95_high"].get<double>())
+                           : "",
+               b.contains("process_speedups") ? list(b["process_speedups"], 3) : "", agree});
+  }
+  out += t.str();
+  if (auto why = instability(c)) out += fmt::format("  UNSTABLE: {}\n", *why);
+  for (const auto& p : c["process_evidence"])
+    out += fmt::format("  process {}: steal {} (mean over rounds), {} involuntary switches, load up to {}\n",
+                       p.value("index", 0),
+                       p["steal_pct_mean"].is_number() ? fmt::format("{:.2f}%", p["steal_pct_mean"].get<double>()) : "n/a",
+                       p.value("involuntary_switches", 0),
+                       p["load1_max"].is_number() ? fmt::format("{:.2f}", p["load1_max"].get<double>()) : "n/a");
+  out += fmt::format("{}\n", c.value("ci_method", ""));
+  return out;
+}
+
+}  // namespace fb::measure

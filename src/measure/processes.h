@@ -1,0 +1,37 @@
+#pragma once
+// k independent processes of one measurement, combined. Each process is a `compare --json` result
+// (formbench.compare/2) of the same model and backends; together they give every backend's latency and every
+// speedup a 95% CI over both levels of variation, processes and rounds (two_level.h), and the evidence the
+// stability rule below reads. `bench --processes K`, `compare --processes K` and every study point use it.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace fb::measure {
+
+// The combined result (formbench.compare.processes/1), shaped like one compare result so its readers need
+// no second code path: per backend median_ms / ci95_*_ms (two-level over processes x timed runs),
+// speedup / speedup_ci95_* (two-level over processes x rounds), pooled percentiles, process_medians_ms,
+// process_speedups; agreement from the process that checked; and "processes": the per-process evidence
+// (steal, involuntary switches, load of every round). Throws fb::Error when the inputs do not describe the
+// same measurement.
+nlohmann::json combine_processes(const std::vector<nlohmann::json>& processes);
+
+struct StabilityRule {
+  double speedup_ci_pct = 5;   // every speedup's 95% CI within +-5% of the estimate...
+  double latency_ci_pct = 10;  // ...and every latency's within +-10%...
+  double steal_pct = 5;        // ...and no process lost more than 5% of the machine to steal (mean over rounds)
+};
+// Why `combined` is not stable by the rule, or nullopt when it is.
+std::optional<std::string> instability(const nlohmann::json& combined, const StabilityRule& rule = {});
+
+// One backend of a combined result as a point record: the top-level facts (model, cost, machine...) with that
+// backend's figures on top, the shape of a `bench --json` object for the results store.
+nlohmann::json backend_record(const nlohmann::json& combined, const std::string& backend);
+
+// A human table of a combined result.
+std::string combined_table(const nlohmann::json& combined);
+
+}  // namespace fb::measure

@@ -1,0 +1,34 @@
+#pragma once
+// Estimates and 95% CIs over two levels of variation: independent processes, and repeated values (timed
+// runs, or per-round ratios) inside each process. A process's values are correlated (its memory layout,
+// thread placement and neighbours hold for its whole life), so a CI from one process's values says nothing
+// about the next process; the between-process level has to be resampled too (Kalibera and Jones, "Rigorous
+// Benchmarking in Reasonable Time", ISMM 2013).
+//
+//   estimate = median over processes of each process's median
+//   CI       = hierarchical percentile bootstrap: draw k processes with replacement; within each drawn
+//              process draw its n values with replacement; take the estimate of that resample; the 2.5th
+//              and 97.5th percentiles (type 7) of `resamples` such estimates bound the 95% interval.
+// With one process it is the ordinary bootstrap of that process's median (it covers rounds only: say so).
+// Deterministic: a fixed seed gives the same interval for the same values.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace fb::measure {
+
+struct TwoLevel {
+  double estimate = 0;
+  double low = 0, high = 0;
+  int processes = 0;
+  size_t values = 0;                    // over all processes
+  std::vector<double> process_medians;  // in process order
+  int resamples = 0;
+  // Largest / smallest process median: 1 when the processes agree. What the remeasure rule looks at.
+  double process_spread() const;
+};
+
+// `per_process`: one non-empty vector of values per process. Throws fb::Error when there is nothing to use.
+TwoLevel two_level(const std::vector<std::vector<double>>& per_process, int resamples = 2000, uint64_t seed = 12345);
+
+}  // namespace fb::measure

@@ -1,0 +1,121 @@
+// Two-level statistics (processes x values) and the combination of k compare processes, against values
+// computed by hand.
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "measure/processes.h"
+#include "measure/two_level.h"
+
+using namespace fb::measure;
+
+TEST(TwoLevel, EstimateIsTheMedianOfProcessMedians) {
+  // Process medians 2, 8 (mean of 7 and 9), 3 -> median 3.
+  TwoLevel t = two_level({{1, 2, 3}, {7, 9}, {3, 3, 3, 3}});
+  EXPECT_DOUBLE_EQ(t.estimate, 3);
+  EXPECT_EQ(t.process_medians, (std::vector<double>{2, 8, 3}));
+  EXPECT_EQ(t.values, 9u);
+  EXPECT_EQ(t.processes, 3);
+  EXPECT_DOUBLE_EQ(t.process_spread(), 4);
+}
+
+TEST(TwoLevel, ConstantProcessesGiveTheHandComputedInterval) {
+  // Three processes, constant within: 1, 2, 3. A resample's estimate is the median of 3 draws from {1,2,3}:
+  // P(median = 1) = P(at least two 1s) = 3 (1/3)^2 (2/3) + (1/3)^3 = 7/27 = 0.259, and likewise for 3,
+  // so the 2.5th percentile is 1 and the 97.5th is 3: the interval spans the processes, as it must when
+  // they disagree and nothing says which is right.
+  TwoLevel t = two_level({{1, 1, 1}, {2, 2, 2}, {3, 3, 3}});
+  EXPECT_DOUBLE_EQ(t.estimate, 2);
+  EXPECT_DOUBLE_EQ(t.low, 1);
+  EXPECT_DOUBLE_EQ(t.high, 3);
+  // Agreeing processes: the interval collapses onto the value.
+  TwoLevel same = two_level({{5, 5}, {5, 5, 5}});
+  EXPECT_DOUBLE_EQ(same.low, 5);
+  EXPECT_DOUBLE_EQ(same.high, 5);
+}
+
+TEST(TwoLevel, WiderThanOneProcessWhenProcessesDisagree) {
+  // Within each process the values are tight; the processes sit 20% apart. A one-process interval is
+  // narrow; the two-level one includes the other processes' level.
+  std::vector<std::vector<double>> ps;
+  for (int p = 0; p < 5; ++p) {
+    std::vector<double> v;
+    for (int i = 0; i < 30; ++i) v.push_back(10.0 * (1 + 0.05 * p) + 0.01 * (i % 5));
+    ps.push_back(v);
+  }
+  TwoLevel one = two_level({ps[0]});
+  TwoLevel all = two_level(ps);
+  EXPECT_LT(one.high - one.low, 0.05);
+  EXPECT_LE(all.low, 10.5);
+  EXPECT_GE(all.high, 11.5);
+  // Deterministic: the same values and seed, the same interval.
+  TwoLevel again = two_level(ps);
+  EXPECT_DOUBLE_EQ(again.low, all.low);
+  EXPECT_DOUBLE_EQ(again.high, all.high);
+  EXPECT_THROW(two_level({}), fb::Error);
+  EXPECT_THROW(two_level({{1.0}, {}}), fb::Error);
+}
+
+namespace {
+
+nlohmann::json process(double native_ms, double accel_ms, double steal) {
+  // One compare/2 result: 2 rounds of 2 runs each.
+  nlohmann::json p = {{"schema", "formbench.compare/2"}, {"model", "m"},  {"model_name", "m"}, {"native", "torch"},
+                      {"threads", 2},                    {"batch", 1},    {"precision", "fp32"}, {"device", "cpu"},
+                      {"block", 2},                      {"flops", 2e6},  {"peak_gflops", nullptr}};
+  p["backends"] = {{{"backend", "torch"}, {"error", nullptr}, {"samples_ms", {native_ms, native_ms, native_ms, native_ms}},
+                    {"compile_ms", 1.0}, {"first_inference_ms", 2.0}, {"agreement", nullptr}},
+                   {{"backend", "onednn"}, {"error", nullptr}, {"samples_ms", {accel_ms, accel_ms, accel_ms, accel_ms}},
+                    {"round_ratios", {native_ms / accel_ms, native_ms / accel_ms}}, {"compile_ms", 3.0},
+                    {"first_inference_ms", 4.0}, {"agreement", nullptr}}};
+  p["rounds"] = {{{"steal_pct", steal}, {"involuntary_switches", 1}, {"load1", 0.5}},
+                 {{"steal_pct", steal}, {"involuntary_switches", 2}, {"load1", 0.7}}};
+  return p;
+}
+
+}  // namespace
+
+TEST(Processes, CombinesLatenciesAndPairedSpeedupsOverProcesses) {
+  // The machine ran process 2 twice as slow on both sides: latencies spread 2x, the speedup stays 4.
+  std::vector<nlohmann::json> ps = {process(8, 2, 0), process(16, 4, 0), process(8.4, 2.1, 0)};
+  ps[0]["backends"][1]["agreement"] = {{"passed", true}, {"rel_max_error", 1e-6}};
+  nlohmann::json c = combine_processes(ps);
+  EXPECT_EQ(c["processes"], 3);
+  const nlohmann::json torch = c["backends"][0], onednn = c["backends"][1];
+  EXPECT_DOUBLE_EQ(torch["median_ms"].get<double>(), 8.4);
+  EXPECT_DOUBLE_EQ(torch["ci95_low_ms"].get<double>(), 8);
+  EXPECT_DOUBLE_EQ(torch["ci95_high_ms"].get<double>(), 16);
+  EXPECT_EQ(torch["samples"], 12);
+  EXPECT_DOUBLE_EQ(onednn["speedup"].get<double>(), 4);
+  EXPECT_DOUBLE_EQ(onednn["speedup_ci95_low"].get<double>(), 4);
+  EXPECT_DOUBLE_EQ(onednn["speedup_ci95_high"].get<double>(), 4);
+  EXPECT_EQ(onednn["rounds"], 6);
+  EXPECT_TRUE(onednn["agreement"]["passed"].get<bool>());  // from the process that checked
+  EXPECT_DOUBLE_EQ(onednn["achieved_gflops"].get<double>(), 2e6 / (2.1 * 1e6));
+  // The latencies' CI is +-50%: not stable by the rule, and the reason names the backend.
+  auto why = instability(c);
+  ASSERT_TRUE(why.has_value());
+  EXPECT_NE(why->find("torch: median"), std::string::npos) << *why;
+  // A point record for the store: top-level facts plus the backend's figures.
+  nlohmann::json rec = backend_record(c, "onednn");
+  EXPECT_EQ(rec["backend"], "onednn");
+  EXPECT_EQ(rec["model"], "m");
+  EXPECT_DOUBLE_EQ(rec["median_ms"].get<double>(), 2.1);
+}
+
+TEST(Processes, StealAndBadInputsAreCaught) {
+  std::vector<nlohmann::json> calm = {process(8, 2, 0), process(8, 2, 0.5)};
+  EXPECT_FALSE(instability(combine_processes(calm)).has_value());
+  std::vector<nlohmann::json> stolen = {process(8, 2, 0), process(8, 2, 12)};
+  auto why = instability(combine_processes(stolen));
+  ASSERT_TRUE(why.has_value());
+  EXPECT_NE(why->find("steal"), std::string::npos) << *why;
+  nlohmann::json other = process(8, 2, 0);
+  other["threads"] = 1;
+  EXPECT_THROW(combine_processes({process(8, 2, 0), other}), fb::Error);
+  EXPECT_THROW(combine_processes({}), fb::Error);
+  // A backend that failed in a process is failed in the combination, with the reason.
+  nlohmann::json failed = process(8, 2, 0);
+  failed["backends"][1] = {{"backend", "onednn"}, {"error", "onednn: unsupported op 'X'"}};
+  nlohmann::json c = combine_processes({process(8, 2, 0), failed});
+  EXPECT_EQ(c["backends"][1]["error"], "onednn: unsupported op 'X'");
+}
