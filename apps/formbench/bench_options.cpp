@@ -93,6 +93,8 @@ std::function<void(const std::string&)> terminal_progress() {
   };
 }
 
+void note_line(const std::string& line) { std::fprintf(stderr, "formbench: note: %s\n", line.c_str()); }
+
 void end_progress() {
   if (g_progress_shown) std::fprintf(stderr, "\r\033[K");
   g_progress_shown = false;

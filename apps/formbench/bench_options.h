@@ -34,5 +34,7 @@ void add_cache_sim_flags(CLI::App* sub, BenchFlags& f);
 // Progress lines go to stderr, and only when it is a terminal (one line, overwritten).
 std::function<void(const std::string&)> terminal_progress();
 void end_progress();
+// One "formbench: note: ..." line on stderr.
+void note_line(const std::string& line);
 
 }  // namespace fb::cli

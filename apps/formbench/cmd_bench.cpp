@@ -5,7 +5,9 @@
 #include "bench_options.h"
 #include "command.h"
 #include "core/error.h"
+#include "measure/measurement_lock.h"
 #include "measure/report.h"
+#include "processes_cli.h"
 
 namespace fb::cli {
 namespace {
@@ -13,13 +15,22 @@ namespace {
 struct Options {
   BenchFlags f;
   bool json = false, csv = false;
+  int processes = 1;
+  std::string lock = "wait";
 };
 
 int run_bench_cmd(const Options& o) {
   if (o.json && o.csv) fail("--json and --csv are exclusive");
+  if (o.processes < 1) fail("--processes must be >= 1, got {}", o.processes);
+  const measure::MeasurementLock lock = measure::MeasurementLock::take(measure::parse_lock_mode(o.lock), note_line);
+  if (o.processes > 1) {
+    if (o.csv) fail("--csv is not available with --processes > 1 (use --json)");
+    return run_in_processes(o.processes, o.json);
+  }
   measure::BenchSettings s = o.f.resolve();
   measure::BenchResult r = measure::run_bench(s, terminal_progress());
   end_progress();
+  r.beside_other_measurement = lock.beside_other();
   if ((o.json || o.csv) && s.counters) measure::note_counters_once(r.counters);  // the table says it itself
   if (o.json) {
     std::cout << r.to_json().dump(2) << "\n";
@@ -46,6 +57,11 @@ CommandRegistrar reg(30, [](CLI::App& app) {
   add_timing_flags(sub, o->f);
   add_check_flags(sub, o->f);
   add_cache_sim_flags(sub, o->f);
+  sub->add_option("--processes", o->processes,
+                  "measure in K independent processes: the CI covers processes and runs (two-level)")
+      ->capture_default_str();
+  sub->add_option("--lock", o->lock, "beside another measurement on this machine: wait, refuse, or ignore (and record it)")
+      ->capture_default_str();
   sub->add_flag("--json", o->json, "JSON output (schema: docs/bench_json.md)");
   sub->add_flag("--csv", o->csv, "CSV output (header + one row)");
   return [o]() { return run_bench_cmd(*o); };

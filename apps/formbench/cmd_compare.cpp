@@ -8,6 +8,8 @@
 #include "command.h"
 #include "core/error.h"
 #include "measure/compare_run.h"
+#include "measure/measurement_lock.h"
+#include "processes_cli.h"
 
 namespace fb::cli {
 namespace {
@@ -20,6 +22,10 @@ struct Options {
   int per_layer_iterations = 10;
   bool no_check = false;
   bool json = false, csv = false;
+  bool keep_going = false;
+  uint64_t order_seed = 1;
+  int processes = 1;
+  std::string lock = "wait";
 };
 
 std::vector<std::string> split_list(const std::string& s) {
@@ -33,6 +39,13 @@ std::vector<std::string> split_list(const std::string& s) {
 
 int run_compare_cmd(const Options& o) {
   if (o.json && o.csv) fail("--json and --csv are exclusive");
+  if (o.processes < 1) fail("--processes must be >= 1, got {}", o.processes);
+  const measure::MeasurementLock lock = measure::MeasurementLock::take(measure::parse_lock_mode(o.lock), note_line);
+  if (o.processes > 1) {
+    if (o.csv) fail("--csv is not available with --processes > 1 (use --json)");
+    if (o.per_layer) fail("--per-layer is not available with --processes > 1");
+    return run_in_processes(o.processes, o.json);
+  }
   measure::CompareSettings cs;
   cs.base = o.f.resolve();
   cs.base.check = !o.no_check;
@@ -44,11 +57,14 @@ int run_compare_cmd(const Options& o) {
     if (!fast.empty()) cs.backends = fast;
   }
   cs.block = o.block;
+  cs.keep_going = o.keep_going;
+  cs.order_seed = o.order_seed;
   cs.per_layer = o.per_layer;
   cs.per_layer_iterations = o.per_layer_iterations;
   if (cs.per_layer_iterations < 1) fail("--per-layer-iterations must be >= 1");
   measure::CompareResult r = measure::run_compare(cs, terminal_progress());
   end_progress();
+  r.beside_other_measurement = lock.beside_other();
   if (o.json) std::cout << r.to_json().dump(2) << "\n";
   else if (o.csv) std::cout << r.csv();
   else std::cout << r.table();
@@ -77,6 +93,14 @@ CommandRegistrar reg(31, [](CLI::App& app) {
   sub->add_option("--per-layer-iterations", o->per_layer_iterations, "runs averaged per layer")->capture_default_str();
   sub->add_flag("--no-check", o->no_check, "skip the reference run (agreement)");
   sub->add_option("--check-tol", o->f.check_tol, "relative tolerance (default by precision: fp32 1e-3)");
+  add_cache_sim_flags(sub, o->f);
+  sub->add_option("--processes", o->processes,
+                  "measure in K independent processes: CIs over processes and rounds (two-level)")
+      ->capture_default_str();
+  sub->add_option("--order-seed", o->order_seed, "seed of the rounds' random order")->capture_default_str();
+  sub->add_flag("--keep-going", o->keep_going, "report a backend that fails and measure the others");
+  sub->add_option("--lock", o->lock, "beside another measurement on this machine: wait, refuse, or ignore (and record it)")
+      ->capture_default_str();
   sub->add_flag("--json", o->json, "JSON output");
   sub->add_flag("--csv", o->csv, "CSV output (one row per backend)");
   return [o]() { return run_compare_cmd(*o); };

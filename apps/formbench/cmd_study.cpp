@@ -28,6 +28,7 @@ struct Options {
   std::vector<std::string> inputs;
   bool json = false, csv = false, retry_failed = false, progress = false, no_progress = false;
   double timeout_s = 0;
+  std::string lock = "wait";
 };
 
 std::vector<Point> expanded(const Spec& spec) { return expand(spec, registry_resolver()); }
@@ -42,12 +43,15 @@ int plan(const Options& o) {
   double total = 0;
   for (const Point& p : points) total += estimate_seconds(p);
   if (o.json) {
+    std::map<int64_t, std::vector<const Point*>> groups;
+    for (const Point& p : points) groups[p.group].push_back(&p);
     nlohmann::json j = {{"study", spec.name}, {"count", points.size()}, {"estimate_s", total}, {"points", nlohmann::json::array()}};
     for (const Point& p : points)
       j["points"].push_back({{"seq", p.seq}, {"id", p.id}, {"model", p.model}, {"family", p.family},
                              {"backend", p.backend}, {"threads", p.threads}, {"batch", p.batch},
                              {"precision", p.precision}, {"device", p.device}, {"settings", p.settings_json()},
-                             {"gmacs", p.gmacs}, {"estimate_s", estimate_seconds(p)}, {"bench_args", p.bench_args()}});
+                             {"gmacs", p.gmacs}, {"estimate_s", estimate_seconds(p)}, {"group", p.group},
+                             {"processes", processes_of(p.measure)}, {"measure_args", group_args(groups[p.group], 0)}});
     std::cout << j.dump(2) << "\n";
     return k_exit_ok;
   }
@@ -78,6 +82,7 @@ int run(const Options& o) {
   if (o.timeout_s > 0) r.timeout_s = o.timeout_s;
   if (o.progress) r.progress = 1;
   if (o.no_progress) r.progress = 0;
+  r.lock_mode = measure::parse_lock_mode(o.lock);
   const RunSummary s = run_study(spec, expanded(spec), r);
   return s.failed > 0 ? k_exit_error : k_exit_ok;
 }
@@ -127,6 +132,8 @@ CommandRegistrar reg(60, [](CLI::App& app) {
       ->check(CLI::PositiveNumber);
   r->add_flag("--progress", o->progress, "always draw the progress bar");
   r->add_flag("--no-progress", o->no_progress, "plain log lines even on a terminal");
+  r->add_option("--lock", o->lock, "beside another measurement on this machine: wait, refuse, or ignore (and record it)")
+      ->capture_default_str();
   r->callback([o, action] { *action = [o] { return run(*o); }; });
 
   auto* m = sub->add_subcommand("merge", "Merge results databases without duplicates (each keeps its machine)");

@@ -208,6 +208,7 @@ nlohmann::json BenchResult::to_json() const {
   j["describe"] = describe.to_json();
   j["pinned"] = pinned;
   j["affinity_cpus"] = affinity;
+  j["beside_other_measurement"] = beside_other_measurement;
   j["settings"] = {{"warmup_runs", settings.run.warmup_runs},  {"warmup_ms", settings.run.warmup_ms},
                    {"min_runs", settings.run.min_runs},        {"min_time_ms", settings.run.min_time_ms},
                    {"max_runs", settings.run.max_runs},        {"max_time_ms", settings.run.max_time_ms},

@@ -88,6 +88,7 @@ struct BenchResult {
   MachineFacts machine;
   std::vector<int> affinity;  // CPUs the process ran on (granted)
   bool pinned = false;
+  bool beside_other_measurement = false;  // set by the caller when the measurement lock was not held
   TimingMode timing;
 
   double throughput_ips() const { return 1000.0 / stats.median; }

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "formbench/version.h"
 #include "measure/machine.h"
+#include "measure/processes.h"
 #include "study/point.h"
 
 namespace fb::study {
@@ -64,27 +65,40 @@ nlohmann::json Point::settings_json() const {
   put("ceilings", measure.ceilings);
   put("check", measure.check);
   put("cache_sim", measure.cache_sim);
+  put("block", measure.block);
+  j["processes"] = processes_of(measure);  // always: it decides what the CIs cover
+  j["measured_with"] = "compare";          // the point's backends together, interleaved
   return j;
 }
 
-std::vector<std::string> Point::bench_args() const {
-  std::vector<std::string> a = {"bench", model, "--backend", backend, "--threads", std::to_string(threads),
-                                "--batch", std::to_string(batch), "--precision", precision, "--json"};
-  if (device != "cpu") a.insert(a.end(), {"--device", device});
+int64_t processes_of(const MeasureSettings& m) { return m.processes.value_or(k_default_processes); }
+int64_t max_processes_of(const MeasureSettings& m) { return m.max_processes.value_or(2 * processes_of(m)); }
+
+std::vector<std::string> group_args(const std::vector<const Point*>& group, int process) {
+  if (group.empty()) fail("a comparison group without points");
+  const Point& p = *group.front();
+  std::vector<std::string> backends;
+  for (const Point* q : group) backends.push_back(q->backend);
+  std::vector<std::string> a = {"compare", p.model, "--backends", fmt::format("{}", fmt::join(backends, ",")),
+                                "--threads", std::to_string(p.threads), "--batch", std::to_string(p.batch),
+                                "--precision", p.precision, "--json", "--keep-going", "--order-seed",
+                                std::to_string(process + 1), "--processes", "1"};
+  if (p.device != "cpu") a.insert(a.end(), {"--device", p.device});
   auto opt = [&](const char* flag, const auto& v) {
     if (v) a.insert(a.end(), {flag, fmt_number(static_cast<double>(*v))});
   };
-  opt("--warmup", measure.warmup);
-  opt("--warmup-time", measure.warmup_ms);
-  opt("--min-runs", measure.repetitions);
-  opt("--min-time", measure.min_time_ms);
-  opt("--max-runs", measure.max_repetitions);
-  opt("--max-time", measure.max_time_ms);
-  opt("--target-ci", measure.target_ci_pct);
-  if (!measure.counters.value_or(true)) a.push_back("--no-counters");
-  if (!measure.ceilings.value_or(true)) a.push_back("--no-ceilings");
-  if (measure.check.value_or(false)) a.push_back("--check");
-  if (measure.cache_sim.value_or(false)) a.push_back("--cache-sim");
+  opt("--warmup", p.measure.warmup);
+  opt("--warmup-time", p.measure.warmup_ms);
+  opt("--min-runs", p.measure.repetitions);
+  opt("--min-time", p.measure.min_time_ms);
+  opt("--max-runs", p.measure.max_repetitions);
+  opt("--max-time", p.measure.max_time_ms);
+  opt("--target-ci", p.measure.target_ci_pct);
+  opt("--block", p.measure.block);
+  if (!p.measure.counters.value_or(true)) a.push_back("--no-counters");
+  if (!p.measure.ceilings.value_or(true)) a.push_back("--no-ceilings");
+  if (process > 0 || !p.measure.check.value_or(false)) a.push_back("--no-check");
+  if (process == 0 && p.measure.cache_sim.value_or(false)) a.push_back("--cache-sim");
   return a;
 }
 
@@ -200,7 +214,8 @@ double estimate_seconds(const Point& p) {
                           p.measure.min_time_ms.value_or(1000) / 1000);
   if (p.measure.max_repetitions) timed = std::min(timed, std::max(latency_s, static_cast<double>(*p.measure.max_repetitions) * latency_s));
   timed = std::min(timed, std::max(latency_s, p.measure.max_time_ms.value_or(60000) / 1000));
-  double t = startup_s + warmup + latency_s + timed;
+  // Every process starts, warms up and times again; the check and the simulation run in the first only.
+  double t = static_cast<double>(processes_of(p.measure)) * (startup_s + warmup + latency_s + timed);
   if (p.measure.check.value_or(false)) t += 2 * p.gmacs / 1.0;  // one reference run (~1 GFLOP/s)
   // Under valgrind: ~12 s of uninstrumented start-up, then a warm-up and k = 1 runs at ~50x (one thread).
   if (p.measure.cache_sim.value_or(false)) t += 12 + 2 * 50 * (2 * p.gmacs / 50.0);

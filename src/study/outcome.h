@@ -1,5 +1,6 @@
 #pragma once
-// Turns a finished `formbench bench --json` child into a measurement or a failure with its reason.
+// Turns a finished `formbench compare --json` child (one process of a point) into its result or a failure
+// with its reason.
 #include <optional>
 #include <string>
 
@@ -11,8 +12,8 @@
 namespace fb::study {
 
 struct Outcome {
-  std::optional<nlohmann::json> result;  // the bench JSON when it measured
-  std::optional<FailureRecord> failure;  // set when it did not (or, with a result, a 'disagreement')
+  std::optional<nlohmann::json> result;  // the compare JSON (formbench.compare/2) when it measured
+  std::optional<FailureRecord> failure;  // set when it did not
 };
 
 Outcome classify(const ChildResult& r, double timeout_s);

@@ -27,11 +27,21 @@ struct Point {
 
   // The measurement settings that are part of the identity (timeout excluded: it limits, it does not measure).
   nlohmann::json settings_json() const;
-  // The `formbench bench` arguments (after the program name) that measure this point.
-  std::vector<std::string> bench_args() const;
   // One line for logs: "pattern:plain?depth=2&width=16&res=32 torch t=2 b=1".
   std::string label() const;
 };
+
+// Independent processes per point when the spec says nothing (between-process variance in every CI), and
+// the stability rule's limit on added processes.
+inline constexpr int64_t k_default_processes = 3;
+int64_t processes_of(const MeasureSettings& m);
+int64_t max_processes_of(const MeasureSettings& m);
+
+// The `formbench compare` arguments (after the program name) that measure one process of a comparison
+// group: its points (same settings, one per backend) interleaved in one process. Process 0 checks the
+// outputs against the reference and simulates the cache where the points ask for it; the others only time.
+// Each process draws its own round order (seed = process + 1).
+std::vector<std::string> group_args(const std::vector<const Point*>& group, int process);
 
 // What the expansion needs to know about a model reference from the model registry.
 struct ModelInfo {

@@ -3,15 +3,19 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
 
 #include "backends/backend.h"
 #include "core/error.h"
+#include "core/file_lock.h"
 #include "measure/machine.h"
+#include "measure/measurement_lock.h"
+#include "measure/processes.h"
 #include "study/child.h"
-#include "study/outcome.h"
+#include "study/processes_run.h"
 #include "study/progress.h"
 #include "study/store.h"
 
@@ -30,11 +34,29 @@ std::optional<std::string> unavailable_backend(const std::string& name) {
                      fmt::join(built, ", "));
 }
 
-std::string ok_summary(const nlohmann::json& j) {
-  std::string s = "median ";
-  s += j["median_ms"].is_number() ? fmt::format("{:.3f} ms", j["median_ms"].get<double>()) : "?";
-  if (j.contains("samples") && j["samples"].is_number()) s += fmt::format(" ({} runs)", j["samples"].get<int64_t>());
-  return s;
+std::string ok_summary(const nlohmann::json& combined) {
+  std::vector<std::string> parts;
+  for (const auto& b : combined["backends"]) {
+    if (!b["error"].is_null()) {
+      parts.push_back(fmt::format("{} failed", b.value("backend", "")));
+      continue;
+    }
+    std::string s = fmt::format("{} {:.3f} ms", b.value("backend", ""), b["median_ms"].get<double>());
+    if (b.value("speedup", nlohmann::json()).is_number() && b.value("speedup_ci95_low", nlohmann::json()).is_number())
+      s += fmt::format(" ({:.2f}x [{:.2f}, {:.2f}])", b["speedup"].get<double>(), b["speedup_ci95_low"].get<double>(),
+                       b["speedup_ci95_high"].get<double>());
+    parts.push_back(s);
+  }
+  return fmt::format("{}; {} processes", fmt::join(parts, ", "), combined.value("processes", 0));
+}
+
+std::optional<FailureRecord> disagreement(const nlohmann::json& rec) {
+  const nlohmann::json a = rec.value("agreement", nlohmann::json());
+  if (!a.is_object() || a.value("passed", true)) return std::nullopt;
+  return FailureRecord{"disagreement", fmt::format("outputs disagree with the reference backend: relative max error {}"
+                                                   " (tolerance {})",
+                                                   a.value("rel_max_error", nlohmann::json()).dump(),
+                                                   a.value("tolerance", nlohmann::json()).dump())};
 }
 
 }  // namespace
@@ -43,6 +65,16 @@ RunSummary run_study(const Spec& spec, const std::vector<Point>& all_points, con
   std::vector<Point> points;
   for (const Point& p : all_points)
     if (!opt.shard || in_shard(p, *opt.shard)) points.push_back(p);
+
+  // The database belongs to one run at a time: two runs would measure the same points at once, on the same
+  // cores, and replace each other's rows.
+  auto db_lock = FileLock::try_acquire(opt.db_path + ".lock");
+  if (!db_lock) {
+    const std::string who = FileLock::holder(opt.db_path + ".lock");
+    fail("'{}' is in use by another study run ({}); wait for it to finish", opt.db_path,
+         who.empty() ? "a process that did not say who it is" : who);
+  }
+  db_lock->write_holder(this_process_description());
 
   Store store(opt.db_path);
   const int64_t study_id = store.add_study(spec.name, spec.source_text);
@@ -53,64 +85,155 @@ RunSummary run_study(const Spec& spec, const std::vector<Point>& all_points, con
   const auto failures = store.failures();
   const auto disagreeing_list = store.disagreeing_ids();
   const std::set<std::string> disagreeing(disagreeing_list.begin(), disagreeing_list.end());
-  std::vector<const Point*> todo;
   RunSummary sum;
   sum.points = static_cast<int>(points.size());
-  for (const Point& p : points) {
-    auto f = failures.find(p.id);
+  auto needs_run = [&](const Point& p) {
     // A measurement whose outputs disagreed with the reference is done unless asked to retry failures: its
     // time does not count (the report shows it as failed), so a fixed backend should be able to redo it.
-    // Decided on the measurement itself, so a retry that then crashed or timed out stays retryable.
-    const bool disagreed = disagreeing.count(p.id) > 0;
-    if (done.count(p.id) && !(disagreed && opt.retry_failed)) {
-      ++sum.skipped;
+    if (done.count(p.id)) return disagreeing.count(p.id) > 0 && opt.retry_failed;
+    auto f = failures.find(p.id);
+    if (f == failures.end()) return true;
+    const bool now_built = f->second.reason.rfind(k_not_built, 0) == 0 && !unavailable_backend(p.backend);
+    return opt.retry_failed || now_built;
+  };
+  // The unit of work is a comparison group: a point's backends are measured together, so when any of them
+  // needs measuring, all of them are measured again (a speedup pairs rounds of one process, never rows of two).
+  std::map<int64_t, std::vector<const Point*>> groups;
+  std::vector<int64_t> group_order;
+  for (const Point& p : points) {
+    if (!groups.count(p.group)) group_order.push_back(p.group);
+    groups[p.group].push_back(&p);
+  }
+  std::vector<int64_t> todo;
+  double estimate = 0;
+  int todo_points = 0;
+  for (int64_t gid : group_order) {
+    const auto& g = groups[gid];
+    if (std::none_of(g.begin(), g.end(), [&](const Point* p) { return needs_run(*p); })) {
+      sum.skipped += static_cast<int>(g.size());
       continue;
     }
-    if (f != failures.end()) {
-      const bool now_built = f->second.reason.rfind(k_not_built, 0) == 0 && !unavailable_backend(p.backend);
-      if (!opt.retry_failed && !now_built) {
-        ++sum.skipped;
-        continue;
-      }
-    }
-    todo.push_back(&p);
+    todo.push_back(gid);
+    todo_points += static_cast<int>(g.size());
+    for (const Point* p : g) estimate += estimate_seconds(*p);
   }
 
-  double estimate = 0;
-  for (const Point* p : todo) estimate += estimate_seconds(*p);
   const bool terminal = opt.progress < 0 ? isatty(2) != 0 : opt.progress == 1;
-  fmt::print(stderr, "study '{}': {} points{}, {} already done, {} to run (estimate {}) -> {}\n", spec.name, sum.points,
-             opt.shard ? fmt::format(" in shard {}/{}", opt.shard->first, opt.shard->second) : "", sum.skipped,
-             todo.size(), format_duration(estimate), opt.db_path);
+  fmt::print(stderr, "study '{}': {} points{}, {} already done, {} to run in {} groups (estimate {}) -> {}\n", spec.name,
+             sum.points, opt.shard ? fmt::format(" in shard {}/{}", opt.shard->first, opt.shard->second) : "",
+             sum.skipped, todo_points, todo.size(), format_duration(estimate), opt.db_path);
+  const measure::MeasurementLock lock = measure::MeasurementLock::take(
+      opt.lock_mode, [](const std::string& line) { fmt::print(stderr, "study: {}\n", line); });
   install_child_cleanup_handlers();
   Progress progress(static_cast<int>(todo.size()), estimate, terminal);
-  // This machine, for failures (which carry no facts); each measurement brings its own from bench.
+  // This machine, for failures (which carry no facts); each measurement brings its own.
   const int64_t this_machine = store.machine_id(measure::collect_machine_facts().to_json());
-  for (const Point* p : todo) {
-    const std::string label = p->label();
+  for (int64_t gid : todo) {
+    const std::vector<const Point*>& all = groups[gid];
+    std::vector<Store::GroupOutcome> outcomes;
+    std::vector<const Point*> live;
+    double group_estimate = 0;
+    for (const Point* p : all) {
+      group_estimate += estimate_seconds(*p);
+      if (auto why = unavailable_backend(p->backend))
+        outcomes.push_back({p->id, this_machine, std::nullopt, FailureRecord{"error", *why}});
+      else
+        live.push_back(p);
+    }
+    std::string label = all.front()->label();
+    if (all.size() > 1) {
+      std::vector<std::string> names;
+      for (const Point* p : all) names.push_back(p->backend);
+      label = fmt::format("{} [{}] t={} b={}", all.front()->model, fmt::join(names, ","), all.front()->threads,
+                          all.front()->batch);
+    }
     progress.start(label);
-    Outcome o;
-    double seconds = 0;
-    if (auto why = unavailable_backend(p->backend)) {
-      o.failure = FailureRecord{"error", *why};
-    } else {
-      const double limit = opt.timeout_s.value_or(p->measure.timeout_s.value_or(k_default_timeout_s));
-      ChildResult r = run_child(opt.exe, p->bench_args(), limit);
-      seconds = r.seconds;
-      o = classify(r, limit);
+    ProcessesRun run;
+    if (!live.empty()) {
+      const double limit = opt.timeout_s.value_or(live.front()->measure.timeout_s.value_or(k_default_timeout_s));
+      const MeasureSettings& m = live.front()->measure;
+      auto measure_group = [&](const std::vector<const Point*>& g) {
+        return run_processes(
+            opt.exe, [&](int i) { return group_args(g, i); }, static_cast<int>(processes_of(m)),
+            static_cast<int>(max_processes_of(m)), limit);
+      };
+      run = measure_group(live);
+      if (run.failure && live.size() > 1) {
+        // A backend that kills its process (a crash, a hang, the OOM killer) takes the others down with it.
+        // Find it by trying each alone once, record its own failure, and measure the rest together.
+        std::vector<const Point*> healthy;
+        for (const Point* p : live) {
+          ProcessesRun alone = run_processes(
+              opt.exe, [&](int) { return group_args({p}, 0); }, 1, 1, limit);
+          run.seconds += alone.seconds;
+          if (alone.failure) outcomes.push_back({p->id, this_machine, std::nullopt, *alone.failure});
+          else healthy.push_back(p);
+        }
+        if (!healthy.empty() && healthy.size() < live.size()) {
+          const double spent = run.seconds;
+          run = measure_group(healthy);
+          run.seconds += spent;
+          live = healthy;
+        } else if (healthy.size() == live.size()) {
+          // Each backend runs alone but not together: the group's own failure stands for all of them.
+        } else {
+          live.clear();
+          run.failure.reset();
+        }
+      }
     }
-    if (o.result) {
-      const int64_t machine = store.machine_id(o.result->value("machine", nlohmann::json::object()));
-      store.record_measurement(p->id, machine, *o.result, o.failure);
-      ++sum.measured;
-      progress.finish(label, true, ok_summary(*o.result) + (o.failure ? " (DISAGREES with the reference)" : ""),
-                      estimate_seconds(*p), seconds);
-    } else {
-      store.record_failure(p->id, this_machine, *o.failure);
-      ++sum.failed;
-      progress.finish(label, false, fmt::format("{}: {}", o.failure->kind, o.failure->reason), estimate_seconds(*p),
-                      seconds);
+    int measured = 0, failed = 0;
+    std::string failure_line;
+    if (run.combined) {
+      nlohmann::json& c = *run.combined;
+      if (lock.beside_other()) c["beside_other_measurement"] = true;
+      const int64_t machine = store.machine_id(c.value("machine", nlohmann::json::object()));
+      double steal_max = 0;
+      bool steal_seen = false;
+      for (const auto& e : c["process_evidence"])
+        if (e["steal_pct_mean"].is_number()) {
+          steal_max = std::max(steal_max, e["steal_pct_mean"].get<double>());
+          steal_seen = true;
+        }
+      const Point* native = nullptr;
+      for (const Point* p : live)
+        if (p->backend == c.value("native", "")) native = p;
+      for (const Point* p : live) {
+        nlohmann::json rec = measure::backend_record(c, p->backend);
+        if (rec.value("error", nlohmann::json()).is_string()) {
+          outcomes.push_back({p->id, this_machine, std::nullopt, FailureRecord{"error", rec["error"].get<std::string>()}});
+          failure_line = rec["error"].get<std::string>();
+          ++failed;
+          continue;
+        }
+        rec["remeasured"] = run.remeasured;
+        rec["unstable"] = run.unstable ? nlohmann::json(*run.unstable) : nlohmann::json(nullptr);
+        rec["steal_pct_max"] = steal_seen ? nlohmann::json(steal_max) : nlohmann::json(nullptr);
+        if (native && native != p) rec["native_point_id"] = native->id;
+        if (p == native) rec["speedup"] = nullptr;  // a native point has no speedup of its own
+        auto flag = disagreement(rec);
+        outcomes.push_back({p->id, machine, std::move(rec), flag});
+        ++measured;
+      }
+    } else if (run.failure) {
+      for (const Point* p : live) outcomes.push_back({p->id, this_machine, std::nullopt, *run.failure});
+      failed += static_cast<int>(live.size());
+      failure_line = fmt::format("{}: {}", run.failure->kind, run.failure->reason);
     }
+    failed += static_cast<int>(all.size() - live.size());  // unavailable, or failed alone
+    for (const auto& o : outcomes)
+      if (!o.result && failure_line.empty()) failure_line = fmt::format("{}: {}", o.failure->kind, o.failure->reason);
+    store.record_group(outcomes);
+    sum.measured += measured;
+    sum.failed += failed;
+    if (run.combined)
+      progress.finish(label, failed == 0,
+                      ok_summary(*run.combined) + (run.remeasured ? fmt::format(", {} added", run.remeasured) : "") +
+                          (run.unstable ? " UNSTABLE: " + *run.unstable : "") +
+                          (failed ? fmt::format(" ({} failed: {})", failed, failure_line) : ""),
+                      group_estimate, run.seconds);
+    else
+      progress.finish(label, false, failure_line, group_estimate, run.seconds);
   }
   progress.close();
   fmt::print(stderr, "study '{}': {} measured, {} failed this run; {} of {} points were already done -> {}\n",

@@ -1,10 +1,16 @@
 #pragma once
-// `study run`: measures every point of a spec that the database does not hold yet, each in a child process.
+// `study run`: measures every point of a spec that the database does not hold yet. A point's backends (its
+// comparison group) are measured together, interleaved in one child process, and that in k independent
+// processes (measure.processes), combined with two-level statistics (measure/processes.h); more processes
+// are added while the result is unstable, up to measure.max_processes, and a point still unstable then is
+// flagged. One transaction per group. The database is locked for the run; the machine-wide measurement lock
+// is held while it measures.
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "measure/measurement_lock.h"
 #include "study/point.h"
 #include "study/spec.h"
 
@@ -17,6 +23,7 @@ struct RunOptions {
   std::optional<double> timeout_s;           // overrides the spec's measure.timeout_s
   std::string exe = "/proc/self/exe";        // the formbench binary that measures (`bench --json`)
   int progress = -1;                         // 1 bar, 0 log lines, -1 bar when stderr is a terminal
+  measure::LockMode lock_mode = measure::LockMode::Wait;  // beside another measurement on this machine
 };
 
 struct RunSummary {

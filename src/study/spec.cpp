@@ -169,8 +169,13 @@ MeasureSettings read_measure(const std::string& origin, const std::string& path,
   m.check = r.boolean("check");
   m.cache_sim = r.boolean("cache_sim");
   m.cache_sim_max_gmacs = r.number("cache_sim_max_gmacs", false);
+  m.processes = r.count("processes", false);
+  m.max_processes = r.count("max_processes", false);
+  m.block = r.count("block", false);
   m.timeout_s = r.number("timeout_s", false);
   r.check_all_used();
+  if (m.processes && m.max_processes && *m.max_processes < *m.processes)
+    bad(origin, path + ".max_processes", *t.get("max_processes"), fmt::format("must be >= processes ({})", *m.processes));
   if (m.repetitions && m.max_repetitions && *m.max_repetitions < *m.repetitions)
     bad(origin, path + ".max_repetitions", *t.get("max_repetitions"),
         fmt::format("must be >= repetitions ({})", *m.repetitions));
@@ -280,6 +285,9 @@ MeasureSettings MeasureSettings::merged(const MeasureSettings& o) const {
   take(m.check, o.check);
   take(m.cache_sim, o.cache_sim);
   take(m.cache_sim_max_gmacs, o.cache_sim_max_gmacs);
+  take(m.processes, o.processes);
+  take(m.max_processes, o.max_processes);
+  take(m.block, o.block);
   take(m.timeout_s, o.timeout_s);
   return m;
 }

@@ -12,7 +12,7 @@
 
 namespace fb::study {
 
-// How each point is measured; passed to `formbench bench` as flags. Unset fields keep bench's defaults.
+// How each point is measured; passed to `formbench compare` as flags. Unset fields keep its defaults.
 struct MeasureSettings {
   std::optional<int64_t> warmup;           // warm-up runs (at least)          --warmup
   std::optional<double> warmup_ms;         // warm-up time (at least)          --warmup-time
@@ -26,6 +26,9 @@ struct MeasureSettings {
   std::optional<bool> check;               // agreement with the reference     --check
   std::optional<bool> cache_sim;           // simulated cache (valgrind)        --cache-sim
   std::optional<double> cache_sim_max_gmacs;  // simulate only points up to this many GMACs (per batch)
+  std::optional<int64_t> processes;        // independent processes per point (two-level CIs)   --processes
+  std::optional<int64_t> max_processes;    // at most, when an unstable point is remeasured (default 2 x processes)
+  std::optional<int64_t> block;            // timed runs per backend per interleaved round    --block
   std::optional<double> timeout_s;         // per-point time limit (runner only; not part of a point's identity)
 
   // Fields set in `over` replace ours.

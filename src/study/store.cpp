@@ -10,7 +10,9 @@
 namespace fb::study {
 namespace {
 
-constexpr int k_schema_version = 1;
+// 2: a point's backends measured together in k processes (formbench 0.3): paired speedups, two-level CIs,
+// noise evidence. 1: one backend per process (formbench 0.2).
+constexpr int k_schema_version = 2;
 
 const char* k_schema = R"SQL(
 CREATE TABLE IF NOT EXISTS machines (
@@ -53,6 +55,9 @@ CREATE TABLE IF NOT EXISTS measurements (
   counters_reason TEXT,
   ll_references_per_inference REAL, ll_misses_per_inference REAL, ll_miss_rate REAL,
   agreement_rel_error REAL, agreement_passed INTEGER,
+  processes INTEGER, rounds INTEGER, remeasured INTEGER,
+  speedup REAL, speedup_ci95_low REAL, speedup_ci95_high REAL, native_point_id TEXT,
+  unstable TEXT, steal_pct_max REAL, beside_other_measurement INTEGER,
   describe_json TEXT, result_json TEXT
 );
 CREATE TABLE IF NOT EXISTS failures (
@@ -67,8 +72,11 @@ CREATE TABLE IF NOT EXISTS failures (
 // Columns copied from the bench JSON as they are (same names), in this order.
 const char* k_real_fields[] = {"median_ms",  "mean_ms",        "min_ms",          "max_ms",         "stddev_ms",
                                "p90_ms",     "p99_ms",         "ci95_low_ms",     "ci95_high_ms",   "throughput_ips",
-                               "compile_ms", "first_inference_ms", "achieved_gflops", "peak_gflops", "pct_of_peak"};
-const char* k_int_fields[] = {"samples", "macs", "flops", "params", "peak_activation_bytes"};
+                               "compile_ms", "first_inference_ms", "achieved_gflops", "peak_gflops", "pct_of_peak",
+                               "speedup",    "speedup_ci95_low", "speedup_ci95_high", "steal_pct_max"};
+const char* k_int_fields[] = {"samples", "macs", "flops", "params", "peak_activation_bytes", "processes", "rounds",
+                              "remeasured", "beside_other_measurement"};
+const char* k_text_fields[] = {"native_point_id", "unstable"};
 const char* k_counter_fields[] = {"ll_references_per_inference", "ll_misses_per_inference", "ll_miss_rate"};
 
 std::optional<double> real_of(const nlohmann::json& j, const char* key) {
@@ -80,6 +88,7 @@ std::optional<double> real_of(const nlohmann::json& j, const char* key) {
 std::optional<int64_t> int_of(const nlohmann::json& j, const char* key) {
   if (!j.is_object()) return std::nullopt;
   auto it = j.find(key);
+  if (it != j.end() && it->is_boolean()) return it->get<bool>() ? 1 : 0;
   if (it == j.end() || !it->is_number()) return std::nullopt;
   return it->is_number_integer() ? it->get<int64_t>() : static_cast<int64_t>(it->get<double>());
 }
@@ -142,6 +151,11 @@ Store::Store(const std::string& path, bool create) : db_(path, create) {
   if (version > k_schema_version)
     fail("database '{}' has schema version {}, newer than this formbench understands ({})", path, version,
          k_schema_version);
+  if (version > 0 && version < k_schema_version)
+    fail("database '{}' was written by formbench 0.2 (results schema {}: one backend per process, unpaired); "
+         "this formbench measures a point's backends together and writes schema {}: use a new database "
+         "(`formbench report` still reads the old one)",
+         path, version, k_schema_version);
   if (version == 0) {
     Transaction t(db_);
     db_.exec(k_schema);
@@ -183,7 +197,7 @@ int64_t Store::machine_id(const nlohmann::json& facts) {
   return db_.last_insert_id();
 }
 
-void Store::record_measurement(const std::string& point_id, int64_t machine_id, const nlohmann::json& b,
+void Store::insert_measurement(const std::string& point_id, int64_t machine_id, const nlohmann::json& b,
                                const std::optional<FailureRecord>& flag) {
   std::string cols = "point_id, machine_id, finished_at";
   std::string vals = "?1, ?2, ?3";
@@ -194,10 +208,10 @@ void Store::record_measurement(const std::string& point_id, int64_t machine_id, 
   };
   for (const char* c : k_real_fields) add(c);
   for (const char* c : k_int_fields) add(c);
+  for (const char* c : k_text_fields) add(c);
   for (const char* c : {"counters_source", "counters_reason"}) add(c);
   for (const char* c : k_counter_fields) add(c);
   for (const char* c : {"agreement_rel_error", "agreement_passed", "describe_json", "result_json"}) add(c);
-  Transaction t(db_);
   Stmt ins(db_, fmt::format("INSERT OR REPLACE INTO measurements({}) VALUES({})", cols, vals));
   int i = 0;
   ins.bind(++i, point_id);
@@ -205,6 +219,7 @@ void Store::record_measurement(const std::string& point_id, int64_t machine_id, 
   ins.bind(++i, now_rfc3339());
   for (const char* c : k_real_fields) ins.bind(++i, real_of(b, c));
   for (const char* c : k_int_fields) ins.bind(++i, int_of(b, c));
+  for (const char* c : k_text_fields) ins.bind(++i, text_of(b, c));
   const nlohmann::json counters = b.value("counters", nlohmann::json());
   ins.bind(++i, text_of(counters, "source"));
   ins.bind(++i, text_of(counters, "reason"));
@@ -224,6 +239,25 @@ void Store::record_measurement(const std::string& point_id, int64_t machine_id, 
   if (flag) {
     Stmt f(db_, "INSERT INTO failures(point_id, machine_id, finished_at, kind, reason) VALUES(?1,?2,?3,?4,?5)");
     f.bind(1, point_id).bind(2, machine_id).bind(3, now_rfc3339()).bind(4, flag->kind).bind(5, flag->reason).run();
+  }
+}
+
+void Store::record_measurement(const std::string& point_id, int64_t machine_id, const nlohmann::json& b,
+                               const std::optional<FailureRecord>& flag) {
+  Transaction t(db_);
+  insert_measurement(point_id, machine_id, b, flag);
+  t.commit();
+}
+
+void Store::record_group(const std::vector<GroupOutcome>& outcomes) {
+  Transaction t(db_);
+  for (const GroupOutcome& o : outcomes) {
+    if (o.result) {
+      insert_measurement(o.point_id, o.machine_id, *o.result, o.failure);
+    } else {
+      Stmt ins(db_, "INSERT OR REPLACE INTO failures(point_id, machine_id, finished_at, kind, reason) VALUES(?1,?2,?3,?4,?5)");
+      ins.bind(1, o.point_id).bind(2, o.machine_id).bind(3, now_rfc3339()).bind(4, o.failure->kind).bind(5, o.failure->reason).run();
+    }
   }
   t.commit();
 }

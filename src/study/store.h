@@ -37,6 +37,15 @@ class Store {
   void record_measurement(const std::string& point_id, int64_t machine_id, const nlohmann::json& bench,
                           const std::optional<FailureRecord>& flag = std::nullopt);
   void record_failure(const std::string& point_id, std::optional<int64_t> machine_id, const FailureRecord& f);
+  // A comparison group's points (its backends, measured together) in one transaction: a measurement (with
+  // an optional flag) or a failure each, so a kill leaves either the whole group or none of it.
+  struct GroupOutcome {
+    std::string point_id;
+    int64_t machine_id = 0;
+    std::optional<nlohmann::json> result;  // a point record (processes.h backend_record)
+    std::optional<FailureRecord> failure;  // the failure, or the flag of a result
+  };
+  void record_group(const std::vector<GroupOutcome>& outcomes);
   void forget_failure(const std::string& point_id);
 
   std::vector<std::string> measured_ids();
@@ -44,6 +53,8 @@ class Store {
   std::map<std::string, FailureRecord> failures();
 
  private:
+  void insert_measurement(const std::string& point_id, int64_t machine_id, const nlohmann::json& bench,
+                          const std::optional<FailureRecord>& flag);
   Db db_;
 };
 

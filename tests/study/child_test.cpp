@@ -67,16 +67,19 @@ TEST(StudyChild, ClassifiesSignalsOomAndErrors) {
 }
 
 TEST(StudyChild, ResultsAndDisagreements) {
-  Outcome ok = classify(sh("echo '{\"schema\": \"formbench.bench/1\", \"median_ms\": 1.5}'"), 30);
+  Outcome ok = classify(sh("echo '{\"schema\": \"formbench.compare/2\", \"backends\": [{\"backend\": \"a\"}]}'"), 30);
   ASSERT_TRUE(ok.result);
   EXPECT_FALSE(ok.failure);
-  EXPECT_DOUBLE_EQ((*ok.result)["median_ms"].get<double>(), 1.5);
-  Outcome dis = classify(sh("echo '{\"median_ms\": 1.5, \"agreement\": {\"passed\": false, \"rel_max_error\": 0.5}}'"), 30);
+  EXPECT_EQ((*ok.result)["backends"][0]["backend"], "a");
+  // compare exits 1 after printing a result with a disagreeing backend: the result stands.
+  Outcome dis = classify(sh("echo '{\"schema\": \"formbench.compare/2\", \"backends\": []}'; exit 1"), 30);
   ASSERT_TRUE(dis.result);
-  ASSERT_TRUE(dis.failure);
-  EXPECT_EQ(dis.failure->kind, "disagreement");
-  Outcome other = classify(sh("echo '{\"schema\": \"formbench.bench/9\", \"median_ms\": 1.5}'"), 30);
+  EXPECT_FALSE(dis.failure);
+  Outcome other = classify(sh("echo '{\"schema\": \"formbench.compare/9\", \"backends\": []}'"), 30);
   EXPECT_FALSE(other.result);
+  EXPECT_NE(other.failure->reason.find("unsupported compare schema"), std::string::npos);
+  Outcome exit2 = classify(sh("echo '{\"schema\": \"formbench.compare/2\", \"backends\": []}'; exit 2"), 30);
+  EXPECT_FALSE(exit2.result);
 }
 
 }  // namespace

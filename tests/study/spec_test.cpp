@@ -212,17 +212,32 @@ TEST(StudyExpand, ShardsPartitionByComparisonGroup) {
   for (const char* bad : {"0/3", "4/3", "1/0", "1", "a/b", "1/3x"}) EXPECT_THROW(parse_shard(bad), Error) << bad;
 }
 
-TEST(StudyExpand, BenchArguments) {
-  const std::string s = "name=\"x\"\nbackend=\"onednn\"\nthreads=2\nprecision=\"bf16\"\n[measure]\nwarmup=1\nmin_time_ms=20\n"
-                        "repetitions=3\ncounters=true\n[[patterns]]\npattern=\"plain\"\ndepth=2\nwidth=8\nresolution=16\n"
-                        "params={staged=1}\n";
-  Point p = expand(parse_spec(s), fake_info).at(0);
-  EXPECT_EQ(p.model, "pattern:plain?depth=2&width=8&res=16&staged=1");
-  const std::vector<std::string> a = p.bench_args();
-  ASSERT_GE(a.size(), 11u);
-  EXPECT_EQ(std::vector<std::string>(a.begin(), a.begin() + 11),
-            (std::vector<std::string>{"bench", p.model, "--backend", "onednn", "--threads", "2", "--batch", "1",
-                                      "--precision", "bf16", "--json"}));
+TEST(StudyExpand, GroupArgumentsMeasureTheBackendsTogether) {
+  const std::string s = "name=\"x\"\nbackend=[\"torch\", \"onednn\"]\nthreads=2\nprecision=\"bf16\"\n[measure]\nwarmup=1\n"
+                        "min_time_ms=20\nrepetitions=3\ncounters=true\ncheck=true\ncache_sim=true\nprocesses=4\n"
+                        "[[patterns]]\npattern=\"plain\"\ndepth=2\nwidth=8\nresolution=16\nparams={staged=1}\n";
+  std::vector<Point> pts = expand(parse_spec(s), fake_info);
+  ASSERT_EQ(pts.size(), 2u);
+  EXPECT_EQ(pts[0].group, pts[1].group);
+  EXPECT_EQ(pts[0].model, "pattern:plain?depth=2&width=8&res=16&staged=1");
+  EXPECT_EQ(pts[0].settings_json()["processes"], 4);
+  const std::vector<std::string> a = group_args({&pts[0], &pts[1]}, 0);
+  ASSERT_GE(a.size(), 16u);
+  EXPECT_EQ(std::vector<std::string>(a.begin(), a.begin() + 16),
+            (std::vector<std::string>{"compare", pts[0].model, "--backends", "torch,onednn", "--threads", "2", "--batch",
+                                      "1", "--precision", "bf16", "--json", "--keep-going", "--order-seed", "1",
+                                      "--processes", "1"}));
+  auto has = [](const std::vector<std::string>& v, const char* x) { return std::find(v.begin(), v.end(), x) != v.end(); };
+  // The first process checks and simulates; later ones only time, with their own round order.
+  EXPECT_FALSE(has(a, "--no-check"));
+  EXPECT_TRUE(has(a, "--cache-sim"));
+  const std::vector<std::string> b = group_args({&pts[0], &pts[1]}, 2);
+  EXPECT_TRUE(has(b, "--no-check"));
+  EXPECT_FALSE(has(b, "--cache-sim"));
+  EXPECT_EQ(b[13], "3");
+  EXPECT_EQ(processes_of(pts[0].measure), 4);
+  EXPECT_EQ(max_processes_of(pts[0].measure), 8);
+  EXPECT_THROW(parse_spec("name=\"x\"\nbackend=\"torch\"\n[measure]\nprocesses=4\nmax_processes=2\n"), Error);
 }
 
 }  // namespace

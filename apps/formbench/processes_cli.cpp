@@ -1,0 +1,89 @@
+#include "processes_cli.h"
+
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+#include <fmt/format.h>
+
+#include "command.h"
+#include "core/error.h"
+#include "measure/processes.h"
+#include "study/processes_run.h"
+
+namespace fb::cli {
+namespace {
+
+bool is(const std::string& a, const char* flag) { return a == flag || a.rfind(std::string(flag) + "=", 0) == 0; }
+
+}  // namespace
+
+std::vector<std::string> own_args() {
+  std::ifstream f("/proc/self/cmdline", std::ios::binary);
+  std::string raw((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::vector<std::string> args;
+  std::string cur;
+  for (char c : raw) {
+    if (c == '\0') {
+      args.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!args.empty()) args.erase(args.begin());
+  return args;
+}
+
+std::vector<std::string> process_args(const std::vector<std::string>& own, int i) {
+  std::vector<std::string> out;
+  bool bench = false, check = true, no_check = false;
+  for (size_t j = 0; j < own.size(); ++j) {
+    const std::string& a = own[j];
+    const bool has_value = a.find('=') == std::string::npos && j + 1 < own.size();
+    if (j == 0 && a == "bench") {
+      bench = true;
+      check = false;  // bench checks only when asked (--check)
+      out.push_back("compare");
+    } else if (is(a, "--processes") || is(a, "--lock") || is(a, "--order-seed")) {
+      if (has_value) ++j;
+    } else if (a == "--json" || a == "--csv") {
+    } else if (bench && (a == "-B" || a == "--backend")) {
+      out.push_back("--backends");
+    } else if (bench && a.rfind("--backend=", 0) == 0) {
+      out.push_back("--backends=" + a.substr(10));
+    } else if (bench && a == "--check") {
+      check = true;
+    } else if (a == "--no-check") {
+      no_check = true;
+    } else if (i > 0 && a == "--cache-sim") {
+    } else {
+      out.push_back(a);
+    }
+  }
+  if (no_check || !check || i > 0) out.push_back("--no-check");
+  for (const char* a : {"--json", "--processes", "1", "--order-seed"}) out.push_back(a);
+  out.push_back(std::to_string(i + 1));
+  return out;
+}
+
+int run_in_processes(int k, bool json) {
+  const std::vector<std::string> own = own_args();
+  study::ProcessesRun run = study::run_processes(
+      "/proc/self/exe", [&](int i) { return process_args(own, i); }, k, 2 * k, 3600);
+  if (!run.combined) fail("{}: {}", run.failure->kind, run.failure->reason);
+  nlohmann::json& c = *run.combined;
+  c["remeasured"] = run.remeasured;
+  c["unstable"] = run.unstable ? nlohmann::json(*run.unstable) : nlohmann::json(nullptr);
+  if (json) std::cout << c.dump(2) << "\n";
+  else std::cout << measure::combined_table(c) << (run.remeasured ? fmt::format("  {} processes were added by the stability rule\n", run.remeasured) : "");
+  bool ok = true;
+  for (const auto& b : c["backends"])
+    if (b.value("agreement", nlohmann::json()).is_object() && !b["agreement"].value("passed", true)) {
+      std::cerr << "formbench: error: " << b.value("backend", "") << " disagrees with the reference backend\n";
+      ok = false;
+    }
+  return ok ? k_exit_ok : k_exit_error;
+}
+
+}  // namespace fb::cli

@@ -1,0 +1,38 @@
+#include "study/processes_run.h"
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "measure/processes.h"
+#include "study/child.h"
+#include "study/outcome.h"
+
+namespace fb::study {
+
+ProcessesRun run_processes(const std::string& exe, const std::function<std::vector<std::string>(int)>& args_for, int k,
+                           int k_max, double timeout_s) {
+  if (k < 1) fail("--processes must be >= 1, got {}", k);
+  if (k_max < k) k_max = k;
+  ProcessesRun g;
+  std::vector<nlohmann::json> results;
+  for (int i = 0; i < k_max; ++i) {
+    if (i >= k) {  // enough processes: go on only while the rule says the result is not stable yet
+      if (!measure::instability(measure::combine_processes(results))) break;
+      ++g.remeasured;
+    }
+    ChildResult r = run_child(exe, args_for(i), timeout_s);
+    g.seconds += r.seconds;
+    Outcome o = classify(r, timeout_s);
+    if (!o.result) {
+      g.failure = o.failure;
+      if (i > 0) g.failure->reason = fmt::format("process {} of the point: {}", i + 1, g.failure->reason);
+      return g;
+    }
+    results.push_back(std::move(*o.result));
+  }
+  g.combined = measure::combine_processes(results);
+  g.unstable = measure::instability(*g.combined);
+  return g;
+}
+
+}  // namespace fb::study
