@@ -68,6 +68,14 @@ Speedup pair_up(const Record* accel, const std::vector<const Record*>& natives, 
     s.why_missing = fmt::format("no {} point with the same settings on this machine", native);
   } else if (!s.native->median_ms) {
     s.why_missing = s.native->why_no_latency();
+  } else if (accel->paired_speedup && accel->native_point_id == s.native->point_id) {
+    // Measured together with this native point, in the same processes: the paired two-level figures.
+    s.value = *accel->paired_speedup;
+    if (accel->paired_ci95_low && accel->paired_ci95_high)
+      s.ci95 = stats::Interval{*accel->paired_ci95_low, *accel->paired_ci95_high};
+    else
+      s.why_missing = "no CI of the paired speedup recorded";
+    s.paired = true;
   } else {
     s.value = *s.native->median_ms / *accel->median_ms;
     if (has_ci(*s.native) && has_ci(*accel))

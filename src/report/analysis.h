@@ -1,7 +1,8 @@
 #pragma once
 // The report's analyses over a results database (docs/report.md states every method):
-//  - speedup of each accelerated backend over the native one, point by point, with a 95% CI (MOVER on the
-//    log scale from the two medians' CIs); per-pattern and overall arithmetic and geometric means;
+//  - speedup of each accelerated backend over the native one, point by point, with a 95% CI: the paired
+//    two-level figures the study recorded (schema 2), else (older databases) the ratio of medians with MOVER
+//    on the log scale from the two medians' CIs; per-pattern and overall arithmetic and geometric means;
 //  - Pearson and Spearman correlations (Fisher-z CIs) along depth and along width;
 //  - latency-vs-FLOPs least-squares fits (slope -> effective GFLOP/s, efficiency vs measured peak);
 //  - roofline coordinates; the paper's headline values beside ours.
@@ -37,8 +38,11 @@ Context context_of(const Speedup& s);
 struct Speedup {
   const Record* native = nullptr;  // null: no native point with the same settings
   const Record* accel = nullptr;
-  std::optional<double> value;     // native median / accelerated median
+  // Paired (results schema 2): the median per-round ratio of the two measured together, CI over processes
+  // and rounds. Otherwise (older databases): native median / accelerated median, CI by MOVER.
+  std::optional<double> value;
   std::optional<stats::Interval> ci95;
+  bool paired = false;
   std::string why_missing;         // for value, or for ci95 when only it is missing
 };
 

@@ -53,6 +53,13 @@ struct Record {
   std::optional<double> agreement_rel_error;
   std::optional<bool> agreement_passed;
   std::string failure_kind, failure_reason;  // when Failed
+  // Results schema 2 (the point's backends measured together in k processes); absent in older databases.
+  std::optional<int64_t> processes, rounds, remeasured;  // processes combined; paired rounds; processes added
+  std::optional<double> paired_speedup, paired_ci95_low, paired_ci95_high;  // vs native_point_id, same processes
+  std::string native_point_id;
+  std::string unstable;                 // why the stability rule still failed at the process limit
+  std::optional<double> steal_pct_max;  // the worst process's mean steal over its rounds
+  bool beside_other_measurement = false;
 
   // Why a latency is absent, in words ("failed (crash: ...)", "not measured yet", "median is NULL").
   std::string why_no_latency() const;

@@ -1,4 +1,5 @@
 // The report's tables, built from an Analysis.
+#include <algorithm>
 #include <map>
 #include <set>
 #include <tuple>
@@ -245,6 +246,53 @@ Table roofline_layers(const Analysis& a) {
   return t;
 }
 
+Table trust(const Analysis& a) {
+  Table t{"trust", "How far to trust these numbers",
+          "Each point's backends are measured together in one process, interleaved in rounds of random order, and "
+          "that in k independent processes; speedups are paired per round and their 95% CIs cover both the "
+          "processes and the rounds (docs/measure.md). A point whose CIs stayed wide after the added processes "
+          "is flagged unstable and listed here; it is never silently averaged. An A/A recheck "
+          "(`formbench study recheck`) tells whether the intervals hold their 95%."};
+  t.columns = {"check", "value", "detail"};
+  int measured = 0, paired = 0, unpaired = 0, remeasured = 0, beside = 0;
+  std::vector<int64_t> processes;
+  std::optional<double> steal;
+  std::vector<const Record*> unstable;
+  for (const Record* r : a.records) {
+    if (r->status != Status::Measured) continue;
+    ++measured;
+    if (r->processes) processes.push_back(*r->processes);
+    if (r->remeasured.value_or(0) > 0) ++remeasured;
+    if (r->beside_other_measurement) ++beside;
+    if (r->steal_pct_max) steal = std::max(steal.value_or(0), *r->steal_pct_max);
+    if (!r->unstable.empty()) unstable.push_back(r);
+  }
+  for (const Speedup& s : a.speedups)
+    if (s.value) (s.paired ? paired : unpaired)++;
+  std::sort(processes.begin(), processes.end());
+  t.rows.push_back({Cell::str("measured backend points"), Cell::integer(measured), Cell::str("")});
+  t.rows.push_back({Cell::str("processes per point"),
+                    processes.empty() ? Cell::na("not recorded (a database from formbench 0.2: one process per backend)")
+                                      : Cell::str(processes.front() == processes.back()
+                                                      ? std::to_string(processes.front())
+                                                      : fmt::format("{} to {}", processes.front(), processes.back())),
+                    Cell::str("CIs cover the variation between processes only when k > 1")});
+  t.rows.push_back({Cell::str("paired speedups"), Cell::integer(paired),
+                    Cell::str(unpaired ? fmt::format("{} unpaired (ratio of medians from separate processes, MOVER CI)", unpaired)
+                                       : "every speedup")});
+  t.rows.push_back({Cell::str("points remeasured"), Cell::integer(remeasured),
+                    Cell::str("processes were added because a CI was wide or a process saw steal")});
+  t.rows.push_back({Cell::str("points unstable"), Cell::integer(static_cast<double>(unstable.size())),
+                    Cell::str(unstable.empty() ? "" : "listed below")});
+  t.rows.push_back({Cell::str("worst steal (a process's mean over its rounds)"),
+                    steal ? Cell::num(*steal, 2) : Cell::na("not recorded"), Cell::str("% of the machine's CPU time")});
+  t.rows.push_back({Cell::str("points measured beside another measurement"), Cell::integer(beside),
+                    Cell::str(beside ? "contaminated: rerun them alone" : "")});
+  for (const Record* r : unstable)
+    t.rows.push_back({Cell::str("unstable: " + r->model + " " + r->backend), Cell::str("flagged"), Cell::str(r->unstable)});
+  return t;
+}
+
 Table measurements(const Analysis& a) {
   Table t{"measurements", "Every point", "One row per point setting and backend (a later measurement supersedes "
                                          "an earlier one). LL figures: source in 'counters'."};
@@ -308,7 +356,7 @@ Table machines(const ResultsDb& db) {
 }  // namespace
 
 std::vector<Table> build_tables(const Analysis& a, const ResultsDb& db) {
-  std::vector<Table> out = {headline(a), averages(a), pattern_speedups(a), zoo(a), fits(a), correlation_summary(a), correlations(a), roofline(a)};
+  std::vector<Table> out = {headline(a), trust(a), averages(a), pattern_speedups(a), zoo(a), fits(a), correlation_summary(a), correlations(a), roofline(a)};
   if (!a.roofline_layers.empty() || a.unmatched_layers) out.push_back(roofline_layers(a));
   for (Table t : {measurements(a), failures(a), machines(db)}) out.push_back(std::move(t));
   return out;

@@ -331,6 +331,63 @@ TEST(ReportPairing, SameMachineAndDeviceOnly) {
   EXPECT_DOUBLE_EQ(*a.ceilings.at({1, 2}).bandwidth_gbps, 12.5);  // the measurements' ceilings beat the facts
 }
 
+// Results schema 2: the study recorded the paired speedup (median per-round ratio, two-level CI) with the
+// accelerated row; the report uses it instead of dividing two medians, and says how far to trust it.
+TEST(ReportPairing, PairedSpeedupFromTheSameProcessesWins) {
+  const std::string path = tmp_path("paired.sqlite");
+  {
+    test::SyntheticDb db(path);
+    test::PointSpec p;
+    p.model = "darts";
+    p.family = "nas";
+    test::MeasureSpec m;
+    m.median_ms = 24;
+    const std::string native = db.point(p);
+    db.measure(native, m);
+    p.backend = "onednn";
+    m.median_ms = 2;  // 24 / 2 = 12 unpaired; the paired rounds said 11.5
+    const std::string accel = db.point(p);
+    db.measure(accel, m);
+    db.exec("UPDATE measurements SET processes = 3, rounds = 30, remeasured = 2, speedup = 11.5, speedup_ci95_low = 11.0,"
+            " speedup_ci95_high = 12.1, native_point_id = '" + native + "', steal_pct_max = 0.4,"
+            " unstable = 'onednn: speedup CI wider than +-5%' WHERE point_id = '" + accel + "'");
+    db.exec("UPDATE measurements SET processes = 3 WHERE point_id = '" + native + "'");
+    p.model = "resnet18";  // a pair without the paired columns: the ratio of medians, MOVER
+    p.backend = "torch";
+    m.median_ms = 10;
+    db.measure(db.point(p), m);
+    p.backend = "onednn";
+    m.median_ms = 4;
+    db.measure(db.point(p), m);
+  }
+  const ResultsDb db = load_results(path);
+  const Analysis a = analyze(db);
+  const Speedup* d = find_speedup(a, "darts");
+  ASSERT_TRUE(d && d->value && d->ci95);
+  EXPECT_TRUE(d->paired);
+  EXPECT_DOUBLE_EQ(*d->value, 11.5);
+  EXPECT_DOUBLE_EQ(d->ci95->low, 11.0);
+  EXPECT_DOUBLE_EQ(d->ci95->high, 12.1);
+  const Speedup* r = find_speedup(a, "resnet18");
+  ASSERT_TRUE(r && r->value);
+  EXPECT_FALSE(r->paired);
+  EXPECT_DOUBLE_EQ(*r->value, 2.5);
+  const std::vector<Table> tables = build_tables(a, db);
+  const auto trust = std::find_if(tables.begin(), tables.end(), [](const Table& t) { return t.id == "trust"; });
+  ASSERT_NE(trust, tables.end());
+  auto row = [&](const std::string& check) -> std::vector<Cell> {
+    for (const auto& rw : trust->rows)
+      if (rw[0].text == check) return rw;
+    return {};
+  };
+  EXPECT_EQ(row("paired speedups")[1].text, "1");
+  EXPECT_NE(row("paired speedups")[2].text.find("1 unpaired"), std::string::npos);
+  EXPECT_EQ(row("points remeasured")[1].text, "1");
+  EXPECT_EQ(row("points unstable")[1].text, "1");
+  EXPECT_EQ(row("unstable: darts onednn")[2].text, "onednn: speedup CI wider than +-5%");
+  EXPECT_EQ(row("processes per point")[1].text, "3");
+}
+
 // A staged pattern network is its own variant: it neither pairs with nor averages into the plain pattern.
 TEST(ReportPatterns, StagedNetworksAreTheirOwnVariant) {
   const std::string path = tmp_path("staged.sqlite");
