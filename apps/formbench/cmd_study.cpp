@@ -15,6 +15,7 @@
 #include "study/merge.h"
 #include "study/point.h"
 #include "study/progress.h"
+#include "study/recheck.h"
 #include "study/runner.h"
 #include "study/spec.h"
 
@@ -29,6 +30,8 @@ struct Options {
   bool json = false, csv = false, retry_failed = false, progress = false, no_progress = false;
   double timeout_s = 0;
   std::string lock = "wait";
+  int sample = 10;
+  uint64_t seed = 1;
 };
 
 std::vector<Point> expanded(const Spec& spec) { return expand(spec, registry_resolver()); }
@@ -87,6 +90,20 @@ int run(const Options& o) {
   return s.failed > 0 ? k_exit_error : k_exit_ok;
 }
 
+int recheck(const Options& o) {
+  RecheckOptions r;
+  r.db_path = o.db;
+  r.sample = o.sample;
+  r.seed = o.seed;
+  r.lock_mode = measure::parse_lock_mode(o.lock);
+  const RecheckSummary s = recheck_study(r);
+  auto pct = [](int in, int n) { return n ? fmt::format("{:.0f}%", 100.0 * in / n) : std::string("n/a"); };
+  fmt::print("recheck of {} groups: {} of {} medians ({}) and {} of {} speedups ({}) inside the first run's 95% CIs\n",
+             s.groups, s.medians_inside, s.medians, pct(s.medians_inside, s.medians), s.speedups_inside, s.speedups,
+             pct(s.speedups_inside, s.speedups));
+  return k_exit_ok;
+}
+
 int merge(const Options& o) {
   const MergeSummary s = merge_databases(o.inputs, o.output);
   fmt::print(stderr, "merged {} databases into {}: {} points, {} measurements and {} failures added\n", o.inputs.size(),
@@ -135,6 +152,15 @@ CommandRegistrar reg(60, [](CLI::App& app) {
   r->add_option("--lock", o->lock, "beside another measurement on this machine: wait, refuse, or ignore (and record it)")
       ->capture_default_str();
   r->callback([o, action] { *action = [o] { return run(*o); }; });
+
+  auto* rc = sub->add_subcommand("recheck", "A/A check: rerun a sample of a finished study's points and report how "
+                                            "many rerun values fall inside the first run's 95% CIs");
+  rc->add_option("db", o->db, "results database")->required();
+  rc->add_option("--sample", o->sample, "comparison groups to rerun")->capture_default_str();
+  rc->add_option("--seed", o->seed, "which groups (deterministic)")->capture_default_str();
+  rc->add_option("--lock", o->lock, "beside another measurement on this machine: wait, refuse, or ignore")
+      ->capture_default_str();
+  rc->callback([o, action] { *action = [o] { return recheck(*o); }; });
 
   auto* m = sub->add_subcommand("merge", "Merge results databases without duplicates (each keeps its machine)");
   m->add_option("inputs", o->inputs, "databases to merge")->required();

@@ -240,6 +240,15 @@ ResultsDb load_results(const std::string& path) {
         if (r.median_ms && *r.median_ms <= 0) r.median_ms.reset();
         out.records.push_back(std::move(r));
       });
+  bool has_rechecks = false;
+  db.query("SELECT name FROM sqlite_master WHERE type='table' AND name='rechecks'", [&](sqlite3_stmt*) { has_rechecks = true; });
+  if (has_rechecks)
+    db.query("SELECT count(median_inside), coalesce(sum(median_inside), 0), count(speedup_inside),"
+             " coalesce(sum(speedup_inside), 0) FROM rechecks",
+             [&](sqlite3_stmt* st) {
+               out.rechecks = {static_cast<int>(sqlite3_column_int64(st, 0)), static_cast<int>(sqlite3_column_int64(st, 1)),
+                               static_cast<int>(sqlite3_column_int64(st, 2)), static_cast<int>(sqlite3_column_int64(st, 3))};
+             });
   // Schema 2's measurement columns, where the writer has them.
   bool has_paired = false;
   db.query("SELECT name FROM pragma_table_info('measurements')", [&](sqlite3_stmt* st) { has_paired |= text(st, 0) == "speedup"; });

@@ -72,8 +72,14 @@ struct Study {
   std::string name, created_at;
 };
 
+// A/A reruns of `study recheck`: was the rerun inside the first run's 95% CI?
+struct RecheckCoverage {
+  int medians = 0, medians_inside = 0, speedups = 0, speedups_inside = 0;
+};
+
 struct ResultsDb {
   std::string path;
+  RecheckCoverage rechecks;
   std::vector<Machine> machines;
   std::vector<Study> studies;
   std::vector<Record> records;

@@ -246,7 +246,7 @@ Table roofline_layers(const Analysis& a) {
   return t;
 }
 
-Table trust(const Analysis& a) {
+Table trust(const Analysis& a, const ResultsDb& db) {
   Table t{"trust", "How far to trust these numbers",
           "Each point's backends are measured together in one process, interleaved in rounds of random order, and "
           "that in k independent processes; speedups are paired per round and their 95% CIs cover both the "
@@ -288,6 +288,14 @@ Table trust(const Analysis& a) {
                     steal ? Cell::num(*steal, 2) : Cell::na("not recorded"), Cell::str("% of the machine's CPU time")});
   t.rows.push_back({Cell::str("points measured beside another measurement"), Cell::integer(beside),
                     Cell::str(beside ? "contaminated: rerun them alone" : "")});
+  const RecheckCoverage& c = db.rechecks;
+  auto coverage = [](int in, int n) {
+    return n ? Cell::str(fmt::format("{:.0f}% ({} of {})", 100.0 * in / n, in, n)) : Cell::na("no A/A recheck recorded");
+  };
+  t.rows.push_back({Cell::str("A/A recheck: rerun medians inside the first 95% CI"), coverage(c.medians_inside, c.medians),
+                    Cell::str("about 95% expected; far less: the intervals are too narrow")});
+  t.rows.push_back({Cell::str("A/A recheck: rerun speedups inside the first 95% CI"), coverage(c.speedups_inside, c.speedups),
+                    Cell::str("formbench study recheck DB --sample N")});
   for (const Record* r : unstable)
     t.rows.push_back({Cell::str("unstable: " + r->model + " " + r->backend), Cell::str("flagged"), Cell::str(r->unstable)});
   return t;
@@ -356,7 +364,7 @@ Table machines(const ResultsDb& db) {
 }  // namespace
 
 std::vector<Table> build_tables(const Analysis& a, const ResultsDb& db) {
-  std::vector<Table> out = {headline(a), trust(a), averages(a), pattern_speedups(a), zoo(a), fits(a), correlation_summary(a), correlations(a), roofline(a)};
+  std::vector<Table> out = {headline(a), trust(a, db), averages(a), pattern_speedups(a), zoo(a), fits(a), correlation_summary(a), correlations(a), roofline(a)};
   if (!a.roofline_layers.empty() || a.unmatched_layers) out.push_back(roofline_layers(a));
   for (Table t : {measurements(a), failures(a), machines(db)}) out.push_back(std::move(t));
   return out;

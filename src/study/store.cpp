@@ -60,6 +60,14 @@ CREATE TABLE IF NOT EXISTS measurements (
   unstable TEXT, steal_pct_max REAL, beside_other_measurement INTEGER,
   describe_json TEXT, result_json TEXT
 );
+CREATE TABLE IF NOT EXISTS rechecks (
+  point_id TEXT NOT NULL REFERENCES points(id),
+  finished_at TEXT NOT NULL,
+  median_ms REAL,
+  median_inside INTEGER,
+  speedup REAL,
+  speedup_inside INTEGER
+);
 CREATE TABLE IF NOT EXISTS failures (
   point_id TEXT PRIMARY KEY REFERENCES points(id),
   machine_id INTEGER REFERENCES machines(id),

@@ -2,10 +2,12 @@
 // deliberately failing backends (a study must survive crashes, hangs and out-of-memory), and `test_tiny`, a
 // three-layer network that measures in milliseconds, so the runner's tests spend their time on the runner.
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 #include <thread>
+#include <vector>
 
 #include "backends/backend.h"
 #include "models/zoo/zoo_common.h"
@@ -35,12 +37,76 @@ class FaultBackend : public Backend {
   Fault fault_;
 };
 
+// Process-level noise, deterministic: the k-th process (counted in the file $FORMBENCH_TEST_NOISE_FILE)
+// runs slower by the k-th factor of $FORMBENCH_TEST_NOISE ("1,1.5,1"; cycled). Both noisy backends slow down
+// alike inside one process, as a slow host does, so their paired ratio stays 2.
+double process_slowdown() {
+  static const double factor = [] {
+    const char* file = std::getenv("FORMBENCH_TEST_NOISE_FILE");
+    const char* list = std::getenv("FORMBENCH_TEST_NOISE");
+    if (!file || !list) return 1.0;
+    long n = 0;
+    {
+      std::FILE* f = std::fopen(file, "r");
+      if (f) {
+        if (std::fscanf(f, "%ld", &n) != 1) n = 0;
+        std::fclose(f);
+      }
+      f = std::fopen(file, "w");
+      if (f) {
+        std::fprintf(f, "%ld\n", n + 1);
+        std::fclose(f);
+      }
+    }
+    std::vector<double> factors;
+    for (const char* p = list; *p;) {
+      char* end = nullptr;
+      factors.push_back(std::strtod(p, &end));
+      p = *end == ',' ? end + 1 : end;
+      if (end == p && *p) break;
+    }
+    return factors.empty() ? 1.0 : factors[static_cast<size_t>(n) % factors.size()];
+  }();
+  return factor;
+}
+
+// The reference computation plus a sleep of `ms` x the process's slowdown.
+class NoisyExecutable : public Executable {
+ public:
+  NoisyExecutable(std::unique_ptr<Executable> inner, double ms) : inner_(std::move(inner)), ms_(ms) {}
+  void run(const std::vector<Tensor>& in, std::vector<Tensor>& out) override {
+    inner_->run(in, out);
+    std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(1000 * ms_ * process_slowdown())));
+  }
+  Description describe() const override { return inner_->describe(); }
+
+ private:
+  std::unique_ptr<Executable> inner_;
+  double ms_;
+};
+
+class NoisyBackend : public Backend {
+ public:
+  NoisyBackend(std::string name, double ms) : name_(std::move(name)), ms_(ms) {}
+  std::string name() const override { return name_; }
+  std::string summary() const override { return "test-only: the reference plus a sleep, slower in some processes"; }
+  std::unique_ptr<Executable> compile(const Graph& g, const CompileOptions& opt) const override {
+    return std::make_unique<NoisyExecutable>(make_backend("reference")->compile(g, opt), ms_);
+  }
+
+ private:
+  std::string name_;
+  double ms_;
+};
+
 const bool k_registered = [] {
   const char* v = std::getenv("FORMBENCH_ENABLE_TEST_FAULTS");
   if (!v || std::strcmp(v, "1") != 0) return false;
   register_backend("test_abort", [] { return std::make_unique<FaultBackend>("test_abort", Fault::Abort); });
   register_backend("test_hang", [] { return std::make_unique<FaultBackend>("test_hang", Fault::Hang); });
   register_backend("test_oom", [] { return std::make_unique<FaultBackend>("test_oom", Fault::BadAlloc); });
+  register_backend("test_noisy", [] { return std::make_unique<NoisyBackend>("test_noisy", 2.0); });
+  register_backend("test_noisy_fast", [] { return std::make_unique<NoisyBackend>("test_noisy_fast", 1.0); });
   register_zoo_model({"test_tiny", "test-only: conv 3x3 (4 channels), ReLU, global pool, linear",
                       "formbench's study tests", "hand-crafted", [](ModelParams& p) {
                         zoo::CommonParams c = zoo::common_params(p, 8);

@@ -1,0 +1,116 @@
+#include "study/recheck.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "core/file_lock.h"
+#include "core/rng.h"
+#include "measure/processes.h"
+#include "study/point.h"
+#include "study/processes_run.h"
+#include "study/runner.h"
+#include "study/spec.h"
+#include "study/store.h"
+
+namespace fb::study {
+namespace {
+
+struct Measured {
+  double median = 0;
+  std::optional<double> low, high, speedup_low, speedup_high;
+};
+
+bool inside(double v, const std::optional<double>& lo, const std::optional<double>& hi) {
+  return lo && hi && v >= *lo && v <= *hi;
+}
+
+}  // namespace
+
+RecheckSummary recheck_study(const RecheckOptions& opt) {
+  if (opt.sample < 1) fail("--sample must be >= 1, got {}", opt.sample);
+  auto db_lock = FileLock::try_acquire(opt.db_path + ".lock");
+  if (!db_lock) fail("'{}' is in use by another study run ({})", opt.db_path, FileLock::holder(opt.db_path + ".lock"));
+  Store store(opt.db_path, /*create=*/false);
+  std::map<std::string, Measured> measured;
+  {
+    Stmt q(store.db(), "SELECT point_id, median_ms, ci95_low_ms, ci95_high_ms, speedup_ci95_low, speedup_ci95_high "
+                       "FROM measurements WHERE median_ms IS NOT NULL AND (agreement_passed IS NULL OR agreement_passed = 1)");
+    auto opt_real = [&](int c) { return q.is_null(c) ? std::nullopt : std::optional<double>(q.real(c)); };
+    while (q.step()) measured[q.text(0)] = {q.real(1), opt_real(2), opt_real(3), opt_real(4), opt_real(5)};
+  }
+  std::vector<std::string> specs;
+  {
+    Stmt q(store.db(), "SELECT spec_toml FROM studies ORDER BY id");
+    while (q.step()) specs.push_back(q.text(0));
+  }
+  // Every group whose points are all measured, from every study spec the database holds.
+  std::vector<std::vector<Point>> groups;
+  std::set<std::string> seen;
+  for (const std::string& text : specs) {
+    std::map<int64_t, std::vector<Point>> by_group;
+    for (Point& p : expand(parse_spec(text, opt.db_path), registry_resolver())) by_group[p.group].push_back(std::move(p));
+    for (auto& [gid, g] : by_group) {
+      if (!std::all_of(g.begin(), g.end(), [&](const Point& p) { return measured.count(p.id) > 0; })) continue;
+      if (!seen.insert(g.front().id).second) continue;
+      groups.push_back(std::move(g));
+    }
+  }
+  if (groups.empty()) fail("'{}' has no fully measured point to recheck", opt.db_path);
+  Rng rng(opt.seed);
+  for (size_t k = groups.size(); k > 1; --k) std::swap(groups[k - 1], groups[rng.next_u64() % k]);
+  groups.resize(std::min(groups.size(), static_cast<size_t>(opt.sample)));
+
+  const measure::MeasurementLock lock = measure::MeasurementLock::take(
+      opt.lock_mode, [](const std::string& line) { fmt::print(stderr, "recheck: {}\n", line); });
+  RecheckSummary sum;
+  for (const auto& g : groups) {
+    std::vector<const Point*> ptrs;
+    for (const Point& p : g) ptrs.push_back(&p);
+    const MeasureSettings& m = g.front().measure;
+    // The same k as the first run, and no added processes: the rerun is one more draw of that measurement.
+    const int k = static_cast<int>(processes_of(m));
+    ProcessesRun run = run_processes(
+        opt.exe, [&](int i) { return group_args(ptrs, i); }, k, k,
+        m.timeout_s.value_or(k_default_timeout_s));
+    if (!run.combined) {
+      fmt::print(stderr, "recheck: {} failed on the rerun ({}: {}); left out\n", g.front().model, run.failure->kind,
+                 run.failure->reason);
+      continue;
+    }
+    ++sum.groups;
+    Transaction t(store.db());
+    for (const Point& p : g) {
+      const nlohmann::json rec = measure::backend_record(*run.combined, p.backend);
+      if (!rec["median_ms"].is_number()) continue;
+      const Measured& first = measured[p.id];
+      const double med = rec["median_ms"].get<double>();
+      const bool med_in = inside(med, first.low, first.high);
+      std::optional<double> sp;
+      std::optional<int64_t> sp_in;
+      if (rec.value("speedup", nlohmann::json()).is_number() && p.backend != run.combined->value("native", "")) {
+        sp = rec["speedup"].get<double>();
+        sp_in = inside(*sp, first.speedup_low, first.speedup_high) ? 1 : 0;
+        ++sum.speedups;
+        sum.speedups_inside += static_cast<int>(*sp_in);
+      }
+      ++sum.medians;
+      sum.medians_inside += med_in ? 1 : 0;
+      Stmt ins(store.db(), "INSERT INTO rechecks(point_id, finished_at, median_ms, median_inside, speedup, speedup_inside)"
+                           " VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+      ins.bind(1, p.id).bind(2, now_rfc3339()).bind(3, med).bind(4, int64_t{med_in ? 1 : 0}).bind(5, sp).bind(6, sp_in).run();
+      fmt::print(stderr, "recheck: {} {}: median {:.3f} ms ({} [{:.3f}, {:.3f}]){}\n", p.model, p.backend, med,
+                 med_in ? "inside" : "OUTSIDE", first.low.value_or(0), first.high.value_or(0),
+                 sp ? fmt::format(", speedup {:.3f}x ({} [{:.3f}, {:.3f}])", *sp, *sp_in ? "inside" : "OUTSIDE",
+                                  first.speedup_low.value_or(0), first.speedup_high.value_or(0))
+                    : "");
+    }
+    t.commit();
+  }
+  return sum;
+}
+
+}  // namespace fb::study

@@ -1,0 +1,171 @@
+// A study point measured in k processes, end to end through the CLI, with deterministic process-level noise
+// from the test-only backends test_noisy (reference + 4 ms sleep) and test_noisy_fast (+ 2 ms), both slowed
+// alike in the processes that $FORMBENCH_TEST_NOISE names. No assertion rests on how fast a real kernel is.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "core/file_lock.h"
+
+#include "study/sqlite_db.h"
+#include "study_test_util.h"
+
+namespace fb::study {
+namespace {
+
+using testing::formbench;
+using testing::read_text;
+using testing::ScratchDir;
+
+constexpr const char* k_spec = R"(
+name = "noisy"
+backend = ["test_noisy", "test_noisy_fast"]
+threads = 1
+[measure]
+warmup = 1
+warmup_ms = 0
+repetitions = 6
+min_time_ms = 0
+block = 2
+processes = 3
+max_processes = 5
+check = false
+ceilings = false
+counters = false
+[[models]]
+model = "test_tiny"
+resolution = 8
+)";
+
+struct Row {
+  std::string backend, unstable, native_point_id, id;
+  int64_t processes = 0, remeasured = -1;
+  std::optional<double> speedup, low, high;
+};
+
+std::map<std::string, Row> rows(const std::string& db_path) {
+  Db db(db_path, false);
+  std::map<std::string, Row> out;
+  Stmt q(db, "SELECT p.backend, m.unstable, m.native_point_id, p.id, m.processes, m.remeasured, m.speedup,"
+             " m.speedup_ci95_low, m.speedup_ci95_high FROM measurements m JOIN points p ON p.id = m.point_id");
+  while (q.step()) {
+    Row r{q.text(0), q.is_null(1) ? "" : q.text(1), q.is_null(2) ? "" : q.text(2), q.text(3), q.int64(4), q.int64(5)};
+    if (!q.is_null(6)) r.speedup = q.real(6);
+    if (!q.is_null(7)) r.low = q.real(7);
+    if (!q.is_null(8)) r.high = q.real(8);
+    out[r.backend] = r;
+  }
+  return out;
+}
+
+std::string run_with_noise(const ScratchDir& dir, const std::string& noise, const std::string& db_path) {
+  const std::string spec = dir.write("noisy.toml", k_spec);
+  const std::string counter = dir.file("counter-" + noise);
+  const std::string cmd = fmt::format("FORMBENCH_TEST_NOISE={} FORMBENCH_TEST_NOISE_FILE={} FORMBENCH_MEASUREMENT_LOCK={} ",
+                                      noise, counter, dir.file("measure.lock"));
+  EXPECT_EQ(std::system((cmd + fmt::format("FORMBENCH_ENABLE_TEST_FAULTS=1 {} study run {} --db {} > /dev/null 2> {}",
+                                           FORMBENCH_CLI_PATH, spec, db_path, dir.file("err.txt")))
+                            .c_str()),
+            0)
+      << read_text(dir.file("err.txt"));
+  return read_text(counter);
+}
+
+TEST(StudyProcesses, PairingCancelsProcessNoiseAndUnstableLatencyIsFlagged) {
+  ScratchDir dir;
+  // The second and fifth processes run 1.6x slower: the latencies' two-level CIs stay wider than +-10%, so
+  // the runner adds processes up to the limit of 5 and flags the point; the paired speedup stays 2.
+  const std::string db_path = dir.file("noisy.sqlite");
+  EXPECT_EQ(run_with_noise(dir, "1,1.6,1,1,1.6", db_path), "5\n");
+  auto r = rows(db_path);
+  ASSERT_EQ(r.size(), 2u);
+  const Row& native = r["test_noisy"];
+  const Row& fast = r["test_noisy_fast"];
+  EXPECT_EQ(native.processes, 5);
+  EXPECT_EQ(native.remeasured, 2);
+  EXPECT_NE(native.unstable.find("median"), std::string::npos) << native.unstable;
+  EXPECT_EQ(fast.unstable, native.unstable);  // the point (both backends) is unstable
+  EXPECT_FALSE(native.speedup.has_value());
+  EXPECT_EQ(fast.native_point_id, native.id);
+  ASSERT_TRUE(fast.speedup && fast.low && fast.high);
+  EXPECT_GT(*fast.speedup, 1.8);
+  EXPECT_LT(*fast.speedup, 2.1);
+  EXPECT_GT(*fast.low, 1.7);
+  EXPECT_LT(*fast.high, 2.2);
+  // Process-level noise reaches the latency interval: it spans the slow processes' level.
+  Db db(db_path, false);
+  Stmt q(db, "SELECT m.ci95_high_ms / m.median_ms FROM measurements m JOIN points p ON p.id = m.point_id"
+             " WHERE p.backend = 'test_noisy'");
+  ASSERT_TRUE(q.step());
+  EXPECT_GT(q.real(0), 1.3);
+}
+
+TEST(StudyProcesses, CalmProcessesNeedNoMoreAndRecheckCoverageIsRecorded) {
+  ScratchDir dir;
+  const std::string db_path = dir.file("calm.sqlite");
+  EXPECT_EQ(run_with_noise(dir, "1", db_path), "3\n");
+  auto r = rows(db_path);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r["test_noisy"].processes, 3);
+  EXPECT_EQ(r["test_noisy"].remeasured, 0);
+  EXPECT_EQ(r["test_noisy"].unstable, "") << r["test_noisy"].unstable;
+  // A/A: rerun the one group; the stored verdicts agree with the first run's intervals.
+  const std::string env = fmt::format("FORMBENCH_MEASUREMENT_LOCK={} ", dir.file("measure.lock"));
+  EXPECT_EQ(std::system((env + fmt::format("FORMBENCH_ENABLE_TEST_FAULTS=1 {} study recheck {} --sample 5 > {} 2> {}",
+                                           FORMBENCH_CLI_PATH, db_path, dir.file("out.txt"), dir.file("err2.txt")))
+                            .c_str()),
+            0)
+      << read_text(dir.file("err2.txt"));
+  EXPECT_NE(read_text(dir.file("out.txt")).find("recheck of 1 groups:"), std::string::npos) << read_text(dir.file("out.txt"));
+  Db db(db_path, false);
+  Stmt q(db, "SELECT count(*), sum(c.median_inside = (c.median_ms BETWEEN m.ci95_low_ms AND m.ci95_high_ms)),"
+             " sum(c.speedup IS NOT NULL), sum(c.speedup_inside = (c.speedup BETWEEN m.speedup_ci95_low AND m.speedup_ci95_high))"
+             " FROM rechecks c JOIN measurements m USING(point_id)");
+  ASSERT_TRUE(q.step());
+  EXPECT_EQ(q.int64(0), 2);
+  EXPECT_EQ(q.int64(1), 2);
+  EXPECT_EQ(q.int64(2), 1);
+  EXPECT_EQ(q.int64(3), 1);
+}
+
+TEST(StudyProcesses, OneRunPerDatabaseAndTheMeasurementLockIsRespected) {
+  ScratchDir dir;
+  const std::string db_path = dir.file("busy.sqlite");
+  dir.write("s.toml", k_spec);
+  // Another study run holds the database: a second one names it and exits before measuring anything.
+  {
+    auto held = FileLock::try_acquire(db_path + ".lock");
+    ASSERT_TRUE(held.has_value());
+    held->write_holder("pid 4242: formbench study run other.toml");
+    EXPECT_EQ(formbench(fmt::format("study run {} --db {}", dir.file("s.toml"), db_path), "/dev/null", dir.file("e1.txt")), 1);
+    EXPECT_NE(read_text(dir.file("e1.txt")).find("in use by another study run (pid 4242: formbench study run other.toml)"),
+              std::string::npos)
+        << read_text(dir.file("e1.txt"));
+  }
+  // Another measurement holds the machine: --lock refuse says who and measures nothing.
+  const std::string lock_path = dir.file("measure.lock");
+  auto held = FileLock::try_acquire(lock_path);
+  ASSERT_TRUE(held.has_value());
+  held->write_holder("pid 4343: formbench bench resnet18");
+  const std::string env = fmt::format("FORMBENCH_MEASUREMENT_LOCK={} FORMBENCH_ENABLE_TEST_FAULTS=1 ", lock_path);
+  EXPECT_EQ(std::system((env + fmt::format("{} bench test_tiny --backend reference --lock refuse --min-time 0 > /dev/null 2> {}",
+                                           FORMBENCH_CLI_PATH, dir.file("e2.txt")))
+                            .c_str()) >> 8,
+            1);
+  EXPECT_NE(read_text(dir.file("e2.txt")).find("another measurement is running on this machine (pid 4343: formbench bench resnet18)"),
+            std::string::npos)
+      << read_text(dir.file("e2.txt"));
+  // --lock ignore measures and records that it ran beside another measurement.
+  EXPECT_EQ(std::system((env + fmt::format("{} bench test_tiny --backend reference --lock ignore --min-time 0 --no-ceilings --json > {} 2> /dev/null",
+                                           FORMBENCH_CLI_PATH, dir.file("o3.json")))
+                            .c_str()),
+            0);
+  const nlohmann::json j = nlohmann::json::parse(read_text(dir.file("o3.json")));
+  EXPECT_EQ(j["beside_other_measurement"], true);
+}
+
+}  // namespace
+}  // namespace fb::study
