@@ -102,6 +102,17 @@ TEST(StudyStore, RefusesForeignDatabasesAndMissingFiles) {
   EXPECT_THROW(Store(dir.file("other.sqlite")), Error);
   EXPECT_THROW(Store(dir.file("missing.sqlite"), false), Error);
   EXPECT_THROW(merge_databases({dir.file("missing.sqlite")}, dir.file("o.sqlite")), Error);
+  // A formbench 0.2 database (schema 1): a clear error naming the version, never a silent mix of methods.
+  {
+    Db old(dir.file("v1.sqlite"), true);
+    old.exec("CREATE TABLE points(id TEXT); PRAGMA user_version=1;");
+  }
+  try {
+    Store s(dir.file("v1.sqlite"));
+    ADD_FAILURE() << "a schema-1 database was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("written by formbench 0.2 (results schema 1"), std::string::npos) << e.what();
+  }
 }
 
 TEST(StudyStore, MergeKeepsMachinesSkipsDuplicatesAndPrefersMeasurements) {
