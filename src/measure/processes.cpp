@@ -44,6 +44,9 @@ nlohmann::json num_or_null(const nlohmann::json& j, const char* key) {
 }
 
 nlohmann::json process_evidence(const nlohmann::json& p, size_t index) {
+  double timed_ms = 0;  // every backend's timed runs in this process
+  for (const auto& b : p["backends"])
+    for (double x : doubles(b.value("samples_ms", nlohmann::json()))) timed_ms += x;
   double steal_sum = 0, load_max = 0;
   int steal_n = 0;
   int64_t switches = 0;
@@ -63,6 +66,8 @@ nlohmann::json process_evidence(const nlohmann::json& p, size_t index) {
           {"rounds", p.value("rounds", nlohmann::json::array())},
           {"steal_pct_mean", steal_n ? nlohmann::json(steal_sum / steal_n) : nlohmann::json(nullptr)},
           {"involuntary_switches", switches},
+          {"timed_s", timed_ms / 1000},
+          {"switches_per_s", timed_ms > 0 ? nlohmann::json(static_cast<double>(switches) / (timed_ms / 1000)) : nlohmann::json(nullptr)},
           {"load1_max", load_seen ? nlohmann::json(load_max) : nlohmann::json(nullptr)},
           {"beside_other_measurement", p.value("beside_other_measurement", false)}};
 }
@@ -209,6 +214,10 @@ std::optional<std::string> instability(const nlohmann::json& c, const StabilityR
     if (s.is_number() && s.get<double>() > rule.steal_pct)
       return fmt::format("process {} lost {:.1f}% of the machine to steal (limit {}%)", p.value("index", 0),
                          s.get<double>(), rule.steal_pct);
+    const nlohmann::json sw = p.value("switches_per_s", nlohmann::json());
+    if (sw.is_number() && sw.get<double>() > rule.switches_per_s)
+      return fmt::format("process {} was preempted {:.0f} times a second (limit {}): another program competed for the CPUs",
+                         p.value("index", 0), sw.get<double>(), rule.switches_per_s);
     if (p.value("beside_other_measurement", false))
       return fmt::format("process {} ran beside another measurement", p.value("index", 0));
   }
@@ -262,10 +271,11 @@ std::string combined_table(const nlohmann::json& c) {
   out += t.str();
   if (auto why = instability(c)) out += fmt::format("  UNSTABLE: {}\n", *why);
   for (const auto& p : c["process_evidence"])
-    out += fmt::format("  process {}: steal {} (mean over rounds), {} involuntary switches, load up to {}\n",
+    out += fmt::format("  process {}: steal {} (mean over rounds), {} involuntary switches ({}/s), load up to {}\n",
                        p.value("index", 0),
                        p["steal_pct_mean"].is_number() ? fmt::format("{:.2f}%", p["steal_pct_mean"].get<double>()) : "n/a",
                        p.value("involuntary_switches", 0),
+                       p["switches_per_s"].is_number() ? fmt::format("{:.0f}", p["switches_per_s"].get<double>()) : "n/a",
                        p["load1_max"].is_number() ? fmt::format("{:.2f}", p["load1_max"].get<double>()) : "n/a");
   out += fmt::format("{}\n", c.value("ci_method", ""));
   return out;

@@ -76,7 +76,7 @@ std::string run_with_noise(const ScratchDir& dir, const std::string& noise, cons
 
 TEST(StudyProcesses, PairingCancelsProcessNoiseAndUnstableLatencyIsFlagged) {
   ScratchDir dir;
-  // The second and fifth processes run 1.6x slower: the latencies' two-level CIs stay wider than +-10%, so
+  // The second and fifth processes run 1.6x slower: the latencies' two-level CIs stay wider than +-25%, so
   // the runner adds processes up to the limit of 5 and flags the point; the paired speedup stays 2.
   const std::string db_path = dir.file("noisy.sqlite");
   EXPECT_EQ(run_with_noise(dir, "1,1.6,1,1,1.6", db_path), "5\n");
