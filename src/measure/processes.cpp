@@ -244,9 +244,9 @@ std::string combined_table(const nlohmann::json& c) {
                                 c.value("block", 0));
   TextTable t({"backend", "samples", "median ms", "95% CI (2-level)", "process medians ms",
                "speedup vs " + c.value("native", std::string()), "speedup 95% CI", "process speedups", "agreement"});
-  auto list = [](const nlohmann::json& a, int digits) {
+  auto list = [](const nlohmann::json& a, bool ms) {
     std::vector<std::string> v;
-    for (const auto& x : a) v.push_back(fmt::format("{:.{}f}", x.get<double>(), digits));
+    for (const auto& x : a) v.push_back(ms ? fmt_ms(x.get<double>()) : fmt::format("{:.3f}", x.get<double>()));
     return fmt::format("{}", fmt::join(v, " "));
   };
   for (const auto& b : c["backends"]) {
@@ -261,12 +261,12 @@ std::string combined_table(const nlohmann::json& c) {
                           b["agreement"].value("rel_max_error", 0.0));
     t.add_row({b.value("backend", ""), std::to_string(b.value("samples", 0)), fmt_ms(b["median_ms"].get<double>()),
                fmt::format("[{}, {}]", fmt_ms(b["ci95_low_ms"].get<double>()), fmt_ms(b["ci95_high_ms"].get<double>())),
-               list(b["process_medians_ms"], 3),
+               list(b["process_medians_ms"], true),
                b["speedup"].is_number() ? fmt::format("{:.3f}x", b["speedup"].get<double>()) : "-",
                has_speedup ? fmt::format("[{:.3f}, {:.3f}]", b["speedup_ci95_low"].get<double>(),
                                          b["speedup_ci95_high"].get<double>())
                            : "",
-               b.contains("process_speedups") ? list(b["process_speedups"], 3) : "", agree});
+               b.contains("process_speedups") ? list(b["process_speedups"], false) : "", agree});
   }
   out += t.str();
   if (auto why = instability(c)) out += fmt::format("  UNSTABLE: {}\n", *why);

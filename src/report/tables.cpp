@@ -270,7 +270,8 @@ Table trust(const Analysis& a, const ResultsDb& db) {
   for (const Speedup& s : a.speedups)
     if (s.value) (s.paired ? paired : unpaired)++;
   std::sort(processes.begin(), processes.end());
-  t.rows.push_back({Cell::str("measured backend points"), Cell::integer(measured), Cell::str("")});
+  t.rows.push_back({Cell::str("measured backend points"), Cell::integer(measured),
+                    Cell::str("a point per backend; the counts below are of these")});
   t.rows.push_back({Cell::str("processes per point"),
                     processes.empty() ? Cell::na("not recorded (a database from formbench 0.2: one process per backend)")
                                       : Cell::str(processes.front() == processes.back()
@@ -281,7 +282,7 @@ Table trust(const Analysis& a, const ResultsDb& db) {
                     Cell::str(unpaired ? fmt::format("{} unpaired (ratio of medians from separate processes, MOVER CI)", unpaired)
                                        : "every speedup")});
   t.rows.push_back({Cell::str("points remeasured"), Cell::integer(remeasured),
-                    Cell::str("processes were added because a CI was wide or a process saw steal")});
+                    Cell::str("processes were added because a CI was wide or a process was disturbed")});
   t.rows.push_back({Cell::str("points unstable"), Cell::integer(static_cast<double>(unstable.size())),
                     Cell::str(unstable.empty() ? "" : "listed below")});
   t.rows.push_back({Cell::str("worst steal (a process's mean over its rounds)"),
@@ -296,8 +297,10 @@ Table trust(const Analysis& a, const ResultsDb& db) {
                     Cell::str("about 95% expected; far less: the intervals are too narrow")});
   t.rows.push_back({Cell::str("A/A recheck: rerun speedups inside the first 95% CI"), coverage(c.speedups_inside, c.speedups),
                     Cell::str("formbench study recheck DB --sample N")});
+  std::set<std::pair<std::string, std::string>> listed;  // a group's backends share the verdict: list it once
   for (const Record* r : unstable)
-    t.rows.push_back({Cell::str("unstable: " + r->model + " " + r->backend), Cell::str("flagged"), Cell::str(r->unstable)});
+    if (listed.insert({r->model + " · " + context_of(*r).label(), r->unstable}).second)
+      t.rows.push_back({Cell::str("unstable: " + r->model), Cell::str("flagged"), Cell::str(r->unstable)});
   return t;
 }
 
