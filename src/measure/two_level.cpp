@@ -1,6 +1,7 @@
 #include "measure/two_level.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/error.h"
 #include "core/rng.h"
@@ -15,6 +16,27 @@ double median_in_place(std::vector<double>& v) {
 }
 
 }  // namespace
+
+double student_t_975(int dof) {
+  // Two-sided 95% quantiles of Student's t (one-sided 0.975), dof 1..30; beyond, the normal's 1.96.
+  static const double q[] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+                             2.201,  2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+                             2.080,  2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
+  if (dof < 1) fail("Student's t needs >= 1 degree of freedom");
+  return dof <= 30 ? q[dof - 1] : 1.96;
+}
+
+double between_process_half_width(const std::vector<double>& process_values) {
+  const size_t k = process_values.size();
+  if (k < 2) return 0;
+  double mean = 0;
+  for (double x : process_values) mean += std::log(x);
+  mean /= static_cast<double>(k);
+  double ss = 0;
+  for (double x : process_values) ss += (std::log(x) - mean) * (std::log(x) - mean);
+  const double sd = std::sqrt(ss / static_cast<double>(k - 1));
+  return student_t_975(static_cast<int>(k) - 1) * sd / std::sqrt(static_cast<double>(k));
+}
 
 double TwoLevel::process_spread() const {
   if (process_medians.empty()) return 1;
@@ -54,6 +76,14 @@ TwoLevel two_level(const std::vector<std::vector<double>>& per_process, int resa
   std::sort(estimates.begin(), estimates.end());
   t.low = percentile_sorted(estimates, 2.5);
   t.high = percentile_sorted(estimates, 97.5);
+  // With few processes the percentile bootstrap covers far too little (the median of 3 resampled process
+  // values never leaves their range): widen to the Student-t interval over the processes' values.
+  if (t.processes >= 2 && t.estimate > 0 &&
+      std::all_of(t.process_medians.begin(), t.process_medians.end(), [](double x) { return x > 0; })) {
+    const double half = between_process_half_width(t.process_medians);
+    t.low = std::min(t.low, t.estimate * std::exp(-half));
+    t.high = std::max(t.high, t.estimate * std::exp(half));
+  }
   return t;
 }
 

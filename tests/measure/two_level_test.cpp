@@ -21,12 +21,20 @@ TEST(TwoLevel, EstimateIsTheMedianOfProcessMedians) {
 TEST(TwoLevel, ConstantProcessesGiveTheHandComputedInterval) {
   // Three processes, constant within: 1, 2, 3. A resample's estimate is the median of 3 draws from {1,2,3}:
   // P(median = 1) = P(at least two 1s) = 3 (1/3)^2 (2/3) + (1/3)^3 = 7/27 = 0.259, and likewise for 3,
-  // so the 2.5th percentile is 1 and the 97.5th is 3: the interval spans the processes, as it must when
-  // they disagree and nothing says which is right.
+  // so the bootstrap's 2.5th percentile is 1 and its 97.5th is 3. The Student-t interval is wider:
+  // logs 0, 0.6931, 1.0986 have s = 0.5555; t(2) = 4.303; half-width 4.303 x 0.5555 / sqrt 3 = 1.3800;
+  // 2 x exp(-+1.3800) = [0.5031, 7.950].
   TwoLevel t = two_level({{1, 1, 1}, {2, 2, 2}, {3, 3, 3}});
   EXPECT_DOUBLE_EQ(t.estimate, 2);
-  EXPECT_DOUBLE_EQ(t.low, 1);
-  EXPECT_DOUBLE_EQ(t.high, 3);
+  EXPECT_NEAR(t.low, 0.5031, 1e-3);
+  EXPECT_NEAR(t.high, 7.950, 2e-3);
+  EXPECT_NEAR(between_process_half_width({1, 2, 3}), 1.3800, 1e-3);
+  EXPECT_DOUBLE_EQ(student_t_975(2), 4.303);
+  EXPECT_DOUBLE_EQ(student_t_975(100), 1.96);
+  // One process: the bootstrap alone (rounds only); constant values give the value itself.
+  TwoLevel one = two_level({{4, 4, 4}});
+  EXPECT_DOUBLE_EQ(one.low, 4);
+  EXPECT_DOUBLE_EQ(one.high, 4);
   // Agreeing processes: the interval collapses onto the value.
   TwoLevel same = two_level({{5, 5}, {5, 5, 5}});
   EXPECT_DOUBLE_EQ(same.low, 5);
@@ -82,8 +90,10 @@ TEST(Processes, CombinesLatenciesAndPairedSpeedupsOverProcesses) {
   EXPECT_EQ(c["processes"], 3);
   const nlohmann::json torch = c["backends"][0], onednn = c["backends"][1];
   EXPECT_DOUBLE_EQ(torch["median_ms"].get<double>(), 8.4);
-  EXPECT_DOUBLE_EQ(torch["ci95_low_ms"].get<double>(), 8);
-  EXPECT_DOUBLE_EQ(torch["ci95_high_ms"].get<double>(), 16);
+  // Student-t over the process medians 8, 16, 8.4 (logs: s = 0.3869; 4.303 s / sqrt 3 = 0.9612):
+  // 8.4 x exp(-+0.9612) = [3.212, 21.97], wider than the bootstrap's [8, 16].
+  EXPECT_NEAR(torch["ci95_low_ms"].get<double>(), 3.212, 2e-3);
+  EXPECT_NEAR(torch["ci95_high_ms"].get<double>(), 21.97, 1e-2);
   EXPECT_EQ(torch["samples"], 12);
   EXPECT_DOUBLE_EQ(onednn["speedup"].get<double>(), 4);
   EXPECT_DOUBLE_EQ(onednn["speedup_ci95_low"].get<double>(), 4);
