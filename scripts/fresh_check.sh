@@ -40,7 +40,8 @@ root="$work/root"
 src=/root/formbench   # where the repository lives inside the root, as a newcomer's clone would
 log="$work/last-run.log"
 mkdir -p "$work"
-exec > >(tee "$log") 2>&1
+# tee ignores Ctrl-C and TERM, so that the cleanup's messages still reach the terminal and the log.
+exec > >(trap '' INT TERM; exec tee "$log") 2>&1
 
 say() { echo "fresh_check: $*"; }
 fmt_time() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
@@ -58,16 +59,27 @@ retry() {  # retry N DELAY CMD...: a mirror hiccup must not fail the check
 # Mount points at or below $1, deepest first (mountinfo escapes spaces; our paths have none).
 mounts_under() { awk -v p="$1" '$5 == p || index($5, p "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r; }
 
+in_root() {  # is any process's root $1?
+  local pid
+  for pid in /proc/[0-9]*; do
+    [ "$(readlink "$pid/root" 2>/dev/null)" = "$1" ] && return 0
+  done
+  return 1
+}
+
 # Ends the processes whose root is $1 (left over after Ctrl-C), then unmounts everything below it.
 release() {
   local dir=$1 pid m
   [ -d "$dir" ] || return 0
-  local sig
+  local sig i
   for sig in TERM KILL; do
     for pid in /proc/[0-9]*; do
       [ "$(readlink "$pid/root" 2>/dev/null)" = "$dir" ] && kill "-$sig" "${pid#/proc/}" 2>/dev/null
     done
-    [ "$sig" = KILL ] || sleep 1
+    for ((i = 0; i < 10; i++)); do  # up to 5 s for them to go
+      in_root "$dir" || break
+      sleep 0.5
+    done
   done
   for m in $(mounts_under "$dir"); do
     umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || say "could not unmount $m"
@@ -87,6 +99,7 @@ cleanup() {
   local rc=$?
   set +e
   trap - EXIT INT TERM
+  trap '' PIPE
   release "$work/base.tmp"
   release "$root" || say "WARNING: mounts remain below $root: $(mounts_under "$root" | tr '\n' ' ')"
   exit "$rc"
@@ -192,8 +205,15 @@ run_step() {  # run_step NAME: runs NAME in the root's clone; sets step_rc and s
   local t
   t=$(date +%s)
   say "=== $1 (in a clean Debian $suite root, $(date -u +%H:%M) UTC) ==="
+  # In the background (its own process group: job control keeps SIGINT at its default there) and waited
+  # for, so that Ctrl-C or a TERM runs the trap at once instead of after the step; the cleanup then ends
+  # the step's processes and unmounts.
   set +e
-  chroot "$root" /usr/bin/env -i "${env_in[@]}" /bin/bash -c "cd $src && $1" < /dev/null
+  set -m
+  chroot "$root" /usr/bin/env -i "${env_in[@]}" /bin/bash -c "cd $src && $1" < /dev/null &
+  local pid=$!
+  set +m
+  wait "$pid"
   step_rc=$?
   set -e
   step_s=$(($(date +%s) - t))

@@ -81,6 +81,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   retry "${apt_get[@]}" install -y --no-install-recommends "${names[@]}"
 fi
 
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "setup: node or npm is still missing after apt-get (was it interrupted?); rerun scripts/setup.sh" >&2
+  exit 1
+fi
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 if [ "$node_major" -lt 18 ]; then
   echo "setup: Node.js $(node --version) is too old; formbench needs 18 or newer (Debian 12's)" >&2
