@@ -8,7 +8,7 @@ step() { echo; echo "quickstart: [$1/4] $2"; }
 
 step 1 "set up: Debian and npm packages (docs/install.md says why each is needed)"
 scripts/setup.sh
-step 2 "build formbench (the first build takes about 7 minutes on 2 cores; later ones seconds)"
+step 2 "build formbench (the first build takes 3 to 7 minutes on 2 cores; later ones seconds)"
 cmake --preset release
 cmake --build --preset release --target formbench_cli
 step 3 "the quick study (studies/quick.toml); a rerun resumes where this one stopped"
