@@ -203,7 +203,7 @@ phase build 300 cmake --build "$build" -j "$JOBS" --target formbench_cli formben
 [ -n "$cli" ] && "$cli" list backends >"$out/backends.txt" 2>&1 && cat "$out/backends.txt"
 
 # ---- 4. tests: the cudnn backend (GPU agreement at every precision) and the torch backend on CUDA ----
-phase tests 150 "$build/tests/formbench_tests" --gtest_filter='Cudnn*:*Cuda*:*CUDA*' --gtest_output="xml:$out/gtest_gpu.xml"
+phase tests 150 "$build/tests/formbench_tests" --gtest_filter='*Cudnn*:*Cuda*:*CUDA*' --gtest_output="xml:$out/gtest_gpu.xml"
 
 # ---- 5. the networks, batch 1 then 32 ----
 if [ "$dry" = 1 ]; then

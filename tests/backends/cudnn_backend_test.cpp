@@ -11,6 +11,7 @@
 #include "ir/builder.h"
 #include "models/model_ref.h"
 #include "kernel_ops_graph.h"
+#include "../registry_params.h"
 
 namespace fb {
 namespace {
@@ -121,34 +122,42 @@ Graph load_first(const std::vector<std::string>& refs) {
   throw Error(why);
 }
 
-TEST(CudnnGpu, EveryPatternFp32) {
-  FB_REQUIRE_GPU();
-  for (const ModelEntry& e : patterns())
-    for (int batch : {1, 3}) {
-      SCOPED_TRACE(e.name);
-      Graph g = load_first({fmt::format("pattern:{}?depth=3&width=16&res=32&batch={}", e.name, batch),
-                            fmt::format("pattern:{}?depth=3&width=64&res=32&batch={}", e.name, batch)});
-      GpuRun r = against_reference(g, on_gpu(), 1e-3);
-      EXPECT_TRUE(r.a.passed(1e-3)) << r.a.summary() << "\n" << r.d.summary();
-    }
-}
+class CudnnGpuPatterns : public ::testing::TestWithParam<std::string> {};
 
-TEST(CudnnGpu, EveryZooModelFp32) {
+TEST_P(CudnnGpuPatterns, AgreeInFp32) {
   FB_REQUIRE_GPU();
-  for (const ModelEntry& e : zoo_models()) {
-    if (e.name.rfind("vgg", 0) == 0) continue;  // 224 px only: the reference is too slow
-    for (int batch : {1, 2}) {
-      SCOPED_TRACE(e.name);
-      Graph g = load_first({fmt::format("{}?res=32&batch={}&classes=100", e.name, batch),
-                            fmt::format("{}?res=64&batch={}&classes=100", e.name, batch),
-                            fmt::format("{}?res=75&batch={}&classes=100", e.name, batch)});
-      // Batch 2 with the heuristic algorithm choice: both paths checked, and the device check stays short.
-      GpuRun r = against_reference(g, batch == 1 ? on_gpu() : on_gpu(Precision::F32, {{"find", "heuristic"}}), 1e-3);
-      EXPECT_TRUE(r.a.passed(1e-3)) << r.a.summary() << "\n" << r.d.summary();
-      EXPECT_EQ(r.a.top1_agree + r.a.top1_ambiguous, r.a.rows) << r.a.summary();
-    }
+  const std::string name = GetParam();
+  for (int batch : {1, 3}) {
+    SCOPED_TRACE(fmt::format("{} batch {}", name, batch));
+    Graph g = load_first({fmt::format("pattern:{}?depth=3&width=16&res=32&batch={}", name, batch),
+                          fmt::format("pattern:{}?depth=3&width=64&res=32&batch={}", name, batch)});
+    GpuRun r = against_reference(g, on_gpu(), 1e-3);
+    EXPECT_TRUE(r.a.passed(1e-3)) << r.a.summary() << "\n" << r.d.summary();
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Registry, CudnnGpuPatterns, ::testing::ValuesIn(test::pattern_names()), test::param_name);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(CudnnGpuPatterns);
+
+class CudnnGpuZoo : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CudnnGpuZoo, AgreesInFp32) {
+  FB_REQUIRE_GPU();
+  const std::string name = GetParam();
+  if (name.rfind("vgg", 0) == 0) GTEST_SKIP() << "224 px only: the reference is too slow";
+  for (int batch : {1, 2}) {
+    SCOPED_TRACE(fmt::format("{} batch {}", name, batch));
+    Graph g = load_first({fmt::format("{}?res=32&batch={}&classes=100", name, batch),
+                          fmt::format("{}?res=64&batch={}&classes=100", name, batch),
+                          fmt::format("{}?res=75&batch={}&classes=100", name, batch)});
+    // Batch 2 with the heuristic algorithm choice: both paths checked, and the device check stays short.
+    GpuRun r = against_reference(g, batch == 1 ? on_gpu() : on_gpu(Precision::F32, {{"find", "heuristic"}}), 1e-3);
+    EXPECT_TRUE(r.a.passed(1e-3)) << r.a.summary() << "\n" << r.d.summary();
+    EXPECT_EQ(r.a.top1_agree + r.a.top1_ambiguous, r.a.rows) << r.a.summary();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, CudnnGpuZoo, ::testing::ValuesIn(test::zoo_names()), test::param_name);
 
 TEST(CudnnGpu, Tf32AndFp16WithinTheirTolerances) {
   FB_REQUIRE_GPU();

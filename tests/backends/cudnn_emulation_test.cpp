@@ -1,7 +1,8 @@
 // The cudnn plan executed on the host (emulate.h): every step computed with the reference loops over the
 // arena offsets the device would use. Agreement with the reference backend on every pattern and zoo model
 // shows, without a GPU, that the fusions keep the network's meaning and that no two live buffers overlap
-// (an overlap corrupts a tensor that is still needed; the arena starts filled with NaN).
+// (an overlap corrupts a tensor that is still needed; the arena starts filled with NaN). One test per pattern
+// and per zoo model.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -12,6 +13,7 @@
 #include "models/model_ref.h"
 #include "first_buildable.h"
 #include "kernel_ops_graph.h"
+#include "../registry_params.h"
 
 namespace fb::cudnn {
 namespace {
@@ -40,42 +42,45 @@ void check_model(const Graph& g, const PlanOptions& opt = {}) {
   EXPECT_TRUE(a.passed(1e-4)) << a.summary();
 }
 
-TEST(CudnnEmulation, EveryPatternBatch1And2) {
-  for (const ModelEntry& e : patterns())
-    for (int batch : {1, 2}) {
-      std::vector<std::string> refs;
-      for (int width : {16, 32, 64})
-        refs.push_back(fmt::format("pattern:{}?depth=2&width={}&res=32&batch={}", e.name, width, batch));
-      std::string ref;
-      const auto g = first_buildable(refs, ref, "pattern " + e.name);
-      if (!g) continue;
-      SCOPED_TRACE(ref);
-      check_model(*g);
-    }
-}
+class CudnnEmulationPatterns : public ::testing::TestWithParam<std::string> {};
 
-TEST(CudnnEmulation, EveryZooModelAtSmallResolution) {
-  for (const ModelEntry& e : zoo_models()) {
-    if (e.name.rfind("vgg", 0) == 0) continue;  // needs 224 px: too slow for the reference loops in CI
+TEST_P(CudnnEmulationPatterns, AgreeAtBatch1And2) {
+  const std::string name = GetParam();
+  for (int batch : {1, 2}) {
     std::vector<std::string> refs;
-    for (int res : {32, 64, 75}) refs.push_back(fmt::format("{}?res={}&batch=1&classes=10", e.name, res));
+    for (int width : {16, 32, 64})
+      refs.push_back(fmt::format("pattern:{}?depth=2&width={}&res=32&batch={}", name, width, batch));
     std::string ref;
-    const auto g = first_buildable(refs, ref, e.name);
+    const auto g = first_buildable(refs, ref, "pattern " + name);
     if (!g) continue;
     SCOPED_TRACE(ref);
     check_model(*g);
   }
 }
 
+INSTANTIATE_TEST_SUITE_P(Registry, CudnnEmulationPatterns, ::testing::ValuesIn(test::pattern_names()), test::param_name);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(CudnnEmulationPatterns);
+
+class CudnnEmulationZoo : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CudnnEmulationZoo, AgreesAtSmallResolution) {
+  const std::string name = GetParam();
+  if (name.rfind("vgg", 0) == 0) GTEST_SKIP() << "needs 224 px: too slow for the reference loops in CI";
+  std::vector<std::string> refs;
+  for (int res : {32, 64, 75}) refs.push_back(fmt::format("{}?res={}&batch=1&classes=10", name, res));
+  std::string ref;
+  const auto g = first_buildable(refs, ref, name);
+  if (!g) return;
+  SCOPED_TRACE(ref);
+  check_model(*g);
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, CudnnEmulationZoo, ::testing::ValuesIn(test::zoo_names()), test::param_name);
+
 TEST(CudnnEmulation, ConcatAndSplitCopiesAtBatch2AndWithoutViews) {
   for (const char* ref : {"densenet121?res=32&batch=2&classes=10", "shufflenet_v2_x1_0?res=32&batch=2&classes=10"}) {
     SCOPED_TRACE(ref);
-    Graph g;
-    try {
-      g = load_model(ref);
-    } catch (const Error& e) {
-      GTEST_SKIP() << e.what();
-    }
+    const Graph g = load_model(ref);  // both are zoo models: failing to build one is a failure, not a skip
     check_model(g);
     check_model(g, PlanOptions{.fuse = false, .views = false});
   }

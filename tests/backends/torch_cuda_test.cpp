@@ -35,6 +35,9 @@ struct Case {
   Precision precision;
 };
 
+// How gtest prints a Case (--gtest_list_tests, failures): readable and stable, never the object's bytes.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.backend << " " << c.model << " " << precision_name(c.precision); }
+
 class TorchCuda : public ::testing::TestWithParam<Case> {};
 
 TEST_P(TorchCuda, AgreesWithTheCpuReference) {

@@ -11,6 +11,7 @@
 #include "backends/backend.h"
 #include "backends/onednn/compiler.h"
 #include "backends/onednn/plan.h"
+#include "backends/onednn/refusals.h"
 #include "core/error.h"
 #include "ir/passes/pipeline.h"
 
@@ -212,8 +213,9 @@ class OnednnBackend : public Backend {
       fail("backend 'onednn' computes in fp32 or bf16, not {}", precision_name(opt.precision));
     const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
     const bool native_bf16 = isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
-    if (opt.precision == Precision::BF16 && !native_bf16 && isa != dnnl::cpu_isa::avx512_core)
-      fail("backend 'onednn': bf16 needs AVX-512 (oneDNN reports ISA '{}' here)", isa_name(isa));
+    // avx512_core and avx512_core_vnni emulate bf16 (oneDNN's bf16 kernels need avx512_core at least).
+    const bool avx512_core = native_bf16 || isa == dnnl::cpu_isa::avx512_core || isa == dnnl::cpu_isa::avx512_core_vnni;
+    if (opt.precision == Precision::BF16 && !avx512_core) throw Error(bf16_refusal(isa_name(isa)));
     if (opt.threads < 1) fail("backend 'onednn': threads must be >= 1, got {}", opt.threads);
     if (!weights_materialized(g)) fail("model '{}' has no weights yet (materialize_weights first)", g.name);
     check_supported(*this, g, opt);
