@@ -15,6 +15,7 @@
 #include "measure/measurement_lock.h"
 #include "measure/processes.h"
 #include "study/child.h"
+#include "study/outcome.h"
 #include "study/processes_run.h"
 #include "study/progress.h"
 #include "study/store.h"
@@ -125,64 +126,53 @@ RunSummary run_study(const Spec& spec, const std::vector<Point>& all_points, con
   const measure::MeasurementLock lock = measure::MeasurementLock::take(
       opt.lock_mode, [](const std::string& line) { fmt::print(stderr, "study: {}\n", line); });
   install_child_cleanup_handlers();
-  Progress progress(static_cast<int>(todo.size()), estimate, terminal);
   // This machine, for failures (which carry no facts); each measurement brings its own.
   const int64_t this_machine = store.machine_id(measure::collect_machine_facts().to_json());
+
+  struct Work {
+    std::vector<const Point*> all, live;
+    std::vector<Store::GroupOutcome> outcomes;  // failures known before measuring
+    std::string key, label;
+    std::vector<nlohmann::json> results;  // its processes so far (stored, so a resumed run keeps them)
+    double estimate = 0, seconds = 0;
+    int k = 0, k_max = 0;
+    double limit = 0;
+    bool done = false;
+  };
+  std::vector<Work> works;
+  int planned = 0;
   for (int64_t gid : todo) {
-    const std::vector<const Point*>& all = groups[gid];
-    std::vector<Store::GroupOutcome> outcomes;
-    std::vector<const Point*> live;
-    double group_estimate = 0;
-    for (const Point* p : all) {
-      group_estimate += estimate_seconds(*p);
+    Work w;
+    w.all = groups[gid];
+    for (const Point* p : w.all) {
+      w.estimate += estimate_seconds(*p);
+      w.key += (w.key.empty() ? "" : ",") + p->id;
       if (auto why = unavailable_backend(p->backend))
-        outcomes.push_back({p->id, this_machine, std::nullopt, FailureRecord{"error", *why}});
+        w.outcomes.push_back({p->id, this_machine, std::nullopt, FailureRecord{"error", *why}});
       else
-        live.push_back(p);
+        w.live.push_back(p);
     }
-    std::string label = all.front()->label();
-    if (all.size() > 1) {
+    w.label = w.all.front()->label();
+    if (w.all.size() > 1) {
       std::vector<std::string> names;
-      for (const Point* p : all) names.push_back(p->backend);
-      label = fmt::format("{} [{}] t={} b={}", all.front()->model, fmt::join(names, ","), all.front()->threads,
-                          all.front()->batch);
+      for (const Point* p : w.all) names.push_back(p->backend);
+      w.label = fmt::format("{} [{}] t={} b={}", w.all.front()->model, fmt::join(names, ","), w.all.front()->threads,
+                            w.all.front()->batch);
     }
-    progress.start(label);
-    ProcessesRun run;
-    if (!live.empty()) {
-      const double limit = opt.timeout_s.value_or(live.front()->measure.timeout_s.value_or(k_default_timeout_s));
-      const MeasureSettings& m = live.front()->measure;
-      auto measure_group = [&](const std::vector<const Point*>& g) {
-        return run_processes(
-            opt.exe, [&](int i) { return group_args(g, i); }, static_cast<int>(processes_of(m)),
-            static_cast<int>(max_processes_of(m)), limit);
-      };
-      run = measure_group(live);
-      if (run.failure && live.size() > 1) {
-        // A backend that kills its process (a crash, a hang, the OOM killer) takes the others down with it.
-        // Find it by trying each alone once, record its own failure, and measure the rest together.
-        std::vector<const Point*> healthy;
-        for (const Point* p : live) {
-          ProcessesRun alone = run_processes(
-              opt.exe, [&](int) { return group_args({p}, 0); }, 1, 1, limit);
-          run.seconds += alone.seconds;
-          if (alone.failure) outcomes.push_back({p->id, this_machine, std::nullopt, *alone.failure});
-          else healthy.push_back(p);
-        }
-        if (!healthy.empty() && healthy.size() < live.size()) {
-          const double spent = run.seconds;
-          run = measure_group(healthy);
-          run.seconds += spent;
-          live = healthy;
-        } else if (healthy.size() == live.size()) {
-          // Each backend runs alone but not together: the group's own failure stands for all of them.
-        } else {
-          live.clear();
-          run.failure.reset();
-        }
-      }
-    }
-    int measured = 0, failed = 0;
+    const MeasureSettings& m = w.all.front()->measure;
+    w.k = static_cast<int>(processes_of(m));
+    w.k_max = static_cast<int>(max_processes_of(m));
+    w.limit = opt.timeout_s.value_or(m.timeout_s.value_or(k_default_timeout_s));
+    if (!w.live.empty()) w.results = store.process_results(w.key);
+    planned += w.live.empty() ? 1 : std::max(1, w.k - static_cast<int>(w.results.size()));
+    works.push_back(std::move(w));
+  }
+  Progress progress(planned, estimate, terminal);
+
+  // Records a group's final outcome, from its combined processes or its failure.
+  auto record = [&](Work& w, ProcessesRun& run) {
+    std::vector<Store::GroupOutcome> outcomes = w.outcomes;
+    int measured = 0, failed = static_cast<int>(w.all.size() - w.live.size());
     std::string failure_line;
     if (run.combined) {
       nlohmann::json& c = *run.combined;
@@ -196,13 +186,12 @@ RunSummary run_study(const Spec& spec, const std::vector<Point>& all_points, con
           steal_seen = true;
         }
       const Point* native = nullptr;
-      for (const Point* p : live)
+      for (const Point* p : w.live)
         if (p->backend == c.value("native", "")) native = p;
-      for (const Point* p : live) {
+      for (const Point* p : w.live) {
         nlohmann::json rec = measure::backend_record(c, p->backend);
         if (rec.value("error", nlohmann::json()).is_string()) {
           outcomes.push_back({p->id, this_machine, std::nullopt, FailureRecord{"error", rec["error"].get<std::string>()}});
-          failure_line = rec["error"].get<std::string>();
           ++failed;
           continue;
         }
@@ -216,24 +205,116 @@ RunSummary run_study(const Spec& spec, const std::vector<Point>& all_points, con
         ++measured;
       }
     } else if (run.failure) {
-      for (const Point* p : live) outcomes.push_back({p->id, this_machine, std::nullopt, *run.failure});
-      failed += static_cast<int>(live.size());
-      failure_line = fmt::format("{}: {}", run.failure->kind, run.failure->reason);
+      for (const Point* p : w.live) outcomes.push_back({p->id, this_machine, std::nullopt, *run.failure});
+      failed += static_cast<int>(w.live.size());
     }
-    failed += static_cast<int>(all.size() - live.size());  // unavailable, or failed alone
     for (const auto& o : outcomes)
       if (!o.result && failure_line.empty()) failure_line = fmt::format("{}: {}", o.failure->kind, o.failure->reason);
-    store.record_group(outcomes);
+    store.record_group(outcomes, w.key);
     sum.measured += measured;
     sum.failed += failed;
-    if (run.combined)
-      progress.finish(label, failed == 0,
-                      ok_summary(*run.combined) + (run.remeasured ? fmt::format(", {} added", run.remeasured) : "") +
-                          (run.unstable ? " UNSTABLE: " + *run.unstable : "") +
-                          (failed ? fmt::format(" ({} failed: {})", failed, failure_line) : ""),
-                      group_estimate, run.seconds);
-    else
-      progress.finish(label, false, failure_line, group_estimate, run.seconds);
+    w.done = true;
+    return run.combined ? ok_summary(*run.combined) +
+                              (run.remeasured ? fmt::format(", {} added", run.remeasured) : "") +
+                              (run.unstable ? " UNSTABLE: " + *run.unstable : "") +
+                              (failed ? fmt::format(" ({} failed: {})", failed, failure_line) : "")
+                        : failure_line;
+  };
+  // A process failed: a backend that kills its process (a crash, a hang, the OOM killer) takes the others
+  // down with it. Find it by trying each backend alone once, record its own failure, and measure the rest
+  // together, all processes back to back.
+  auto isolate = [&](Work& w, const FailureRecord& first) {
+    auto measure_group = [&](const std::vector<const Point*>& g) {
+      return run_processes(
+          opt.exe, [&](int i) { return group_args(g, i); }, w.k, w.k_max, w.limit);
+    };
+    ProcessesRun run;
+    run.failure = first;
+    if (w.live.size() > 1) {
+      std::vector<const Point*> healthy;
+      for (const Point* p : w.live) {
+        ProcessesRun alone = run_processes(
+            opt.exe, [&](int) { return group_args({p}, 0); }, 1, 1, w.limit);
+        run.seconds += alone.seconds;
+        if (alone.failure) w.outcomes.push_back({p->id, this_machine, std::nullopt, *alone.failure});
+        else healthy.push_back(p);
+      }
+      if (healthy.empty()) {
+        w.live.clear();
+        run.failure.reset();
+      } else if (healthy.size() < w.live.size()) {
+        const double spent = run.seconds;
+        run = measure_group(healthy);
+        run.seconds += spent;
+        w.live = healthy;
+      }  // else each backend runs alone but not together: the group's own failure stands for all of them
+    }
+    return run;
+  };
+  auto finish = [&](Work& w, bool ok, const std::string& summary, double seconds) {
+    progress.finish(w.label, ok, summary, w.estimate / std::max(1, w.k), seconds);
+  };
+
+  for (Work& w : works)
+    if (w.live.empty()) {
+      ProcessesRun none;
+      progress.start(w.label);
+      finish(w, false, record(w, none), 0);
+    }
+  // Pass p measures process p of every group, so a point's processes lie minutes apart: slow drifts of the
+  // host (a neighbour's phase, memory traffic) then show in the between-process variance, and so in the CI,
+  // instead of shifting all of a point's processes alike.
+  const int passes = works.empty() ? 0 : std::max_element(works.begin(), works.end(), [](const Work& x, const Work& y) {
+                                             return x.k < y.k;
+                                           })->k;
+  for (int pass = 0; pass < passes; ++pass) {
+    for (Work& w : works) {
+      if (w.done || pass >= w.k || static_cast<int>(w.results.size()) > pass) continue;
+      const int i = static_cast<int>(w.results.size());
+      progress.start(fmt::format("{} (process {} of {})", w.label, i + 1, w.k));
+      ChildResult r = run_child(opt.exe, group_args(w.live, i), w.limit);
+      w.seconds += r.seconds;
+      Outcome o = classify(r, w.limit);
+      if (!o.result) {
+        ProcessesRun run = isolate(w, *o.failure);
+        run.seconds += w.seconds;
+        const std::string summary = record(w, run);
+        finish(w, run.combined.has_value(), summary, run.seconds);
+        continue;
+      }
+      store.record_process(w.key, i, *o.result);
+      w.results.push_back(std::move(*o.result));
+      if (static_cast<int>(w.results.size()) < w.k) {
+        finish(w, true, fmt::format("process {} of {}", i + 1, w.k), r.seconds);
+        continue;
+      }
+      // The last planned process: combine, add processes while unstable, record.
+      ProcessesRun run;
+      run.seconds = w.seconds;
+      for (;;) {
+        const nlohmann::json c = measure::combine_processes(w.results);
+        run.unstable = measure::instability(c);
+        if (!run.unstable || static_cast<int>(w.results.size()) >= w.k_max) break;
+        ChildResult extra = run_child(opt.exe, group_args(w.live, static_cast<int>(w.results.size())), w.limit);
+        run.seconds += extra.seconds;
+        Outcome eo = classify(extra, w.limit);
+        if (!eo.result) {
+          run.failure = eo.failure;
+          break;
+        }
+        store.record_process(w.key, static_cast<int>(w.results.size()), *eo.result);
+        w.results.push_back(std::move(*eo.result));
+        ++run.remeasured;
+      }
+      if (run.failure) {
+        ProcessesRun iso = isolate(w, *run.failure);
+        iso.seconds += run.seconds;
+        finish(w, false, record(w, iso), iso.seconds);
+        continue;
+      }
+      run.combined = measure::combine_processes(w.results);
+      finish(w, true, record(w, run), r.seconds);
+    }
   }
   progress.close();
   fmt::print(stderr, "study '{}': {} measured, {} failed this run; {} of {} points were already done -> {}\n",

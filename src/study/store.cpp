@@ -60,6 +60,13 @@ CREATE TABLE IF NOT EXISTS measurements (
   unstable TEXT, steal_pct_max REAL, beside_other_measurement INTEGER,
   describe_json TEXT, result_json TEXT
 );
+CREATE TABLE IF NOT EXISTS process_results (
+  group_key TEXT NOT NULL,
+  process INTEGER NOT NULL,
+  finished_at TEXT NOT NULL,
+  result_json TEXT NOT NULL,
+  PRIMARY KEY (group_key, process)
+);
 CREATE TABLE IF NOT EXISTS rechecks (
   point_id TEXT NOT NULL REFERENCES points(id),
   finished_at TEXT NOT NULL,
@@ -257,8 +264,28 @@ void Store::record_measurement(const std::string& point_id, int64_t machine_id, 
   t.commit();
 }
 
-void Store::record_group(const std::vector<GroupOutcome>& outcomes) {
+void Store::record_process(const std::string& group_key, int process, const nlohmann::json& result) {
+  Stmt ins(db_, "INSERT OR REPLACE INTO process_results(group_key, process, finished_at, result_json) VALUES(?1,?2,?3,?4)");
+  ins.bind(1, group_key).bind(2, int64_t{process}).bind(3, now_rfc3339()).bind(4, result.dump()).run();
+}
+
+std::vector<nlohmann::json> Store::process_results(const std::string& group_key) {
+  std::vector<nlohmann::json> out;
+  Stmt q(db_, "SELECT result_json FROM process_results WHERE group_key=?1 ORDER BY process");
+  q.bind(1, group_key);
+  while (q.step()) {
+    nlohmann::json j = nlohmann::json::parse(q.text(0), nullptr, /*allow_exceptions=*/false);
+    if (j.is_object()) out.push_back(std::move(j));
+  }
+  return out;
+}
+
+void Store::record_group(const std::vector<GroupOutcome>& outcomes, const std::string& group_key) {
   Transaction t(db_);
+  if (!group_key.empty()) {
+    Stmt del(db_, "DELETE FROM process_results WHERE group_key=?1");
+    del.bind(1, group_key).run();
+  }
   for (const GroupOutcome& o : outcomes) {
     if (o.result) {
       insert_measurement(o.point_id, o.machine_id, *o.result, o.failure);

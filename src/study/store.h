@@ -45,7 +45,11 @@ class Store {
     std::optional<nlohmann::json> result;  // a point record (processes.h backend_record)
     std::optional<FailureRecord> failure;  // the failure, or the flag of a result
   };
-  void record_group(const std::vector<GroupOutcome>& outcomes);
+  // `group_key`: the group's processes kept so far (process_results) are dropped in the same transaction.
+  void record_group(const std::vector<GroupOutcome>& outcomes, const std::string& group_key = "");
+  // One process of a group that is still being measured (its compare JSON), so a killed run resumes with it.
+  void record_process(const std::string& group_key, int process, const nlohmann::json& result);
+  std::vector<nlohmann::json> process_results(const std::string& group_key);
   void forget_failure(const std::string& point_id);
 
   std::vector<std::string> measured_ids();

@@ -112,6 +112,12 @@ TEST(StudyProcesses, CalmProcessesNeedNoMoreAndRecheckCoverageIsRecorded) {
   EXPECT_EQ(r["test_noisy"].processes, 3);
   EXPECT_EQ(r["test_noisy"].remeasured, 0);
   EXPECT_EQ(r["test_noisy"].unstable, "") << r["test_noisy"].unstable;
+  {
+    Db db(db_path, false);
+    Stmt kept(db, "SELECT count(*) FROM process_results");
+    ASSERT_TRUE(kept.step());
+    EXPECT_EQ(kept.int64(0), 0);  // a recorded group leaves no process behind
+  }
   // A/A: rerun the one group; the stored verdicts agree with the first run's intervals.
   const std::string env = fmt::format("FORMBENCH_MEASUREMENT_LOCK={} ", dir.file("measure.lock"));
   EXPECT_EQ(std::system((env + fmt::format("FORMBENCH_ENABLE_TEST_FAULTS=1 {} study recheck {} --sample 5 > {} 2> {}",
