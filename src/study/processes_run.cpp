@@ -10,12 +10,12 @@
 namespace fb::study {
 
 ProcessesRun run_processes(const std::string& exe, const std::function<std::vector<std::string>(int)>& args_for, int k,
-                           int k_max, double timeout_s) {
+                           int k_max, double timeout_s, std::vector<nlohmann::json> results,
+                           const std::function<void(int, const nlohmann::json&)>& on_process) {
   if (k < 1) fail("--processes must be >= 1, got {}", k);
   if (k_max < k) k_max = k;
   ProcessesRun g;
-  std::vector<nlohmann::json> results;
-  for (int i = 0; i < k_max; ++i) {
+  for (int i = static_cast<int>(results.size()); i < k_max; ++i) {
     if (i >= k) {  // enough processes: go on only while the rule says the result is not stable yet
       if (!measure::instability(measure::combine_processes(results))) break;
       ++g.remeasured;
@@ -28,6 +28,7 @@ ProcessesRun run_processes(const std::string& exe, const std::function<std::vect
       if (i > 0) g.failure->reason = fmt::format("process {} of the point: {}", i + 1, g.failure->reason);
       return g;
     }
+    if (on_process) on_process(i, *o.result);
     results.push_back(std::move(*o.result));
   }
   g.combined = measure::combine_processes(results);

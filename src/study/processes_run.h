@@ -23,8 +23,10 @@ struct ProcessesRun {
   double seconds = 0;
 };
 
-// `args_for(i)`: the arguments (after the program) of process i, 0-based.
+// `args_for(i)`: the arguments (after the program) of process i, 0-based. `done`: processes measured
+// earlier (a study's earlier passes); `on_process(i, result)` sees each new one as it finishes.
 ProcessesRun run_processes(const std::string& exe, const std::function<std::vector<std::string>(int)>& args_for, int k,
-                           int k_max, double timeout_s);
+                           int k_max, double timeout_s, std::vector<nlohmann::json> done = {},
+                           const std::function<void(int, const nlohmann::json&)>& on_process = nullptr);
 
 }  // namespace fb::study

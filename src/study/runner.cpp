@@ -15,7 +15,6 @@
 #include "measure/measurement_lock.h"
 #include "measure/processes.h"
 #include "study/child.h"
-#include "study/outcome.h"
 #include "study/processes_run.h"
 #include "study/progress.h"
 #include "study/store.h"
@@ -272,48 +271,25 @@ RunSummary run_study(const Spec& spec, const std::vector<Point>& all_points, con
       if (w.done || pass >= w.k || static_cast<int>(w.results.size()) > pass) continue;
       const int i = static_cast<int>(w.results.size());
       progress.start(fmt::format("{} (process {} of {})", w.label, i + 1, w.k));
-      ChildResult r = run_child(opt.exe, group_args(w.live, i), w.limit);
-      w.seconds += r.seconds;
-      Outcome o = classify(r, w.limit);
-      if (!o.result) {
-        ProcessesRun run = isolate(w, *o.failure);
-        run.seconds += w.seconds;
-        const std::string summary = record(w, run);
-        finish(w, run.combined.has_value(), summary, run.seconds);
-        continue;
-      }
-      store.record_process(w.key, i, *o.result);
-      w.results.push_back(std::move(*o.result));
-      if (static_cast<int>(w.results.size()) < w.k) {
-        finish(w, true, fmt::format("process {} of {}", i + 1, w.k), r.seconds);
-        continue;
-      }
-      // The last planned process: combine, add processes while unstable, record.
-      ProcessesRun run;
-      run.seconds = w.seconds;
-      for (;;) {
-        const nlohmann::json c = measure::combine_processes(w.results);
-        run.unstable = measure::instability(c);
-        if (!run.unstable || static_cast<int>(w.results.size()) >= w.k_max) break;
-        ChildResult extra = run_child(opt.exe, group_args(w.live, static_cast<int>(w.results.size())), w.limit);
-        run.seconds += extra.seconds;
-        Outcome eo = classify(extra, w.limit);
-        if (!eo.result) {
-          run.failure = eo.failure;
-          break;
-        }
-        store.record_process(w.key, static_cast<int>(w.results.size()), *eo.result);
-        w.results.push_back(std::move(*eo.result));
-        ++run.remeasured;
-      }
+      // One process in this pass; in the group's last pass, more while the result is unstable.
+      const bool last = i + 1 == w.k;
+      ProcessesRun run = run_processes(
+          opt.exe, [&](int j) { return group_args(w.live, j); }, i + 1, last ? w.k_max : i + 1, w.limit, w.results,
+          [&](int j, const nlohmann::json& result) {
+            store.record_process(w.key, j, result);
+            w.results.push_back(result);
+          });
+      w.seconds += run.seconds;
       if (run.failure) {
         ProcessesRun iso = isolate(w, *run.failure);
-        iso.seconds += run.seconds;
-        finish(w, false, record(w, iso), iso.seconds);
-        continue;
+        iso.seconds += w.seconds;
+        finish(w, iso.combined.has_value(), record(w, iso), iso.seconds);
+      } else if (last) {
+        run.seconds = w.seconds;
+        finish(w, true, record(w, run), run.seconds);
+      } else {
+        finish(w, true, fmt::format("process {} of {}", i + 1, w.k), run.seconds);
       }
-      run.combined = measure::combine_processes(w.results);
-      finish(w, true, record(w, run), r.seconds);
     }
   }
   progress.close();
