@@ -268,13 +268,15 @@ RunSummary run_study(const Spec& spec, const std::vector<Point>& all_points, con
                                            })->k;
   for (int pass = 0; pass < passes; ++pass) {
     for (Work& w : works) {
-      if (w.done || pass >= w.k || static_cast<int>(w.results.size()) > pass) continue;
       const int i = static_cast<int>(w.results.size());
-      progress.start(fmt::format("{} (process {} of {})", w.label, i + 1, w.k));
+      const bool last = pass == w.k - 1;
+      // Done in an earlier run (resumed); but a group killed after its last process is still recorded here.
+      if (w.done || pass >= w.k || (i > pass && !last)) continue;
+      progress.start(fmt::format("{} (process {} of {})", w.label, std::min(i + 1, w.k), w.k));
       // One process in this pass; in the group's last pass, more while the result is unstable.
-      const bool last = i + 1 == w.k;
       ProcessesRun run = run_processes(
-          opt.exe, [&](int j) { return group_args(w.live, j); }, i + 1, last ? w.k_max : i + 1, w.limit, w.results,
+          opt.exe, [&](int j) { return group_args(w.live, j); }, last ? w.k : i + 1, last ? w.k_max : i + 1, w.limit,
+          w.results,
           [&](int j, const nlohmann::json& result) {
             store.record_process(w.key, j, result);
             w.results.push_back(result);

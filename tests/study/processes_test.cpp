@@ -11,6 +11,7 @@
 #include "core/file_lock.h"
 
 #include "study/sqlite_db.h"
+#include "study/store.h"
 #include "study_test_util.h"
 
 namespace fb::study {
@@ -52,7 +53,13 @@ std::map<std::string, Row> rows(const std::string& db_path) {
   Stmt q(db, "SELECT p.backend, m.unstable, m.native_point_id, p.id, m.processes, m.remeasured, m.speedup,"
              " m.speedup_ci95_low, m.speedup_ci95_high FROM measurements m JOIN points p ON p.id = m.point_id");
   while (q.step()) {
-    Row r{q.text(0), q.is_null(1) ? "" : q.text(1), q.is_null(2) ? "" : q.text(2), q.text(3), q.int64(4), q.int64(5)};
+    Row r;
+    r.backend = q.text(0);
+    r.unstable = q.is_null(1) ? "" : q.text(1);
+    r.native_point_id = q.is_null(2) ? "" : q.text(2);
+    r.id = q.text(3);
+    r.processes = q.int64(4);
+    r.remeasured = q.int64(5);
     if (!q.is_null(6)) r.speedup = q.real(6);
     if (!q.is_null(7)) r.low = q.real(7);
     if (!q.is_null(8)) r.high = q.real(8);
@@ -171,6 +178,49 @@ TEST(StudyProcesses, OneRunPerDatabaseAndTheMeasurementLockIsRespected) {
             0);
   const nlohmann::json j = nlohmann::json::parse(read_text(dir.file("o3.json")));
   EXPECT_EQ(j["beside_other_measurement"], true);
+}
+
+}  // namespace
+}  // namespace fb::study
+
+namespace fb::study {
+namespace {
+
+// A run killed after a group's last process but before the group was recorded: the next run records the
+// group from the kept processes and measures nothing again.
+TEST(StudyProcesses, KeptProcessesOfAKilledRunAreUsedOnResume) {
+  ScratchDir dir;
+  const std::string spec = dir.write("noisy.toml", k_spec);
+  const std::string db_path = dir.file("resume.sqlite");
+  ASSERT_EQ(formbench("study plan --json " + spec, dir.file("plan.json")), 0);
+  const nlohmann::json plan = nlohmann::json::parse(read_text(dir.file("plan.json")));
+  ASSERT_EQ(plan["points"].size(), 2u);
+  const std::string key = plan["points"][0]["id"].get<std::string>() + "," + plan["points"][1]["id"].get<std::string>();
+  std::string args;
+  for (const auto& a : plan["points"][0]["measure_args"]) args += " '" + a.get<std::string>() + "'";
+  {
+    Store store(db_path);
+    for (int i = 0; i < 3; ++i) {  // what passes 1 to 3 of the killed run had kept
+      ASSERT_EQ(formbench(args, dir.file("p.json")), 0);
+      store.record_process(key, i, nlohmann::json::parse(read_text(dir.file("p.json"))));
+    }
+  }
+  const std::string counter = dir.file("counter");
+  const std::string cmd = fmt::format("FORMBENCH_TEST_NOISE=1 FORMBENCH_TEST_NOISE_FILE={} FORMBENCH_MEASUREMENT_LOCK={} "
+                                      "FORMBENCH_ENABLE_TEST_FAULTS=1 {} study run {} --db {} > /dev/null 2> {}",
+                                      counter, dir.file("measure.lock"), FORMBENCH_CLI_PATH, spec, db_path, dir.file("err.txt"));
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << read_text(dir.file("err.txt"));
+  const auto r = rows(db_path);
+  ASSERT_EQ(r.size(), 2u) << read_text(dir.file("err.txt"));
+  EXPECT_GE(r.at("test_noisy").processes, 3);
+  // Only the stability rule may have added processes: the three kept ones were not measured again.
+  const std::string added = read_text(counter);
+  EXPECT_EQ(r.at("test_noisy").processes, 3 + (added.empty() ? 0 : std::stoi(added)));
+  EXPECT_EQ(r.at("test_noisy").remeasured, added.empty() ? 0 : std::stoi(added));
+  Db db(db_path, false);
+  Stmt kept(db, "SELECT count(*) FROM process_results");
+  ASSERT_TRUE(kept.step());
+  EXPECT_EQ(kept.int64(0), 0);
 }
 
 }  // namespace
