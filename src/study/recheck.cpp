@@ -67,18 +67,31 @@ RecheckSummary recheck_study(const RecheckOptions& opt) {
   const measure::MeasurementLock lock = measure::MeasurementLock::take(
       opt.lock_mode, [](const std::string& line) { fmt::print(stderr, "recheck: {}\n", line); });
   RecheckSummary sum;
-  for (const auto& g : groups) {
-    std::vector<const Point*> ptrs;
-    for (const Point& p : g) ptrs.push_back(&p);
-    const MeasureSettings& m = g.front().measure;
-    // The same k as the first run, and no added processes: the rerun is one more draw of that measurement.
-    const int k = static_cast<int>(processes_of(m));
-    ProcessesRun run = run_processes(
-        opt.exe, [&](int i) { return group_args(ptrs, i); }, k, k,
-        m.timeout_s.value_or(k_default_timeout_s));
+  // As `study run` measures: in passes, process p of every sampled group in pass p, so a group's rerun
+  // processes lie as far apart as the first run's did. The same k, no added processes: one more draw.
+  std::vector<std::vector<const Point*>> ptrs(groups.size());
+  std::vector<ProcessesRun> runs(groups.size());
+  std::vector<std::vector<nlohmann::json>> done(groups.size());
+  int passes = 0;
+  for (size_t gi = 0; gi < groups.size(); ++gi) {
+    for (const Point& p : groups[gi]) ptrs[gi].push_back(&p);
+    passes = std::max(passes, static_cast<int>(processes_of(groups[gi].front().measure)));
+  }
+  for (int pass = 0; pass < passes; ++pass)
+    for (size_t gi = 0; gi < groups.size(); ++gi) {
+      const MeasureSettings& m = groups[gi].front().measure;
+      if (runs[gi].failure || pass >= processes_of(m)) continue;
+      runs[gi] = run_processes(
+          opt.exe, [&](int i) { return group_args(ptrs[gi], i); }, pass + 1, pass + 1,
+          m.timeout_s.value_or(k_default_timeout_s), done[gi],
+          [&](int, const nlohmann::json& r) { done[gi].push_back(r); });
+    }
+  for (size_t gi = 0; gi < groups.size(); ++gi) {
+    const auto& g = groups[gi];
+    const ProcessesRun& run = runs[gi];
     if (!run.combined) {
-      fmt::print(stderr, "recheck: {} failed on the rerun ({}: {}); left out\n", g.front().model, run.failure->kind,
-                 run.failure->reason);
+      fmt::print(stderr, "recheck: {} failed on the rerun ({}: {}); left out\n", g.front().model,
+                 run.failure ? run.failure->kind : "error", run.failure ? run.failure->reason : "no process");
       continue;
     }
     ++sum.groups;

@@ -1,6 +1,6 @@
 #pragma once
 // `study recheck`: an A/A check of a finished study. Reruns a deterministic sample of its measured comparison
-// groups exactly as they were measured (same spec, same k processes) and asks whether each rerun value falls
+// groups exactly as they were measured (same spec, same k processes, in passes) and asks whether each rerun value falls
 // inside the first run's 95% CI. About 95% should; far less means the intervals ignore a level of variation.
 // The reruns are stored (table `rechecks`); the report shows the coverage.
 #include <cstdint>
