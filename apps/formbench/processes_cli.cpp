@@ -1,12 +1,11 @@
 #include "processes_cli.h"
 
-#include <fstream>
 #include <iostream>
-#include <iterator>
 
 #include <fmt/format.h>
 
 #include "command.h"
+#include "core/command_line.h"
 #include "core/error.h"
 #include "measure/processes.h"
 #include "study/processes_run.h"
@@ -19,18 +18,7 @@ bool is(const std::string& a, const char* flag) { return a == flag || a.rfind(st
 }  // namespace
 
 std::vector<std::string> own_args() {
-  std::ifstream f("/proc/self/cmdline", std::ios::binary);
-  std::string raw((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  std::vector<std::string> args;
-  std::string cur;
-  for (char c : raw) {
-    if (c == '\0') {
-      args.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
+  std::vector<std::string> args = own_command_line();
   if (!args.empty()) args.erase(args.begin());
   return args;
 }

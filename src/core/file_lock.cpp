@@ -11,7 +11,9 @@
 #include <iterator>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include "core/command_line.h"
 #include "core/error.h"
 
 namespace fb {
@@ -66,12 +68,7 @@ void FileLock::write_holder(const std::string& text) {
 }
 
 std::string this_process_description() {
-  std::ifstream f("/proc/self/cmdline", std::ios::binary);
-  std::string raw((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  for (char& c : raw)
-    if (c == '\0') c = ' ';
-  while (!raw.empty() && raw.back() == ' ') raw.pop_back();
-  return fmt::format("pid {}: {}", static_cast<long>(getpid()), raw);
+  return fmt::format("pid {}: {}", static_cast<long>(getpid()), fmt::join(own_command_line(), " "));
 }
 
 }  // namespace fb

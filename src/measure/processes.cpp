@@ -20,10 +20,6 @@ constexpr const char* k_ci_method =
     "each process's median per-round paired ratio; 95% CIs from a hierarchical bootstrap (processes, then "
     "timed runs or rounds within each), 2000 resamples";
 
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return percentile_sorted(v, 50);
-}
 
 std::vector<double> doubles(const nlohmann::json& a) {
   std::vector<double> v;
@@ -98,7 +94,7 @@ nlohmann::json combine_processes(const std::vector<nlohmann::json>& ps) {
     if (p.value("timer_overhead_ns", nlohmann::json()).is_number()) overheads.push_back(p["timer_overhead_ns"].get<double>());
     beside = beside || p.value("beside_other_measurement", false);
   }
-  c["timer_overhead_ns"] = overheads.empty() ? nlohmann::json(nullptr) : nlohmann::json(median_of(overheads));
+  c["timer_overhead_ns"] = overheads.empty() ? nlohmann::json(nullptr) : nlohmann::json(median_in_place(overheads));
   c["beside_other_measurement"] = beside;
   c["processes"] = ps.size();
   c["ci_method"] = k_ci_method;
@@ -145,8 +141,8 @@ nlohmann::json combine_processes(const std::vector<nlohmann::json>& ps) {
                         {"max_ms", st.max},
                         {"throughput_ips", 1000.0 / lat.estimate},
                         {"images_per_s", 1000.0 / lat.estimate * first.value("batch", 1.0)},
-                        {"compile_ms", median_of(compile)},
-                        {"first_inference_ms", median_of(first_ms)}};
+                        {"compile_ms", median_in_place(compile)},
+                        {"first_inference_ms", median_in_place(first_ms)}};
     const double gflops = flops / (lat.estimate * 1e6);
     b["achieved_gflops"] = gflops;
     b["peak_gflops"] = peak;

@@ -18,9 +18,7 @@ std::vector<double> round_ratios(const std::vector<double>& native_ms, const std
   for (size_t at = 0; at < native_ms.size(); at += static_cast<size_t>(block)) {
     std::vector<double> n(native_ms.begin() + static_cast<std::ptrdiff_t>(at), native_ms.begin() + static_cast<std::ptrdiff_t>(at) + b);
     std::vector<double> o(other_ms.begin() + static_cast<std::ptrdiff_t>(at), other_ms.begin() + static_cast<std::ptrdiff_t>(at) + b);
-    std::sort(n.begin(), n.end());
-    std::sort(o.begin(), o.end());
-    ratios.push_back(percentile_sorted(n, 50) / percentile_sorted(o, 50));
+    ratios.push_back(median_in_place(n) / median_in_place(o));
   }
   return ratios;
 }

@@ -58,6 +58,11 @@ std::optional<MedianCi> median_ci_sorted(const std::vector<double>& s, double le
   return ci;
 }
 
+double median_in_place(std::vector<double>& v) {
+  std::sort(v.begin(), v.end());
+  return percentile_sorted(v, 50);
+}
+
 LatencyStats compute_stats(std::vector<double> samples) {
   if (samples.empty()) fail("no timed samples to compute statistics from");
   std::sort(samples.begin(), samples.end());

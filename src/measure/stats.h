@@ -15,6 +15,8 @@
 namespace fb::measure {
 
 double percentile_sorted(const std::vector<double>& sorted, double p);  // sorted ascending, non-empty, p in [0,100]
+// The median (type 7) of non-empty `v`; sorts `v` in place (callers that resample reuse their buffer).
+double median_in_place(std::vector<double>& v);
 
 struct MedianCi {
   double low = 0, high = 0;

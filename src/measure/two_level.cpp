@@ -10,11 +10,6 @@
 namespace fb::measure {
 namespace {
 
-double median_in_place(std::vector<double>& v) {
-  std::sort(v.begin(), v.end());
-  return percentile_sorted(v, 50);
-}
-
 }  // namespace
 
 double student_t_975(int dof) {

@@ -32,8 +32,7 @@ bool inside(double v, const std::optional<double>& lo, const std::optional<doubl
 
 RecheckSummary recheck_study(const RecheckOptions& opt) {
   if (opt.sample < 1) fail("--sample must be >= 1, got {}", opt.sample);
-  auto db_lock = FileLock::try_acquire(opt.db_path + ".lock");
-  if (!db_lock) fail("'{}' is in use by another study run ({})", opt.db_path, FileLock::holder(opt.db_path + ".lock"));
+  const FileLock db_lock = lock_database(opt.db_path);
   Store store(opt.db_path, /*create=*/false);
   std::map<std::string, Measured> measured;
   {

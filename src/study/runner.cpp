@@ -66,15 +66,7 @@ RunSummary run_study(const Spec& spec, const std::vector<Point>& all_points, con
   for (const Point& p : all_points)
     if (!opt.shard || in_shard(p, *opt.shard)) points.push_back(p);
 
-  // The database belongs to one run at a time: two runs would measure the same points at once, on the same
-  // cores, and replace each other's rows.
-  auto db_lock = FileLock::try_acquire(opt.db_path + ".lock");
-  if (!db_lock) {
-    const std::string who = FileLock::holder(opt.db_path + ".lock");
-    fail("'{}' is in use by another study run ({}); wait for it to finish", opt.db_path,
-         who.empty() ? "a process that did not say who it is" : who);
-  }
-  db_lock->write_holder(this_process_description());
+  const FileLock db_lock = lock_database(opt.db_path);
 
   Store store(opt.db_path);
   const int64_t study_id = store.add_study(spec.name, spec.source_text);

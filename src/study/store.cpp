@@ -128,6 +128,17 @@ std::string now_rfc3339() {
   return buf;
 }
 
+FileLock lock_database(const std::string& db_path) {
+  auto lock = FileLock::try_acquire(db_path + ".lock");
+  if (!lock) {
+    const std::string who = FileLock::holder(db_path + ".lock");
+    fail("'{}' is in use by another study run ({}); wait for it to finish", db_path,
+         who.empty() ? "a process that did not say who it is" : who);
+  }
+  lock->write_holder(this_process_description());
+  return std::move(*lock);
+}
+
 std::string machine_fingerprint(const nlohmann::json& facts) {
   // The hardware and its OS identify a machine; volatile facts (timestamp) or per-binary ones (library
   // versions, git revision) would split one machine into many. Each result keeps its full facts anyway.

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/file_lock.h"
 #include "study/point.h"
 #include "study/sqlite_db.h"
 
@@ -61,6 +62,11 @@ class Store {
                           const std::optional<FailureRecord>& flag);
   Db db_;
 };
+
+// The database belongs to one run (or recheck) at a time: two would measure the same points at once, on the
+// same cores, and replace each other's rows. Holds DB.lock while the returned lock lives; throws fb::Error
+// naming the holder when another process has it.
+FileLock lock_database(const std::string& db_path);
 
 // Fingerprint of the machine's hardware and OS facts (CPU, ISA, cores, caches, memory, OS, kernel, host).
 std::string machine_fingerprint(const nlohmann::json& facts);

@@ -71,12 +71,9 @@ std::map<std::string, Row> rows(const std::string& db_path) {
 std::string run_with_noise(const ScratchDir& dir, const std::string& noise, const std::string& db_path) {
   const std::string spec = dir.write("noisy.toml", k_spec);
   const std::string counter = dir.file("counter-" + noise);
-  const std::string cmd = fmt::format("FORMBENCH_TEST_NOISE={} FORMBENCH_TEST_NOISE_FILE={} FORMBENCH_MEASUREMENT_LOCK={} ",
+  const std::string env = fmt::format("FORMBENCH_TEST_NOISE={} FORMBENCH_TEST_NOISE_FILE={} FORMBENCH_MEASUREMENT_LOCK={}",
                                       noise, counter, dir.file("measure.lock"));
-  EXPECT_EQ(std::system((cmd + fmt::format("FORMBENCH_ENABLE_TEST_FAULTS=1 {} study run {} --db {} > /dev/null 2> {}",
-                                           FORMBENCH_CLI_PATH, spec, db_path, dir.file("err.txt")))
-                            .c_str()),
-            0)
+  EXPECT_EQ(formbench(fmt::format("study run {} --db {}", spec, db_path), "/dev/null", dir.file("err.txt"), env), 0)
       << read_text(dir.file("err.txt"));
   return read_text(counter);
 }
@@ -126,10 +123,8 @@ TEST(StudyProcesses, CalmProcessesNeedNoMoreAndRecheckCoverageIsRecorded) {
     EXPECT_EQ(kept.int64(0), 0);  // a recorded group leaves no process behind
   }
   // A/A: rerun the one group; the stored verdicts agree with the first run's intervals.
-  const std::string env = fmt::format("FORMBENCH_MEASUREMENT_LOCK={} ", dir.file("measure.lock"));
-  EXPECT_EQ(std::system((env + fmt::format("FORMBENCH_ENABLE_TEST_FAULTS=1 {} study recheck {} --sample 5 > {} 2> {}",
-                                           FORMBENCH_CLI_PATH, db_path, dir.file("out.txt"), dir.file("err2.txt")))
-                            .c_str()),
+  EXPECT_EQ(formbench("study recheck " + db_path + " --sample 5", dir.file("out.txt"), dir.file("err2.txt"),
+                      "FORMBENCH_MEASUREMENT_LOCK=" + dir.file("measure.lock")),
             0)
       << read_text(dir.file("err2.txt"));
   EXPECT_NE(read_text(dir.file("out.txt")).find("recheck of 1 groups:"), std::string::npos) << read_text(dir.file("out.txt"));
@@ -163,18 +158,15 @@ TEST(StudyProcesses, OneRunPerDatabaseAndTheMeasurementLockIsRespected) {
   auto held = FileLock::try_acquire(lock_path);
   ASSERT_TRUE(held.has_value());
   held->write_holder("pid 4343: formbench bench resnet18");
-  const std::string env = fmt::format("FORMBENCH_MEASUREMENT_LOCK={} FORMBENCH_ENABLE_TEST_FAULTS=1 ", lock_path);
-  EXPECT_EQ(std::system((env + fmt::format("{} bench test_tiny --backend reference --lock refuse --min-time 0 > /dev/null 2> {}",
-                                           FORMBENCH_CLI_PATH, dir.file("e2.txt")))
-                            .c_str()) >> 8,
+  const std::string env = "FORMBENCH_MEASUREMENT_LOCK=" + lock_path;
+  EXPECT_EQ(formbench("bench test_tiny --backend reference --lock refuse --min-time 0", "/dev/null", dir.file("e2.txt"), env),
             1);
   EXPECT_NE(read_text(dir.file("e2.txt")).find("another measurement is running on this machine (pid 4343: formbench bench resnet18)"),
             std::string::npos)
       << read_text(dir.file("e2.txt"));
   // --lock ignore measures and records that it ran beside another measurement.
-  EXPECT_EQ(std::system((env + fmt::format("{} bench test_tiny --backend reference --lock ignore --min-time 0 --no-ceilings --json > {} 2> /dev/null",
-                                           FORMBENCH_CLI_PATH, dir.file("o3.json")))
-                            .c_str()),
+  EXPECT_EQ(formbench("bench test_tiny --backend reference --lock ignore --min-time 0 --no-ceilings --json",
+                      dir.file("o3.json"), "/dev/null", env),
             0);
   const nlohmann::json j = nlohmann::json::parse(read_text(dir.file("o3.json")));
   EXPECT_EQ(j["beside_other_measurement"], true);
@@ -206,10 +198,10 @@ TEST(StudyProcesses, KeptProcessesOfAKilledRunAreUsedOnResume) {
     }
   }
   const std::string counter = dir.file("counter");
-  const std::string cmd = fmt::format("FORMBENCH_TEST_NOISE=1 FORMBENCH_TEST_NOISE_FILE={} FORMBENCH_MEASUREMENT_LOCK={} "
-                                      "FORMBENCH_ENABLE_TEST_FAULTS=1 {} study run {} --db {} > /dev/null 2> {}",
-                                      counter, dir.file("measure.lock"), FORMBENCH_CLI_PATH, spec, db_path, dir.file("err.txt"));
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << read_text(dir.file("err.txt"));
+  const std::string env = fmt::format("FORMBENCH_TEST_NOISE=1 FORMBENCH_TEST_NOISE_FILE={} FORMBENCH_MEASUREMENT_LOCK={}",
+                                      counter, dir.file("measure.lock"));
+  ASSERT_EQ(formbench(fmt::format("study run {} --db {}", spec, db_path), "/dev/null", dir.file("err.txt"), env), 0)
+      << read_text(dir.file("err.txt"));
   const auto r = rows(db_path);
   ASSERT_EQ(r.size(), 2u) << read_text(dir.file("err.txt"));
   EXPECT_GE(r.at("test_noisy").processes, 3);

@@ -34,8 +34,11 @@ class ScratchDir {
 };
 
 // Runs `formbench ARGS` through the shell; returns the exit status; stdout/stderr go to files when given.
-inline int formbench(const std::string& args, const std::string& out = "/dev/null", const std::string& err = "/dev/null") {
-  const std::string cmd = fmt::format("FORMBENCH_ENABLE_TEST_FAULTS=1 {} {} > {} 2> {}", FORMBENCH_CLI_PATH, args, out, err);
+// `env`: more VAR=value assignments for the command, e.g. "FORMBENCH_MEASUREMENT_LOCK=/tmp/x".
+inline int formbench(const std::string& args, const std::string& out = "/dev/null", const std::string& err = "/dev/null",
+                     const std::string& env = "") {
+  const std::string cmd =
+      fmt::format("{} FORMBENCH_ENABLE_TEST_FAULTS=1 {} {} > {} 2> {}", env, FORMBENCH_CLI_PATH, args, out, err);
   const int st = std::system(cmd.c_str());
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
