@@ -187,23 +187,23 @@ nlohmann::json combine_processes(const std::vector<nlohmann::json>& ps) {
   return c;
 }
 
+namespace {
+
+bool ci_wider_than(const nlohmann::json& b, const char* est, const char* lo, const char* hi, double pct) {
+  if (!b.value(est, nlohmann::json()).is_number() || !b.value(lo, nlohmann::json()).is_number()) return false;
+  const double e = b[est].get<double>();
+  return b[lo].get<double>() < e * (1 - pct / 100) || b[hi].get<double>() > e * (1 + pct / 100);
+}
+
+}  // namespace
+
 std::optional<std::string> instability(const nlohmann::json& c, const StabilityRule& rule) {
-  auto wide = [](const nlohmann::json& b, const char* est, const char* lo, const char* hi, double pct) {
-    if (!b.value(est, nlohmann::json()).is_number() || !b.value(lo, nlohmann::json()).is_number()) return false;
-    const double e = b[est].get<double>();
-    return b[lo].get<double>() < e * (1 - pct / 100) || b[hi].get<double>() > e * (1 + pct / 100);
-  };
   for (const auto& b : c["backends"]) {
     if (!b.value("error", nlohmann::json()).is_null()) continue;
-    const std::string name = b.value("backend", "");
-    if (wide(b, "speedup", "speedup_ci95_low", "speedup_ci95_high", rule.speedup_ci_pct))
-      return fmt::format("{}: speedup {:.3f}x has a 95% CI [{:.3f}, {:.3f}] wider than +-{}%", name,
+    if (ci_wider_than(b, "speedup", "speedup_ci95_low", "speedup_ci95_high", rule.speedup_ci_pct))
+      return fmt::format("{}: speedup {:.3f}x has a 95% CI [{:.3f}, {:.3f}] wider than +-{}%", b.value("backend", ""),
                          b["speedup"].get<double>(), b["speedup_ci95_low"].get<double>(),
                          b["speedup_ci95_high"].get<double>(), rule.speedup_ci_pct);
-    if (wide(b, "median_ms", "ci95_low_ms", "ci95_high_ms", rule.latency_ci_pct))
-      return fmt::format("{}: median {:.3f} ms has a 95% CI [{:.3f}, {:.3f}] wider than +-{}%", name,
-                         b["median_ms"].get<double>(), b["ci95_low_ms"].get<double>(), b["ci95_high_ms"].get<double>(),
-                         rule.latency_ci_pct);
   }
   for (const auto& p : c.value("process_evidence", nlohmann::json::array())) {
     const nlohmann::json s = p.value("steal_pct_mean", nlohmann::json());
@@ -216,6 +216,18 @@ std::optional<std::string> instability(const nlohmann::json& c, const StabilityR
                          p.value("index", 0), sw.get<double>(), rule.switches_per_s);
     if (p.value("beside_other_measurement", false))
       return fmt::format("process {} ran beside another measurement", p.value("index", 0));
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> wants_more_processes(const nlohmann::json& c, const StabilityRule& rule) {
+  if (auto why = instability(c, rule)) return why;
+  for (const auto& b : c["backends"]) {
+    if (!b.value("error", nlohmann::json()).is_null()) continue;
+    if (ci_wider_than(b, "median_ms", "ci95_low_ms", "ci95_high_ms", rule.latency_ci_pct))
+      return fmt::format("{}: median {:.3f} ms has a 95% CI [{:.3f}, {:.3f}] wider than +-{}%", b.value("backend", ""),
+                         b["median_ms"].get<double>(), b["ci95_low_ms"].get<double>(), b["ci95_high_ms"].get<double>(),
+                         rule.latency_ci_pct);
   }
   return std::nullopt;
 }

@@ -33,6 +33,13 @@ double between_process_half_width(const std::vector<double>& process_values) {
   return student_t_975(static_cast<int>(k) - 1) * sd / std::sqrt(static_cast<double>(k));
 }
 
+Bounds rerun_interval(double estimate, double ci_low, double ci_high) {
+  if (!(estimate > 0 && ci_low > 0 && ci_high > 0 && ci_low <= estimate && estimate <= ci_high))
+    fail("a rerun interval needs 0 < low <= estimate <= high, got {} in [{}, {}]", estimate, ci_low, ci_high);
+  const double r = std::sqrt(2.0);
+  return {estimate * std::pow(ci_low / estimate, r), estimate * std::pow(ci_high / estimate, r)};
+}
+
 double TwoLevel::process_spread() const {
   if (process_medians.empty()) return 1;
   const auto [lo, hi] = std::minmax_element(process_medians.begin(), process_medians.end());

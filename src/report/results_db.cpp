@@ -242,12 +242,20 @@ ResultsDb load_results(const std::string& path) {
       });
   bool has_rechecks = false;
   db.query("SELECT name FROM sqlite_master WHERE type='table' AND name='rechecks'", [&](sqlite3_stmt*) { has_rechecks = true; });
+  bool has_rerun_verdicts = false;
   if (has_rechecks)
-    db.query("SELECT count(median_inside), coalesce(sum(median_inside), 0), count(speedup_inside),"
-             " coalesce(sum(speedup_inside), 0) FROM rechecks",
+    db.query("SELECT name FROM pragma_table_info('rechecks')",
+             [&](sqlite3_stmt* st) { has_rerun_verdicts |= text(st, 0) == "speedup_inside_rerun"; });
+  if (has_rechecks)
+    db.query(std::string("SELECT count(median_inside), coalesce(sum(median_inside), 0), count(speedup_inside),"
+                         " coalesce(sum(speedup_inside), 0)") +
+                 (has_rerun_verdicts ? ", count(median_inside_rerun), coalesce(sum(median_inside_rerun), 0),"
+                                       " count(speedup_inside_rerun), coalesce(sum(speedup_inside_rerun), 0)"
+                                     : ", 0, 0, 0, 0") +
+                 " FROM rechecks",
              [&](sqlite3_stmt* st) {
-               out.rechecks = {static_cast<int>(sqlite3_column_int64(st, 0)), static_cast<int>(sqlite3_column_int64(st, 1)),
-                               static_cast<int>(sqlite3_column_int64(st, 2)), static_cast<int>(sqlite3_column_int64(st, 3))};
+               auto n = [&](int c) { return static_cast<int>(sqlite3_column_int64(st, c)); };
+               out.rechecks = {n(0), n(1), n(2), n(3), n(4), n(5), n(6), n(7)};
              });
   // Schema 2's measurement columns, where the writer has them.
   bool has_paired = false;

@@ -72,9 +72,11 @@ struct Study {
   std::string name, created_at;
 };
 
-// A/A reruns of `study recheck`: was the rerun inside the first run's 95% CI?
+// A/A reruns of `study recheck`: was the rerun inside the first run's 95% CI, and inside its rerun interval
+// (counted over the reruns that recorded that verdict: rechecks from before it existed have none)?
 struct RecheckCoverage {
   int medians = 0, medians_inside = 0, speedups = 0, speedups_inside = 0;
+  int medians_judged_rerun = 0, medians_inside_rerun = 0, speedups_judged_rerun = 0, speedups_inside_rerun = 0;
 };
 
 struct ResultsDb {

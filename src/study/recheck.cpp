@@ -10,6 +10,7 @@
 #include "core/file_lock.h"
 #include "core/rng.h"
 #include "measure/processes.h"
+#include "measure/two_level.h"
 #include "study/point.h"
 #include "study/processes_run.h"
 #include "study/runner.h"
@@ -21,11 +22,19 @@ namespace {
 
 struct Measured {
   double median = 0;
-  std::optional<double> low, high, speedup_low, speedup_high;
+  std::optional<double> low, high, speedup, speedup_low, speedup_high;
 };
 
 bool inside(double v, const std::optional<double>& lo, const std::optional<double>& hi) {
   return lo && hi && v >= *lo && v <= *hi;
+}
+
+// Inside the rerun interval around `estimate`; false when the first run recorded no usable interval.
+bool inside_rerun(double v, const std::optional<double>& estimate, const std::optional<double>& lo,
+                  const std::optional<double>& hi) {
+  if (!estimate || !lo || !hi || !(*lo > 0 && *lo <= *estimate && *estimate <= *hi)) return false;
+  const measure::Bounds b = measure::rerun_interval(*estimate, *lo, *hi);
+  return v >= b.low && v <= b.high;
 }
 
 }  // namespace
@@ -36,10 +45,10 @@ RecheckSummary recheck_study(const RecheckOptions& opt) {
   Store store(opt.db_path, /*create=*/false);
   std::map<std::string, Measured> measured;
   {
-    Stmt q(store.db(), "SELECT point_id, median_ms, ci95_low_ms, ci95_high_ms, speedup_ci95_low, speedup_ci95_high "
+    Stmt q(store.db(), "SELECT point_id, median_ms, ci95_low_ms, ci95_high_ms, speedup, speedup_ci95_low, speedup_ci95_high "
                        "FROM measurements WHERE median_ms IS NOT NULL AND (agreement_passed IS NULL OR agreement_passed = 1)");
     auto opt_real = [&](int c) { return q.is_null(c) ? std::nullopt : std::optional<double>(q.real(c)); };
-    while (q.step()) measured[q.text(0)] = {q.real(1), opt_real(2), opt_real(3), opt_real(4), opt_real(5)};
+    while (q.step()) measured[q.text(0)] = {q.real(1), opt_real(2), opt_real(3), opt_real(4), opt_real(5), opt_real(6)};
   }
   std::vector<std::string> specs;
   {
@@ -101,22 +110,30 @@ RecheckSummary recheck_study(const RecheckOptions& opt) {
       const Measured& first = measured[p.id];
       const double med = rec["median_ms"].get<double>();
       const bool med_in = inside(med, first.low, first.high);
+      const bool med_in_rerun = inside_rerun(med, first.median, first.low, first.high);
       std::optional<double> sp;
-      std::optional<int64_t> sp_in;
+      std::optional<int64_t> sp_in, sp_in_rerun;
       if (rec.value("speedup", nlohmann::json()).is_number() && p.backend != run.combined->value("native", "")) {
         sp = rec["speedup"].get<double>();
         sp_in = inside(*sp, first.speedup_low, first.speedup_high) ? 1 : 0;
+        sp_in_rerun = inside_rerun(*sp, first.speedup, first.speedup_low, first.speedup_high) ? 1 : 0;
         ++sum.speedups;
         sum.speedups_inside += static_cast<int>(*sp_in);
+        sum.speedups_inside_rerun += static_cast<int>(*sp_in_rerun);
       }
       ++sum.medians;
       sum.medians_inside += med_in ? 1 : 0;
-      Stmt ins(store.db(), "INSERT INTO rechecks(point_id, finished_at, median_ms, median_inside, speedup, speedup_inside)"
-                           " VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
-      ins.bind(1, p.id).bind(2, now_rfc3339()).bind(3, med).bind(4, int64_t{med_in ? 1 : 0}).bind(5, sp).bind(6, sp_in).run();
+      sum.medians_inside_rerun += med_in_rerun ? 1 : 0;
+      Stmt ins(store.db(), "INSERT INTO rechecks(point_id, finished_at, median_ms, median_inside, speedup, speedup_inside,"
+                           " median_inside_rerun, speedup_inside_rerun) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+      ins.bind(1, p.id).bind(2, now_rfc3339()).bind(3, med).bind(4, int64_t{med_in ? 1 : 0}).bind(5, sp).bind(6, sp_in)
+          .bind(7, int64_t{med_in_rerun ? 1 : 0}).bind(8, sp_in_rerun).run();
+      auto verdict = [](bool in_ci, bool in_rerun) {
+        return in_ci ? "inside" : in_rerun ? "outside the CI, inside the rerun interval" : "OUTSIDE both";
+      };
       fmt::print(stderr, "recheck: {} {}: median {:.3f} ms ({} [{:.3f}, {:.3f}]){}\n", p.model, p.backend, med,
-                 med_in ? "inside" : "OUTSIDE", first.low.value_or(0), first.high.value_or(0),
-                 sp ? fmt::format(", speedup {:.3f}x ({} [{:.3f}, {:.3f}])", *sp, *sp_in ? "inside" : "OUTSIDE",
+                 verdict(med_in, med_in_rerun), first.low.value_or(0), first.high.value_or(0),
+                 sp ? fmt::format(", speedup {:.3f}x ({} [{:.3f}, {:.3f}])", *sp, verdict(*sp_in, *sp_in_rerun),
                                   first.speedup_low.value_or(0), first.speedup_high.value_or(0))
                     : "");
     }

@@ -73,7 +73,9 @@ CREATE TABLE IF NOT EXISTS rechecks (
   median_ms REAL,
   median_inside INTEGER,
   speedup REAL,
-  speedup_inside INTEGER
+  speedup_inside INTEGER,
+  median_inside_rerun INTEGER,
+  speedup_inside_rerun INTEGER
 );
 CREATE TABLE IF NOT EXISTS failures (
   point_id TEXT PRIMARY KEY REFERENCES points(id),
@@ -187,7 +189,17 @@ Store::Store(const std::string& path, bool create) : db_(path, create) {
     db_.exec(k_schema);
     db_.exec(fmt::format("PRAGMA user_version={}", k_schema_version));
     t.commit();
+    return;
   }
+  // Schema 2 as first written had no rerun-interval verdicts in `rechecks`: add them (NULL for old rows).
+  bool has_rerun = false;
+  {
+    Stmt cols(db_, "SELECT name FROM pragma_table_info('rechecks')");
+    while (cols.step()) has_rerun |= cols.text(0) == "speedup_inside_rerun";
+  }
+  if (!has_rerun)
+    db_.exec("ALTER TABLE rechecks ADD COLUMN median_inside_rerun INTEGER;"
+             " ALTER TABLE rechecks ADD COLUMN speedup_inside_rerun INTEGER;");
 }
 
 int64_t Store::add_study(const std::string& name, const std::string& spec_toml) {

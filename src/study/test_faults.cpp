@@ -39,50 +39,61 @@ class FaultBackend : public Backend {
 
 // Process-level noise, deterministic: the k-th process (counted in the file $FORMBENCH_TEST_NOISE_FILE)
 // runs slower by the k-th factor of $FORMBENCH_TEST_NOISE ("1,1.5,1"; cycled). Both noisy backends slow down
-// alike inside one process, as a slow host does, so their paired ratio stays 2.
-double process_slowdown() {
-  static const double factor = [] {
+// alike inside one process, as a slow host does, so their paired ratio stays 2. $FORMBENCH_TEST_NOISE_FAST
+// slows `test_noisy_fast` alone (same counting): the paired ratio itself then moves between processes.
+long process_index() {
+  static const long n = [] {
     const char* file = std::getenv("FORMBENCH_TEST_NOISE_FILE");
-    const char* list = std::getenv("FORMBENCH_TEST_NOISE");
-    if (!file || !list) return 1.0;
-    long n = 0;
-    {
-      std::FILE* f = std::fopen(file, "r");
-      if (f) {
-        if (std::fscanf(f, "%ld", &n) != 1) n = 0;
-        std::fclose(f);
-      }
-      f = std::fopen(file, "w");
-      if (f) {
-        std::fprintf(f, "%ld\n", n + 1);
-        std::fclose(f);
-      }
+    if (!file) return 0L;
+    long k = 0;
+    std::FILE* f = std::fopen(file, "r");
+    if (f) {
+      if (std::fscanf(f, "%ld", &k) != 1) k = 0;
+      std::fclose(f);
     }
-    std::vector<double> factors;
-    for (const char* p = list; *p;) {
-      char* end = nullptr;
-      factors.push_back(std::strtod(p, &end));
-      p = *end == ',' ? end + 1 : end;
-      if (end == p && *p) break;
+    f = std::fopen(file, "w");
+    if (f) {
+      std::fprintf(f, "%ld\n", k + 1);
+      std::fclose(f);
     }
-    return factors.empty() ? 1.0 : factors[static_cast<size_t>(n) % factors.size()];
+    return k;
   }();
-  return factor;
+  return n;
+}
+
+double factor_of(const char* variable) {
+  const char* list = std::getenv(variable);
+  if (!list || !std::getenv("FORMBENCH_TEST_NOISE_FILE")) return 1.0;
+  std::vector<double> factors;
+  for (const char* p = list; *p;) {
+    char* end = nullptr;
+    factors.push_back(std::strtod(p, &end));
+    p = *end == ',' ? end + 1 : end;
+    if (end == p && *p) break;
+  }
+  return factors.empty() ? 1.0 : factors[static_cast<size_t>(process_index()) % factors.size()];
+}
+
+double process_slowdown(bool fast) {
+  static const double both = factor_of("FORMBENCH_TEST_NOISE");
+  static const double fast_only = factor_of("FORMBENCH_TEST_NOISE_FAST");
+  return fast ? both * fast_only : both;
 }
 
 // The reference computation plus a sleep of `ms` x the process's slowdown.
 class NoisyExecutable : public Executable {
  public:
-  NoisyExecutable(std::unique_ptr<Executable> inner, double ms) : inner_(std::move(inner)), ms_(ms) {}
+  NoisyExecutable(std::unique_ptr<Executable> inner, double ms, bool fast) : inner_(std::move(inner)), ms_(ms), fast_(fast) {}
   void run(const std::vector<Tensor>& in, std::vector<Tensor>& out) override {
     inner_->run(in, out);
-    std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(1000 * ms_ * process_slowdown())));
+    std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(1000 * ms_ * process_slowdown(fast_))));
   }
   Description describe() const override { return inner_->describe(); }
 
  private:
   std::unique_ptr<Executable> inner_;
   double ms_;
+  bool fast_;
 };
 
 class NoisyBackend : public Backend {
@@ -91,7 +102,7 @@ class NoisyBackend : public Backend {
   std::string name() const override { return name_; }
   std::string summary() const override { return "test-only: the reference plus a sleep, slower in some processes"; }
   std::unique_ptr<Executable> compile(const Graph& g, const CompileOptions& opt) const override {
-    return std::make_unique<NoisyExecutable>(make_backend("reference")->compile(g, opt), ms_);
+    return std::make_unique<NoisyExecutable>(make_backend("reference")->compile(g, opt), ms_, name_ == "test_noisy_fast");
   }
 
  private:

@@ -352,10 +352,16 @@ TEST(ReportPairing, PairedSpeedupFromTheSameProcessesWins) {
             " speedup_ci95_high = 12.1, native_point_id = '" + native + "', steal_pct_max = 0.4,"
             " unstable = 'onednn: speedup CI wider than +-5%' WHERE point_id = '" + accel + "'");
     db.exec("UPDATE measurements SET processes = 3 WHERE point_id = '" + native + "'");
+    // Three A/A reruns of the speedup: inside the CI; outside it but inside the rerun interval; and one
+    // recorded before rerun verdicts existed (NULL: counted for the CI only).
+    db.exec("INSERT INTO rechecks(point_id, finished_at, speedup, speedup_inside, speedup_inside_rerun) VALUES"
+            " ('" + accel + "', 't', 11.6, 1, 1), ('" + accel + "', 't', 12.3, 0, 1), ('" + accel + "', 't', 13.5, 0, NULL)");
     p.model = "resnet18";  // a pair without the paired columns: the ratio of medians, MOVER
     p.backend = "torch";
     m.median_ms = 10;
+    m.ci_high_rel = 1.4;  // a latency CI wider than +-25%: counted in the trust table, no flag
     db.measure(db.point(p), m);
+    m.ci_high_rel = 1.05;
     p.backend = "onednn";
     m.median_ms = 4;
     db.measure(db.point(p), m);
@@ -386,6 +392,9 @@ TEST(ReportPairing, PairedSpeedupFromTheSameProcessesWins) {
   EXPECT_EQ(row("points unstable")[1].text, "1");
   EXPECT_EQ(row("unstable: darts")[2].text, "onednn: speedup CI wider than +-5%");
   EXPECT_EQ(row("processes per point")[1].text, "3");
+  EXPECT_EQ(row("latencies with a 95% CI wider than +-25%")[1].text, "1");
+  EXPECT_EQ(row("A/A recheck: rerun speedups inside the first 95% CI")[1].text, "33% (1 of 3)");
+  EXPECT_EQ(row("A/A recheck: rerun speedups inside the first run's rerun interval")[1].text, "100% (2 of 2)");
 }
 
 // A staged pattern network is its own variant: it neither pairs with nor averages into the plain pattern.

@@ -115,6 +115,23 @@ TEST(StudyStore, RefusesForeignDatabasesAndMissingFiles) {
   }
 }
 
+TEST(StudyStore, ASchema2DatabaseFromBeforeRerunVerdictsGainsTheirColumns) {
+  ScratchDir dir;
+  const std::string path = dir.file("early.sqlite");
+  // A schema-2 database as first written: its rechecks table had no rerun-interval columns.
+  {
+    Store s(path);
+    s.db().exec("DROP TABLE rechecks; CREATE TABLE rechecks(point_id TEXT NOT NULL, finished_at TEXT NOT NULL,"
+                " median_ms REAL, median_inside INTEGER, speedup REAL, speedup_inside INTEGER);"
+                " INSERT INTO rechecks VALUES('p', 't', 1.0, 1, 2.0, 0);");
+  }
+  Store s(path);
+  EXPECT_EQ(count(s, "SELECT count(*) FROM pragma_table_info('rechecks') WHERE name IN"
+                     " ('median_inside_rerun', 'speedup_inside_rerun')"),
+            2);
+  EXPECT_EQ(count(s, "SELECT count(*) FROM rechecks WHERE speedup_inside = 0 AND speedup_inside_rerun IS NULL"), 1);
+}
+
 TEST(StudyStore, MergeKeepsMachinesSkipsDuplicatesAndPrefersMeasurements) {
   ScratchDir dir;
   const Point p0 = make_point("m0", "reference", 0), p1 = make_point("m1", "reference", 1), p2 = make_point("m2", "reference", 2);
