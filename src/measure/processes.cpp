@@ -68,9 +68,29 @@ nlohmann::json process_evidence(const nlohmann::json& p, size_t index) {
           {"beside_other_measurement", p.value("beside_other_measurement", false)}};
 }
 
+std::optional<std::string> disturbance_of(const nlohmann::json& ev, double threads, const StabilityRule& rule) {
+  const nlohmann::json s = ev.value("steal_pct_mean", nlohmann::json());
+  if (s.is_number() && s.get<double>() > rule.steal_pct)
+    return fmt::format("process {} lost {:.1f}% of the machine to steal (limit {}%)", ev.value("index", 0),
+                       s.get<double>(), rule.steal_pct);
+  const nlohmann::json sw = ev.value("switches_per_s", nlohmann::json());
+  const double limit = rule.switches_per_thread_s * std::max(1.0, threads);
+  if (sw.is_number() && sw.get<double>() > limit)
+    return fmt::format("process {} was preempted {:.0f} times a second (limit {:.0f} for {} threads): another program "
+                       "competed for the CPUs",
+                       ev.value("index", 0), sw.get<double>(), limit, threads);
+  if (ev.value("beside_other_measurement", false))
+    return fmt::format("process {} ran beside another measurement", ev.value("index", 0));
+  return std::nullopt;
+}
+
 }  // namespace
 
-nlohmann::json combine_processes(const std::vector<nlohmann::json>& ps) {
+std::optional<std::string> disturbance(const nlohmann::json& process, const StabilityRule& rule) {
+  return disturbance_of(process_evidence(process, 0), process.value("threads", 1.0), rule);
+}
+
+nlohmann::json combine_processes(const std::vector<nlohmann::json>& ps, const StabilityRule& rule) {
   if (ps.empty()) fail("no process results to combine");
   for (const auto& p : ps)
     if (!p.is_object() || p.value("schema", "") != "formbench.compare/2")
@@ -82,6 +102,27 @@ nlohmann::json combine_processes(const std::vector<nlohmann::json>& ps) {
         fail("process results differ in '{}' ({} vs {}): not one measurement", k, p.value(k, nlohmann::json()).dump(),
              first.value(k, nlohmann::json()).dump());
 
+  // Disturbed processes stay out of the figures while two undisturbed ones remain (never silently: listed).
+  nlohmann::json evidence = nlohmann::json::array(), excluded = nlohmann::json::array();
+  std::vector<size_t> calm;
+  for (size_t i = 0; i < ps.size(); ++i) {
+    evidence.push_back(process_evidence(ps[i], i));
+    const auto why = disturbance_of(evidence.back(), first.value("threads", 1.0), rule);
+    evidence.back()["excluded"] = nullptr;
+    if (why) evidence.back()["disturbed"] = *why;
+    else calm.push_back(i);
+  }
+  std::vector<size_t> used = calm;
+  if (used.size() < std::min<size_t>(2, ps.size())) {
+    used.clear();
+    for (size_t i = 0; i < ps.size(); ++i) used.push_back(i);
+  }
+  for (auto& ev : evidence)
+    if (ev.contains("disturbed") && used.size() < ps.size()) {
+      ev["excluded"] = ev["disturbed"];
+      excluded.push_back({{"index", ev["index"]}, {"reason", ev["disturbed"]}});
+    }
+
   nlohmann::json c;
   c["schema"] = "formbench.compare.processes/1";
   for (const char* k : {"model", "model_name", "native", "device", "precision", "threads", "malloc", "batch",
@@ -90,13 +131,16 @@ nlohmann::json combine_processes(const std::vector<nlohmann::json>& ps) {
     if (first.contains(k)) c[k] = first[k];
   std::vector<double> overheads;
   bool beside = false;
-  for (const auto& p : ps) {
+  for (size_t i : used) {
+    const nlohmann::json& p = ps[i];
     if (p.value("timer_overhead_ns", nlohmann::json()).is_number()) overheads.push_back(p["timer_overhead_ns"].get<double>());
     beside = beside || p.value("beside_other_measurement", false);
   }
   c["timer_overhead_ns"] = overheads.empty() ? nlohmann::json(nullptr) : nlohmann::json(median_in_place(overheads));
   c["beside_other_measurement"] = beside;
-  c["processes"] = ps.size();
+  c["processes"] = used.size();
+  c["excluded_processes"] = excluded.size();
+  c["excluded"] = excluded;
   c["ci_method"] = k_ci_method;
   const double flops = first.value("flops", 0.0);
   const nlohmann::json peak = first.value("peak_gflops", nlohmann::json());
@@ -104,13 +148,14 @@ nlohmann::json combine_processes(const std::vector<nlohmann::json>& ps) {
   c["backends"] = nlohmann::json::array();
   for (const auto& fb_entry : first["backends"]) {
     const std::string name = fb_entry.value("backend", "");
-    std::vector<const nlohmann::json*> es;
+    std::vector<const nlohmann::json*> es, every;  // the processes combined; all of them (check, simulation)
     std::string error;
-    for (const auto& p : ps) {
-      const nlohmann::json* e = entry_of(p, name);
+    for (size_t i = 0; i < ps.size(); ++i) {
+      const nlohmann::json* e = entry_of(ps[i], name);
       if (!e) fail("process results differ in their backends ('{}' missing)", name);
       if (e->value("error", nlohmann::json()).is_string() && error.empty()) error = (*e)["error"].get<std::string>();
-      es.push_back(e);
+      every.push_back(e);
+      if (std::find(used.begin(), used.end(), i) != used.end()) es.push_back(e);
     }
     if (!error.empty()) {
       c["backends"].push_back({{"backend", name}, {"error", error}});
@@ -154,7 +199,7 @@ nlohmann::json combine_processes(const std::vector<nlohmann::json>& ps) {
     b["counters"] = es.front()->value("counters", nlohmann::json());
     b["cache_sim"] = nullptr;
     b["agreement"] = nullptr;
-    for (const nlohmann::json* e : es) {
+    for (const nlohmann::json* e : every) {
       if (b["cache_sim"].is_null() && e->value("cache_sim", nlohmann::json()).is_object()) {
         b["cache_sim"] = (*e)["cache_sim"];
         b["counters"] = (*e)["counters"];
@@ -182,8 +227,7 @@ nlohmann::json combine_processes(const std::vector<nlohmann::json>& ps) {
     }
     c["backends"].push_back(std::move(b));
   }
-  c["process_evidence"] = nlohmann::json::array();
-  for (size_t i = 0; i < ps.size(); ++i) c["process_evidence"].push_back(process_evidence(ps[i], i));
+  c["process_evidence"] = std::move(evidence);
   return c;
 }
 
@@ -198,6 +242,11 @@ bool ci_wider_than(const nlohmann::json& b, const char* est, const char* lo, con
 }  // namespace
 
 std::optional<std::string> instability(const nlohmann::json& c, const StabilityRule& rule) {
+  // A disturbance first: it is the cause of whatever else looks wrong.
+  for (const auto& p : c.value("process_evidence", nlohmann::json::array())) {
+    if (p.value("excluded", nlohmann::json()).is_string()) continue;  // left out of the figures
+    if (auto why = disturbance_of(p, c.value("threads", 1.0), rule)) return why;
+  }
   for (const auto& b : c["backends"]) {
     if (!b.value("error", nlohmann::json()).is_null()) continue;
     if (ci_wider_than(b, "speedup", "speedup_ci95_low", "speedup_ci95_high", rule.speedup_ci_pct))
@@ -205,22 +254,17 @@ std::optional<std::string> instability(const nlohmann::json& c, const StabilityR
                          b["speedup"].get<double>(), b["speedup_ci95_low"].get<double>(),
                          b["speedup_ci95_high"].get<double>(), rule.speedup_ci_pct);
   }
-  for (const auto& p : c.value("process_evidence", nlohmann::json::array())) {
-    const nlohmann::json s = p.value("steal_pct_mean", nlohmann::json());
-    if (s.is_number() && s.get<double>() > rule.steal_pct)
-      return fmt::format("process {} lost {:.1f}% of the machine to steal (limit {}%)", p.value("index", 0),
-                         s.get<double>(), rule.steal_pct);
-    const nlohmann::json sw = p.value("switches_per_s", nlohmann::json());
-    if (sw.is_number() && sw.get<double>() > rule.switches_per_s)
-      return fmt::format("process {} was preempted {:.0f} times a second (limit {}): another program competed for the CPUs",
-                         p.value("index", 0), sw.get<double>(), rule.switches_per_s);
-    if (p.value("beside_other_measurement", false))
-      return fmt::format("process {} ran beside another measurement", p.value("index", 0));
-  }
   return std::nullopt;
 }
 
-std::optional<std::string> wants_more_processes(const nlohmann::json& c, const StabilityRule& rule) {
+std::optional<std::string> wants_more_processes(const std::vector<nlohmann::json>& results, int k,
+                                                const StabilityRule& rule) {
+  if (results.empty()) return "no process measured yet";
+  const nlohmann::json c = combine_processes(results, rule);
+  const int calm = static_cast<int>(results.size()) - c.value("excluded_processes", 0);
+  if (c.value("excluded_processes", 0) > 0 && calm < k)
+    return fmt::format("{} of {} processes were disturbed ({})", c["excluded_processes"].get<int>(), results.size(),
+                       c["excluded"][0]["reason"].get<std::string>());
   if (auto why = instability(c, rule)) return why;
   for (const auto& b : c["backends"]) {
     if (!b.value("error", nlohmann::json()).is_null()) continue;
@@ -279,12 +323,13 @@ std::string combined_table(const nlohmann::json& c) {
   out += t.str();
   if (auto why = instability(c)) out += fmt::format("  UNSTABLE: {}\n", *why);
   for (const auto& p : c["process_evidence"])
-    out += fmt::format("  process {}: steal {} (mean over rounds), {} involuntary switches ({}/s), load up to {}\n",
+    out += fmt::format("  process {}: steal {} (mean over rounds), {} involuntary switches ({}/s), load up to {}{}\n",
                        p.value("index", 0),
                        p["steal_pct_mean"].is_number() ? fmt::format("{:.2f}%", p["steal_pct_mean"].get<double>()) : "n/a",
                        p.value("involuntary_switches", 0),
                        p["switches_per_s"].is_number() ? fmt::format("{:.0f}", p["switches_per_s"].get<double>()) : "n/a",
-                       p["load1_max"].is_number() ? fmt::format("{:.2f}", p["load1_max"].get<double>()) : "n/a");
+                       p["load1_max"].is_number() ? fmt::format("{:.2f}", p["load1_max"].get<double>()) : "n/a",
+                       p.value("excluded", nlohmann::json()).is_string() ? " -- EXCLUDED (disturbed)" : "");
   out += fmt::format("{}\n", c.value("ci_method", ""));
   return out;
 }

@@ -259,12 +259,17 @@ ResultsDb load_results(const std::string& path) {
              });
   // Schema 2's measurement columns, where the writer has them.
   bool has_paired = false;
-  db.query("SELECT name FROM pragma_table_info('measurements')", [&](sqlite3_stmt* st) { has_paired |= text(st, 0) == "speedup"; });
+  bool has_excluded = false;
+  db.query("SELECT name FROM pragma_table_info('measurements')", [&](sqlite3_stmt* st) {
+    has_paired |= text(st, 0) == "speedup";
+    has_excluded |= text(st, 0) == "excluded_processes";
+  });
   if (has_paired) {
     std::map<std::string, Record*> by_id;
     for (Record& r : out.records) by_id[r.point_id] = &r;
-    db.query("SELECT point_id, processes, rounds, remeasured, speedup, speedup_ci95_low, speedup_ci95_high, native_point_id,"
-             " unstable, steal_pct_max, beside_other_measurement FROM measurements",
+    db.query(std::string("SELECT point_id, processes, rounds, remeasured, speedup, speedup_ci95_low, speedup_ci95_high,"
+                         " native_point_id, unstable, steal_pct_max, beside_other_measurement, ") +
+                 (has_excluded ? "excluded_processes" : "NULL") + " FROM measurements",
              [&](sqlite3_stmt* st) {
                auto it = by_id.find(text(st, 0));
                if (it == by_id.end()) return;
@@ -276,6 +281,7 @@ ResultsDb load_results(const std::string& path) {
                r.unstable = text(st, 8);
                r.steal_pct_max = opt_real(st, 9);
                r.beside_other_measurement = opt_int(st, 10).value_or(0) != 0;
+               r.excluded_processes = opt_int(st, 11);
                if (r.status != Status::Measured) return;  // a disagreeing backend's speedup takes part in nothing
                r.paired_speedup = opt_real(st, 4);
                r.paired_ci95_low = opt_real(st, 5);

@@ -55,6 +55,7 @@ struct Record {
   std::string failure_kind, failure_reason;  // when Failed
   // Results schema 2 (the point's backends measured together in k processes); absent in older databases.
   std::optional<int64_t> processes, rounds, remeasured;  // processes combined; paired rounds; processes added
+  std::optional<int64_t> excluded_processes;             // processes left out as disturbed
   std::optional<double> paired_speedup, paired_ci95_low, paired_ci95_high;  // vs native_point_id, same processes
   std::string native_point_id;
   std::string unstable;                 // why the stability rule still failed at the process limit

@@ -255,6 +255,7 @@ Table trust(const Analysis& a, const ResultsDb& db) {
           "(`formbench study recheck`) tells whether the intervals hold what they promise."};
   t.columns = {"check", "value", "detail"};
   int measured = 0, paired = 0, unpaired = 0, remeasured = 0, beside = 0, wide_latency = 0;
+  int64_t excluded = 0;
   std::vector<int64_t> processes;
   std::optional<double> steal;
   std::vector<const Record*> unstable;
@@ -263,6 +264,7 @@ Table trust(const Analysis& a, const ResultsDb& db) {
     ++measured;
     if (r->processes) processes.push_back(*r->processes);
     if (r->remeasured.value_or(0) > 0) ++remeasured;
+    excluded += r->excluded_processes.value_or(0);
     if (r->beside_other_measurement) ++beside;
     if (r->steal_pct_max) steal = std::max(steal.value_or(0), *r->steal_pct_max);
     if (!r->unstable.empty()) unstable.push_back(r);
@@ -287,6 +289,9 @@ Table trust(const Analysis& a, const ResultsDb& db) {
                                        : "every speedup")});
   t.rows.push_back({Cell::str("points remeasured"), Cell::integer(remeasured),
                     Cell::str("processes were added because a CI was wide or a process was disturbed")});
+  t.rows.push_back({Cell::str("processes excluded as disturbed"), Cell::integer(static_cast<double>(excluded)),
+                    Cell::str("over all backend points; each was replaced by a new process (reasons in the point's "
+                              "result_json.excluded)")});
   t.rows.push_back({Cell::str("points unstable"), Cell::integer(static_cast<double>(unstable.size())),
                     Cell::str(unstable.empty() ? "" : "listed below")});
   t.rows.push_back({Cell::str("latencies with a 95% CI wider than +-25%"), Cell::integer(wide_latency),

@@ -16,8 +16,8 @@ ProcessesRun run_processes(const std::string& exe, const std::function<std::vect
   if (k_max < k) k_max = k;
   ProcessesRun g;
   for (int i = static_cast<int>(results.size()); i < k_max; ++i) {
-    if (i >= k) {  // enough processes: go on only while the rule asks for more
-      if (!measure::wants_more_processes(measure::combine_processes(results))) break;
+    if (i >= k) {  // enough processes: go on only while some were disturbed or the rule asks for more
+      if (!measure::wants_more_processes(results, k)) break;
       ++g.remeasured;
     }
     ChildResult r = run_child(exe, args_for(i), timeout_s);

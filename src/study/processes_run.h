@@ -1,8 +1,9 @@
 #pragma once
 // One measurement in k independent processes: runs a `compare --json` command line k times, each in a fresh
 // child process of `exe` (one after the other, never side by side), and combines them with two-level
-// statistics (measure/processes.h). While the combination is unstable by the rule it adds processes, up to
-// k_max; a result still unstable then says why. Used by every study point and by `bench`/`compare
+// statistics (measure/processes.h). While fewer than k processes were undisturbed, or the combination is
+// unstable or its latency CI wide by the rule, it adds processes, up to k_max; a result still unstable then
+// says why. Used by every study point and by `bench`/`compare
 // --processes K`.
 #include <functional>
 #include <optional>

@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS measurements (
   agreement_rel_error REAL, agreement_passed INTEGER,
   processes INTEGER, rounds INTEGER, remeasured INTEGER,
   speedup REAL, speedup_ci95_low REAL, speedup_ci95_high REAL, native_point_id TEXT,
-  unstable TEXT, steal_pct_max REAL, beside_other_measurement INTEGER,
+  unstable TEXT, steal_pct_max REAL, beside_other_measurement INTEGER, excluded_processes INTEGER,
   describe_json TEXT, result_json TEXT
 );
 CREATE TABLE IF NOT EXISTS process_results (
@@ -92,7 +92,7 @@ const char* k_real_fields[] = {"median_ms",  "mean_ms",        "min_ms",        
                                "compile_ms", "first_inference_ms", "achieved_gflops", "peak_gflops", "pct_of_peak",
                                "speedup",    "speedup_ci95_low", "speedup_ci95_high", "steal_pct_max"};
 const char* k_int_fields[] = {"samples", "macs", "flops", "params", "peak_activation_bytes", "processes", "rounds",
-                              "remeasured", "beside_other_measurement"};
+                              "remeasured", "beside_other_measurement", "excluded_processes"};
 const char* k_text_fields[] = {"native_point_id", "unstable"};
 const char* k_counter_fields[] = {"ll_references_per_inference", "ll_misses_per_inference", "ll_miss_rate"};
 
@@ -191,15 +191,19 @@ Store::Store(const std::string& path, bool create) : db_(path, create) {
     t.commit();
     return;
   }
-  // Schema 2 as first written had no rerun-interval verdicts in `rechecks`: add them (NULL for old rows).
-  bool has_rerun = false;
-  {
-    Stmt cols(db_, "SELECT name FROM pragma_table_info('rechecks')");
-    while (cols.step()) has_rerun |= cols.text(0) == "speedup_inside_rerun";
-  }
-  if (!has_rerun)
-    db_.exec("ALTER TABLE rechecks ADD COLUMN median_inside_rerun INTEGER;"
-             " ALTER TABLE rechecks ADD COLUMN speedup_inside_rerun INTEGER;");
+  // Schema 2 as first written lacked three columns, added since (NULL in old rows): the processes left out
+  // as disturbed, and the A/A rechecks' rerun-interval verdicts.
+  auto ensure_column = [&](const char* table, const char* column, const char* type) {
+    bool has = false;
+    {
+      Stmt cols(db_, fmt::format("SELECT name FROM pragma_table_info('{}')", table));
+      while (cols.step()) has |= cols.text(0) == column;
+    }
+    if (!has) db_.exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", table, column, type));
+  };
+  ensure_column("measurements", "excluded_processes", "INTEGER");
+  ensure_column("rechecks", "median_inside_rerun", "INTEGER");
+  ensure_column("rechecks", "speedup_inside_rerun", "INTEGER");
 }
 
 int64_t Store::add_study(const std::string& name, const std::string& spec_toml) {

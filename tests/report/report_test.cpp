@@ -349,7 +349,7 @@ TEST(ReportPairing, PairedSpeedupFromTheSameProcessesWins) {
     const std::string accel = db.point(p);
     db.measure(accel, m);
     db.exec("UPDATE measurements SET processes = 3, rounds = 30, remeasured = 2, speedup = 11.5, speedup_ci95_low = 11.0,"
-            " speedup_ci95_high = 12.1, native_point_id = '" + native + "', steal_pct_max = 0.4,"
+            " speedup_ci95_high = 12.1, native_point_id = '" + native + "', steal_pct_max = 0.4, excluded_processes = 2,"
             " unstable = 'onednn: speedup CI wider than +-5%' WHERE point_id = '" + accel + "'");
     db.exec("UPDATE measurements SET processes = 3 WHERE point_id = '" + native + "'");
     // Three A/A reruns of the speedup: inside the CI; outside it but inside the rerun interval; and one
@@ -393,6 +393,7 @@ TEST(ReportPairing, PairedSpeedupFromTheSameProcessesWins) {
   EXPECT_EQ(row("unstable: darts")[2].text, "onednn: speedup CI wider than +-5%");
   EXPECT_EQ(row("processes per point")[1].text, "3");
   EXPECT_EQ(row("latencies with a 95% CI wider than +-25%")[1].text, "1");
+  EXPECT_EQ(row("processes excluded as disturbed")[1].text, "2");
   EXPECT_EQ(row("A/A recheck: rerun speedups inside the first 95% CI")[1].text, "33% (1 of 3)");
   EXPECT_EQ(row("A/A recheck: rerun speedups inside the first run's rerun interval")[1].text, "100% (2 of 2)");
 }

@@ -115,13 +115,13 @@ TEST(StudyStore, RefusesForeignDatabasesAndMissingFiles) {
   }
 }
 
-TEST(StudyStore, ASchema2DatabaseFromBeforeRerunVerdictsGainsTheirColumns) {
+TEST(StudyStore, AnEarlySchema2DatabaseGainsTheColumnsAddedSince) {
   ScratchDir dir;
   const std::string path = dir.file("early.sqlite");
-  // A schema-2 database as first written: its rechecks table had no rerun-interval columns.
+  // A schema-2 database as first written: no excluded_processes, no rerun-interval verdicts.
   {
     Store s(path);
-    s.db().exec("DROP TABLE rechecks; CREATE TABLE rechecks(point_id TEXT NOT NULL, finished_at TEXT NOT NULL,"
+    s.db().exec("ALTER TABLE measurements DROP COLUMN excluded_processes; DROP TABLE rechecks; CREATE TABLE rechecks(point_id TEXT NOT NULL, finished_at TEXT NOT NULL,"
                 " median_ms REAL, median_inside INTEGER, speedup REAL, speedup_inside INTEGER);"
                 " INSERT INTO rechecks VALUES('p', 't', 1.0, 1, 2.0, 0);");
   }
@@ -130,6 +130,7 @@ TEST(StudyStore, ASchema2DatabaseFromBeforeRerunVerdictsGainsTheirColumns) {
                      " ('median_inside_rerun', 'speedup_inside_rerun')"),
             2);
   EXPECT_EQ(count(s, "SELECT count(*) FROM rechecks WHERE speedup_inside = 0 AND speedup_inside_rerun IS NULL"), 1);
+  EXPECT_EQ(count(s, "SELECT count(*) FROM pragma_table_info('measurements') WHERE name = 'excluded_processes'"), 1);
 }
 
 TEST(StudyStore, MergeKeepsMachinesSkipsDuplicatesAndPrefersMeasurements) {
