@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <ctime>
 #include <cstdlib>
 #include <filesystem>
@@ -108,6 +109,19 @@ int clamp_threads(int threads) {
 std::atomic<float> g_sink{0};
 
 }  // namespace
+
+double fma_probe_gflops(int64_t iters) {
+  static const auto [kernel, lanes] = []() -> std::pair<float (*)(int64_t), int> {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return {&fma_chains_avx512, 16};
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return {&fma_chains_avx2, 8};
+    return {&fma_chains_scalar, 1};
+  }();
+  const auto t0 = std::chrono::steady_clock::now();
+  g_sink.store(kernel(iters));
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return s > 0 ? 2.0 * lanes * k_chains * static_cast<double>(iters) / s / 1e9 : 0;
+}
 
 double measure_fma_peak_gflops(int threads, std::string* isa_used) {
   threads = clamp_threads(threads);

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <string>
 
+#include "measure/ceilings.h"
+
 namespace fb::measure {
 namespace {
 
@@ -54,6 +56,7 @@ NoiseEvidence noise_since(const NoiseSnapshot& before) {
   e.involuntary_switches = now.involuntary_switches - before.involuntary_switches;
   e.load1 = read_first_number("/proc/loadavg");
   if (auto khz = read_first_number("/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq")) e.cpu_mhz = *khz / 1000;
+  e.probe_gflops = fma_probe_gflops();
   return e;
 }
 
@@ -61,7 +64,8 @@ nlohmann::json NoiseEvidence::to_json() const {
   return {{"steal_pct", opt(steal_pct)},
           {"involuntary_switches", involuntary_switches},
           {"load1", opt(load1)},
-          {"cpu_mhz", opt(cpu_mhz)}};
+          {"cpu_mhz", opt(cpu_mhz)},
+          {"probe_gflops", probe_gflops}};
 }
 
 }  // namespace fb::measure

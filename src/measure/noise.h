@@ -4,7 +4,9 @@
 //  - /proc/stat: steal time (the hypervisor ran someone else on our vCPUs) and all CPU time, in jiffies;
 //  - getrusage(RUSAGE_SELF): involuntary context switches of this process's threads (preempted by others);
 //  - /proc/loadavg: the 1-minute load;
-//  - cpufreq (scaling_cur_freq of CPU 0), where the guest exposes it.
+//  - cpufreq (scaling_cur_freq of CPU 0), where the guest exposes it;
+//  - a 0.1 ms probe of one thread's FMA rate (ceilings.h) at the end: the host's current speed, which guests
+//    without cpufreq cannot otherwise see.
 // Any source that cannot be read gives no value (std::nullopt), never 0.
 #include <cstdint>
 #include <optional>
@@ -24,6 +26,7 @@ struct NoiseEvidence {
   int64_t involuntary_switches = 0;
   std::optional<double> load1;      // /proc/loadavg at the end of the interval
   std::optional<double> cpu_mhz;    // CPU 0's current frequency at the end, where readable
+  double probe_gflops = 0;          // the FMA probe at the end (one thread, GFLOP/s)
   nlohmann::json to_json() const;
 };
 // What happened between `before` and now.

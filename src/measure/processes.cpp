@@ -45,6 +45,7 @@ nlohmann::json process_evidence(const nlohmann::json& p, size_t index) {
     for (double x : doubles(b.value("samples_ms", nlohmann::json()))) timed_ms += x;
   double steal_sum = 0, load_max = 0;
   int steal_n = 0;
+  std::vector<double> probes;
   int64_t switches = 0;
   bool load_seen = false;
   for (const auto& r : p.value("rounds", nlohmann::json::array())) {
@@ -57,6 +58,8 @@ nlohmann::json process_evidence(const nlohmann::json& p, size_t index) {
       load_seen = true;
     }
     switches += r.value("involuntary_switches", int64_t{0});
+    if (r.value("probe_gflops", nlohmann::json()).is_number() && r["probe_gflops"].get<double>() > 0)
+      probes.push_back(r["probe_gflops"].get<double>());
   }
   return {{"index", index},
           {"rounds", p.value("rounds", nlohmann::json::array())},
@@ -65,6 +68,7 @@ nlohmann::json process_evidence(const nlohmann::json& p, size_t index) {
           {"timed_s", timed_ms / 1000},
           {"switches_per_s", timed_ms > 0 ? nlohmann::json(static_cast<double>(switches) / (timed_ms / 1000)) : nlohmann::json(nullptr)},
           {"load1_max", load_seen ? nlohmann::json(load_max) : nlohmann::json(nullptr)},
+          {"probe_gflops_median", probes.empty() ? nlohmann::json(nullptr) : nlohmann::json(median_in_place(probes))},
           {"beside_other_measurement", p.value("beside_other_measurement", false)}};
 }
 
@@ -323,12 +327,16 @@ std::string combined_table(const nlohmann::json& c) {
   out += t.str();
   if (auto why = instability(c)) out += fmt::format("  UNSTABLE: {}\n", *why);
   for (const auto& p : c["process_evidence"])
-    out += fmt::format("  process {}: steal {} (mean over rounds), {} involuntary switches ({}/s), load up to {}{}\n",
+    out += fmt::format("  process {}: steal {} (mean over rounds), {} involuntary switches ({}/s), load up to {}, "
+                       "FMA probe {} GFLOP/s{}\n",
                        p.value("index", 0),
                        p["steal_pct_mean"].is_number() ? fmt::format("{:.2f}%", p["steal_pct_mean"].get<double>()) : "n/a",
                        p.value("involuntary_switches", 0),
                        p["switches_per_s"].is_number() ? fmt::format("{:.0f}", p["switches_per_s"].get<double>()) : "n/a",
                        p["load1_max"].is_number() ? fmt::format("{:.2f}", p["load1_max"].get<double>()) : "n/a",
+                       p.value("probe_gflops_median", nlohmann::json()).is_number()
+                           ? fmt::format("{:.0f}", p["probe_gflops_median"].get<double>())
+                           : "n/a",
                        p.value("excluded", nlohmann::json()).is_string() ? " -- EXCLUDED (disturbed)" : "");
   out += fmt::format("{}\n", c.value("ci_method", ""));
   return out;

@@ -177,6 +177,13 @@ TEST(MeasureRunner, InterleavedRoundsShuffleAndStopTogether) {
   }
   // Random, not rotated: over 20 rounds more than the 3 rotations of (0, 1, 2) occur.
   EXPECT_GT(seen.size(), 3u);
+  // Every round carries the machine's FMA probe, taken after it: a real rate (a sanity range spanning any
+  // CPU from a scalar 1 GFLOP/s to far beyond today's cores), and in its JSON.
+  for (const auto& r : il.rounds) {
+    EXPECT_GT(r.noise.probe_gflops, 0.1);
+    EXPECT_LT(r.noise.probe_gflops, 1e4);
+  }
+  EXPECT_TRUE(il.rounds[0].noise.to_json()["probe_gflops"].is_number());
   // The same seed gives the same orders.
   Interleaved again = run_interleaved(steps, s, {3, 7}, c);
   for (size_t r = 0; r < il.rounds.size(); ++r) EXPECT_EQ(again.rounds[r].order, il.rounds[r].order);
