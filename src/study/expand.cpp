@@ -73,6 +73,11 @@ nlohmann::json Point::settings_json() const {
 
 int64_t processes_of(const MeasureSettings& m) { return m.processes.value_or(k_default_processes); }
 int64_t max_processes_of(const MeasureSettings& m) { return m.max_processes.value_or(2 * processes_of(m)); }
+measure::StabilityRule stability_rule_of(const MeasureSettings& m) {
+  measure::StabilityRule r;
+  if (m.max_preemptions_per_thread_s) r.switches_per_thread_s = *m.max_preemptions_per_thread_s;
+  return r;
+}
 
 std::vector<std::string> group_args(const std::vector<const Point*>& group, int process) {
   if (group.empty()) fail("a comparison group without points");

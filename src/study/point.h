@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "measure/processes.h"
 #include "study/spec.h"
 
 namespace fb::study {
@@ -36,6 +37,8 @@ struct Point {
 inline constexpr int64_t k_default_processes = 3;
 int64_t processes_of(const MeasureSettings& m);
 int64_t max_processes_of(const MeasureSettings& m);
+// The stability rule (measure/processes.h) with the spec's overrides.
+measure::StabilityRule stability_rule_of(const MeasureSettings& m);
 
 // The `formbench compare` arguments (after the program name) that measure one process of a comparison
 // group: its points (same settings, one per backend) interleaved in one process. Process 0 checks the

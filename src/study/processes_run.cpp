@@ -11,13 +11,14 @@ namespace fb::study {
 
 ProcessesRun run_processes(const std::string& exe, const std::function<std::vector<std::string>(int)>& args_for, int k,
                            int k_max, double timeout_s, std::vector<nlohmann::json> results,
-                           const std::function<void(int, const nlohmann::json&)>& on_process) {
+                           const std::function<void(int, const nlohmann::json&)>& on_process,
+                           const measure::StabilityRule& rule) {
   if (k < 1) fail("--processes must be >= 1, got {}", k);
   if (k_max < k) k_max = k;
   ProcessesRun g;
   for (int i = static_cast<int>(results.size()); i < k_max; ++i) {
     if (i >= k) {  // enough processes: go on only while some were disturbed or the rule asks for more
-      if (!measure::wants_more_processes(results, k)) break;
+      if (!measure::wants_more_processes(results, k, rule)) break;
       ++g.remeasured;
     }
     ChildResult r = run_child(exe, args_for(i), timeout_s);
@@ -31,8 +32,8 @@ ProcessesRun run_processes(const std::string& exe, const std::function<std::vect
     if (on_process) on_process(i, *o.result);
     results.push_back(std::move(*o.result));
   }
-  g.combined = measure::combine_processes(results);
-  g.unstable = measure::instability(*g.combined);
+  g.combined = measure::combine_processes(results, rule);
+  g.unstable = measure::instability(*g.combined, rule);
   return g;
 }
 

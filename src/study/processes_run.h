@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "measure/processes.h"
 #include "study/store.h"
 
 namespace fb::study {
@@ -28,6 +29,7 @@ struct ProcessesRun {
 // earlier (a study's earlier passes); `on_process(i, result)` sees each new one as it finishes.
 ProcessesRun run_processes(const std::string& exe, const std::function<std::vector<std::string>(int)>& args_for, int k,
                            int k_max, double timeout_s, std::vector<nlohmann::json> done = {},
-                           const std::function<void(int, const nlohmann::json&)>& on_process = nullptr);
+                           const std::function<void(int, const nlohmann::json&)>& on_process = nullptr,
+                           const measure::StabilityRule& rule = {});
 
 }  // namespace fb::study

@@ -92,7 +92,7 @@ RecheckSummary recheck_study(const RecheckOptions& opt) {
       runs[gi] = run_processes(
           opt.exe, [&](int i) { return group_args(ptrs[gi], i); }, pass + 1, pass + 1,
           m.timeout_s.value_or(k_default_timeout_s), done[gi],
-          [&](int, const nlohmann::json& r) { done[gi].push_back(r); });
+          [&](int, const nlohmann::json& r) { done[gi].push_back(r); }, stability_rule_of(m));
     }
   for (size_t gi = 0; gi < groups.size(); ++gi) {
     const auto& g = groups[gi];

@@ -128,6 +128,7 @@ RunSummary run_study(const Spec& spec, const std::vector<Point>& all_points, con
     double estimate = 0, seconds = 0;
     int k = 0, k_max = 0;
     double limit = 0;
+    measure::StabilityRule rule;
     bool done = false;
   };
   std::vector<Work> works;
@@ -153,6 +154,7 @@ RunSummary run_study(const Spec& spec, const std::vector<Point>& all_points, con
     const MeasureSettings& m = w.all.front()->measure;
     w.k = static_cast<int>(processes_of(m));
     w.k_max = static_cast<int>(max_processes_of(m));
+    w.rule = stability_rule_of(m);
     w.limit = opt.timeout_s.value_or(m.timeout_s.value_or(k_default_timeout_s));
     if (!w.live.empty()) w.results = store.process_results(w.key);
     planned += w.live.empty() ? 1 : std::max(1, w.k - static_cast<int>(w.results.size()));
@@ -217,7 +219,7 @@ RunSummary run_study(const Spec& spec, const std::vector<Point>& all_points, con
   auto isolate = [&](Work& w, const FailureRecord& first) {
     auto measure_group = [&](const std::vector<const Point*>& g) {
       return run_processes(
-          opt.exe, [&](int i) { return group_args(g, i); }, w.k, w.k_max, w.limit);
+          opt.exe, [&](int i) { return group_args(g, i); }, w.k, w.k_max, w.limit, {}, nullptr, w.rule);
     };
     ProcessesRun run;
     run.failure = first;
@@ -225,7 +227,7 @@ RunSummary run_study(const Spec& spec, const std::vector<Point>& all_points, con
       std::vector<const Point*> healthy;
       for (const Point* p : w.live) {
         ProcessesRun alone = run_processes(
-            opt.exe, [&](int) { return group_args({p}, 0); }, 1, 1, w.limit);
+            opt.exe, [&](int) { return group_args({p}, 0); }, 1, 1, w.limit, {}, nullptr, w.rule);
         run.seconds += alone.seconds;
         if (alone.failure) w.outcomes.push_back({p->id, this_machine, std::nullopt, *alone.failure});
         else healthy.push_back(p);
@@ -272,7 +274,8 @@ RunSummary run_study(const Spec& spec, const std::vector<Point>& all_points, con
           [&](int j, const nlohmann::json& result) {
             store.record_process(w.key, j, result);
             w.results.push_back(result);
-          });
+          },
+          w.rule);
       w.seconds += run.seconds;
       if (run.failure) {
         ProcessesRun iso = isolate(w, *run.failure);

@@ -173,6 +173,7 @@ MeasureSettings read_measure(const std::string& origin, const std::string& path,
   m.max_processes = r.count("max_processes", false);
   m.block = r.count("block", false);
   m.timeout_s = r.number("timeout_s", false);
+  m.max_preemptions_per_thread_s = r.number("max_preemptions_per_thread_s", false);
   r.check_all_used();
   if (m.processes && m.max_processes && *m.max_processes < *m.processes)
     bad(origin, path + ".max_processes", *t.get("max_processes"), fmt::format("must be >= processes ({})", *m.processes));
@@ -289,6 +290,7 @@ MeasureSettings MeasureSettings::merged(const MeasureSettings& o) const {
   take(m.max_processes, o.max_processes);
   take(m.block, o.block);
   take(m.timeout_s, o.timeout_s);
+  take(m.max_preemptions_per_thread_s, o.max_preemptions_per_thread_s);
   return m;
 }
 

@@ -30,6 +30,7 @@ struct MeasureSettings {
   std::optional<int64_t> max_processes;    // at most, when an unstable point is remeasured (default 2 x processes)
   std::optional<int64_t> block;            // timed runs per backend per interleaved round    --block
   std::optional<double> timeout_s;         // per-point time limit (runner only; not part of a point's identity)
+  std::optional<double> max_preemptions_per_thread_s;  // above: a process is disturbed and replaced (runner only)
 
   // Fields set in `over` replace ours.
   MeasureSettings merged(const MeasureSettings& over) const;

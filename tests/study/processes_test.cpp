@@ -34,6 +34,7 @@ block = 2
 processes = 3
 max_processes = 5
 check = false
+max_preemptions_per_thread_s = 1e9  # the injected noise is the test's; the machine's load is not
 ceilings = false
 counters = false
 [[models]]

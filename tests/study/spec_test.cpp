@@ -238,6 +238,11 @@ TEST(StudyExpand, GroupArgumentsMeasureTheBackendsTogether) {
   EXPECT_EQ(processes_of(pts[0].measure), 4);
   EXPECT_EQ(max_processes_of(pts[0].measure), 8);
   EXPECT_THROW(parse_spec("name=\"x\"\nbackend=\"torch\"\n[measure]\nprocesses=4\nmax_processes=2\n"), Error);
+  // The disturbance limit: the rule's default unless the spec sets it; runner-only, so no compare argument.
+  EXPECT_DOUBLE_EQ(stability_rule_of(pts[0].measure).switches_per_thread_s, measure::StabilityRule{}.switches_per_thread_s);
+  const Spec busy = parse_spec("name=\"x\"\nbackend=\"torch\"\n[measure]\nmax_preemptions_per_thread_s=500\n[[models]]\nmodel=\"m\"\n");
+  EXPECT_DOUBLE_EQ(stability_rule_of(busy.measure).switches_per_thread_s, 500);
+  EXPECT_FALSE(pts[0].settings_json().contains("max_preemptions_per_thread_s"));
 }
 
 }  // namespace
