@@ -38,11 +38,11 @@ set -e
 
 # The summary: executions, speed, coverage (edges) and features at the end of the run.
 last=$(grep -E '^#[0-9]+\s' "$log" | tail -1 || true)
-execs=$(grep -oP 'stat::number_of_executed_units: \K[0-9]+' "$log" || true)
-speed=$(grep -oP 'stat::average_exec_per_sec: \K[0-9]+' "$log" || true)
-rss=$(grep -oP 'stat::peak_rss_mb: \K[0-9]+' "$log" || true)
-cov=$(grep -oP 'cov: \K[0-9]+' <<<"$last" || true)
-ft=$(grep -oP 'ft: \K[0-9]+' <<<"$last" || true)
+execs=$(grep -oP 'stat::number_of_executed_units:\s+\K[0-9]+' "$log" || true)
+speed=$(grep -oP 'stat::average_exec_per_sec:\s+\K[0-9]+' "$log" || true)
+rss=$(grep -oP 'stat::peak_rss_mb:\s+\K[0-9]+' "$log" || true)
+cov=$(grep -oP 'cov:\s+\K[0-9]+' <<<"$last" || true)
+ft=$(grep -oP 'ft:\s+\K[0-9]+' <<<"$last" || true)
 echo "$target: ${minutes} min, ${execs:-?} executions, ${speed:-?} exec/s, cov ${cov:-?}, ft ${ft:-?}, peak RSS ${rss:-?} MB, exit $rc"
 ls "$artifacts" 2>/dev/null | sed "s|^|artifact: $artifacts|"
 exit "$rc"
