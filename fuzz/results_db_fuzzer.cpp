@@ -5,7 +5,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -17,24 +16,27 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// One folder per process: the input file, stub charting libraries (the report inlines them) and the output.
-const fs::path& work_dir() {
-  static const fs::path dir = [] {
-    fs::path d = fs::temp_directory_path() / ("formbench_results_db_fuzzer." + std::to_string(getpid()));
+// One folder per process: the input file, stub charting libraries (the report inlines them) and the output;
+// removed when the fuzzer exits.
+struct WorkDir {
+  fs::path dir = fs::temp_directory_path() / ("formbench_results_db_fuzzer." + std::to_string(getpid()));
+  WorkDir() {
     for (const char* lib : {"vega/build/vega.min.js", "vega-lite/build/vega-lite.min.js", "vega-embed/build/vega-embed.min.js"}) {
-      fs::create_directories((d / "assets" / lib).parent_path());
-      std::ofstream(d / "assets" / lib) << "/* stub */";
+      fs::create_directories((dir / "assets" / lib).parent_path());
+      std::ofstream(dir / "assets" / lib) << "/* stub */";
     }
-    std::atexit([] { fs::remove_all(work_dir()); });
-    return d;
-  }();
-  return dir;
-}
+  }
+  ~WorkDir() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+};
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const fs::path& dir = work_dir();
+  static const WorkDir work;
+  const fs::path& dir = work.dir;
   const fs::path db = dir / "results.db";
   // A hot journal or WAL left by an earlier input would change how this one is read.
   for (const char* suffix : {"-journal", "-wal", "-shm"}) fs::remove(db.string() + suffix);
