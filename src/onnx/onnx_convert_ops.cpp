@@ -3,6 +3,7 @@
 #include <cstring>
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -11,6 +12,28 @@
 #include "onnx/onnx_converter.h"
 
 namespace fb::onnx_detail {
+
+void Converter::require_input_rank(const onnx::NodeProto& n) {
+  constexpr size_t any = std::numeric_limits<size_t>::max();
+  struct Need {
+    size_t lo, hi;
+    const char* layout;
+  };
+  static const std::map<std::string, Need> needs{
+      {"Conv", {4, 4, "NCHW"}},          {"MaxPool", {4, 4, "NCHW"}},    {"AveragePool", {4, 4, "NCHW"}},
+      {"GlobalAveragePool", {4, 4, "NCHW"}}, {"Pad", {4, 4, "NCHW"}},    {"ReduceMean", {4, 4, "NCHW"}},
+      {"Squeeze", {4, 4, "NCHW"}},       {"Gemm", {2, 2, "[batch, features]"}}, {"MatMul", {2, 2, "[batch, features]"}},
+      {"BatchNormalization", {2, any, "N,C,..."}}, {"Split", {2, any, "N,C,..."}}, {"Slice", {2, any, "N,C,..."}}};
+  auto it = needs.find(n.op_type());
+  if (it == needs.end() || !has_input(n, 0)) return;
+  auto s = syms_.find(n.input(0));
+  if (s == syms_.end() || s->second.c) return;  // undefined or constant: the converter's own message says so
+  const Shape& x = shape(s->second.v);
+  const Need& need = it->second;
+  if (x.size() < need.lo || x.size() > need.hi)
+    fail("node {}: expects a rank-{}{} {} input, got '{}' of shape {}", node_label(n), need.lo, need.hi == any ? "+" : "",
+         need.layout, n.input(0), shape_str(x));
+}
 
 // Pads of a Conv/pool: explicit pads, or auto_pad computed from the input as ONNX defines it.
 void Converter::window_pads(const onnx::NodeProto& n, const Shape& x, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
@@ -95,7 +118,6 @@ void Converter::pool(const onnx::NodeProto& n, bool max) {
 void Converter::linear(const onnx::NodeProto& n, bool gemm) {
   NodeAttrs a(n);
   const ValueId x = rtv(n, 0);
-  if (shape(x).size() != 2) fail("node {}: only [batch, features] inputs are supported, got {}", node_label(n), shape_str(shape(x)));
   ConstPtr w = const_in(n, 1, "weight");
   if (w->shape.size() != 2 || w->is_int) fail("node {}: weight must be a 2-D float matrix, got {}", node_label(n), shape_str(w->shape));
   ConstPtr bias;
@@ -287,8 +309,7 @@ void Converter::pad(const onnx::NodeProto& n) {
   }
   if (mode != "constant" || value != 0)
     fail("node {}: only zero padding is supported (mode '{}', value {})", node_label(n), mode, value);
-  if (shape(x.v).size() != 4 || pads.size() != 8)
-    fail("node {}: only padding of NCHW tensors is supported", node_label(n));
+  if (pads.size() != 8) fail("node {}: pads must have 8 values for an NCHW tensor, got {}", node_label(n), pads.size());
   if (pads[0] || pads[1] || pads[4] || pads[5]) fail("node {}: padding of batch or channels is not supported", node_label(n));
   for (int64_t p : pads)
     if (p < 0) fail("node {}: negative padding (cropping) is not supported", node_label(n));
@@ -308,6 +329,7 @@ void Converter::convert(const onnx::NodeProto& n) {
         fail("node {}: a constant operand ('{}') is not supported (only as the bias of a MatMul)", node_label(n), n.input(k));
     bind(n.output(0), emit1(o, NoAttrs{}, {rtv(n, 0), rtv(n, 1)}, ir_name(n)));
   };
+  require_input_rank(n);
   if (op == "Conv") return conv(n);
   if (op == "MaxPool" || op == "AveragePool") return pool(n, op == "MaxPool");
   if (op == "Gemm" || op == "MatMul") return linear(n, op == "Gemm");

@@ -56,6 +56,9 @@ class Converter {
     return s;
   }
   ValueId rtv(const onnx::NodeProto& n, int k) { return rt(n, k).v; }
+  // The converters index their data input's shape (H and W of a window, the channels of a split) before the
+  // IR's shape inference sees the node: the rank each op needs is checked here first, once for every op.
+  void require_input_rank(const onnx::NodeProto& n);
   const Shape& shape(ValueId v) const { return g_.value(v).shape; }
 
   void bind(const std::string& name, ValueId v) {

@@ -118,7 +118,10 @@ std::string times(double v) { return fmt::format("{:.2f}x", v); }
 void add_headline(Analysis& a) {
   std::set<std::pair<std::string, Context>> groups;
   for (const Average& av : a.averages) groups.insert({av.backend, av.context});
-  for (const auto& [backend, ctx] : groups) {
+  for (const auto& group : groups) {
+    // Plain references, not a structured binding: clang before 16 cannot capture bindings in the lambdas below.
+    const std::string& backend = group.first;
+    const Context& ctx = group.second;
     const std::string where = a.several_contexts ? ctx.label() : "";
     auto find_avg = [&](const std::string& scope) -> const Average* {
       for (const Average& av : a.averages)

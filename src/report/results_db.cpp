@@ -54,6 +54,10 @@ class Db {
     sqlite3_stmt* st = nullptr;
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
       std::string msg = sqlite3_errmsg(db_);
+      // Preparing reads the schema first: a damaged file fails here, not for want of a table.
+      const int code = sqlite3_errcode(db_);
+      if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
+        fail("results database '{}' is damaged or not an SQLite file: {}", path_, msg);
       fail("results database '{}' does not follow the results schema (docs/results_schema.md): {}", path_, msg);
     }
     int rc;

@@ -47,6 +47,20 @@ std::string make_ref(const Group& g, const std::string& name, std::optional<int6
   return fmt::format("{}{}?{}", g.kind == Group::Kind::Pattern ? "pattern:" : "", name, fmt::join(kv, "&"));
 }
 
+// The points a group names before duplicates go, without expanding them; a double, since eight axes of up to
+// 100000 values each overflow int64.
+double points_named(const Spec& spec, const Group& g) {
+  auto size = [](const auto& own, const auto& top) { return static_cast<double>((own ? *own : top).size()); };
+  const bool is_pattern = g.kind == Group::Kind::Pattern;
+  double names = 0;
+  for (const std::string& name : g.names)
+    names += !is_pattern && name.ends_with(".onnx") ? 1 : size(g.resolutions, spec.resolutions);
+  double n = names * size(g.batches, spec.batches) * size(g.threads, spec.threads) * size(g.backends, spec.backends) *
+             size(g.precisions, spec.precisions) * size(g.devices, spec.devices);
+  if (is_pattern) n *= static_cast<double>(g.depths.size()) * static_cast<double>(g.widths.size());
+  return n;
+}
+
 }  // namespace
 
 nlohmann::json Point::settings_json() const {
@@ -129,6 +143,13 @@ std::string point_id(const Point& p) {
 }
 
 std::vector<Point> expand(const Spec& spec, const ModelResolver& resolve) {
+  double total = 0;
+  for (const Group& g : spec.groups) {
+    total += points_named(spec, g);
+    if (total > k_max_points)
+      fail("{}: {}: the spec expands to {:.3g} points or more, above the limit of {:.0f}; narrow its axes", spec.origin,
+           g.path, total, k_max_points);
+  }
   std::vector<Point> out;
   std::set<std::string> seen;
   std::map<std::string, ModelInfo> infos;

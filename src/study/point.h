@@ -58,9 +58,13 @@ using ModelResolver = std::function<ModelInfo(const std::string& model_ref, bool
 // The model registry: builds each reference without weights (shape inference + cost model), cached.
 ModelResolver registry_resolver();
 
+// A spec's axes multiply: more points than this is a mistake in the spec (no study measures a million points),
+// refused before anything is resolved or expanded.
+inline constexpr double k_max_points = 1'000'000;
+
 // Deterministic, ordered: groups in spec order; within a group, name x depth x width x resolution x batch x
 // precision x device x threads x backend (backend innermost, so the backends of one configuration run
-// back to back). Duplicate points (same id) keep their first position.
+// back to back). Duplicate points (same id) keep their first position. Throws fb::Error above k_max_points.
 std::vector<Point> expand(const Spec& spec, const ModelResolver& resolve);
 
 // Stable 16-hex-digit identity of a point's settings (FNV-1a 64 of canonical JSON, with the version).

@@ -198,6 +198,23 @@ std::vector<Case> cases() {
            w.output("a");
          });
        }},
+      // Fuzzer find: auto_pad read H and W of the input before anything had checked its rank.
+      {"fuzz_conv_rank3_same_upper.onnx", "node 'conv' (Conv): expects a rank-4 NCHW input, got 'x' of shape 1x2x4", [] {
+         return with([](ModelWriter& w) {
+           set_input_dims(w, {1, 2, 4});
+           ModelWriter::attr_s(w.g->mutable_node(0), "auto_pad", "SAME_UPPER");
+           ModelWriter::attr_ints(w.g->mutable_node(0), "strides", {2, 2});
+         });
+       }},
+      {"slice_rank1.onnx", "node 'cut' (Slice): expects a rank-2+ N,C,... input, got 'x' of shape 5", [] {
+         ModelWriter w(13);
+         w.input("x", {5});
+         w.init_ints("starts", {0});
+         w.init_ints("ends", {2});
+         w.node("Slice", {"x", "starts", "ends"}, {"y"}, "cut");
+         w.output("y");
+         return w.bytes();
+       }},
   };
 }
 
