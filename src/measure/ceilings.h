@@ -34,9 +34,9 @@ Ceilings get_ceilings(int threads, bool refresh = false);
 
 double measure_fma_peak_gflops(int threads, std::string* isa_used = nullptr);
 // One thread's fp32 FMA rate over `iters` iterations of the same kernel (wall time, about 0.1 ms at the
-// default): a probe of the machine's vector speed right now. The noise evidence takes it after every round,
-// because the hosts of these guests switch between a fast and a slow state for minutes at a time, which no
-// guest counter shows and which moves one backend more than another.
+// default): the cores' vector speed right now (clock, throttling, a neighbour on the same core). The noise
+// evidence takes it after every round, so a slow process can be told apart from slow cores; these guests
+// show no clock otherwise (no cpufreq).
 double fma_probe_gflops(int64_t iters = 20000);
 double measure_triad_gbps(int threads);
 std::optional<double> measure_onednn_gemm_gflops(int threads, std::string& note);

@@ -5,8 +5,8 @@
 //  - getrusage(RUSAGE_SELF): involuntary context switches of this process's threads (preempted by others);
 //  - /proc/loadavg: the 1-minute load;
 //  - cpufreq (scaling_cur_freq of CPU 0), where the guest exposes it;
-//  - a 0.1 ms probe of one thread's FMA rate (ceilings.h) at the end: the host's current speed, which guests
-//    without cpufreq cannot otherwise see.
+//  - a 0.1 ms probe of one thread's FMA rate (ceilings.h) at the end: the cores' current vector speed, which
+//    guests without cpufreq cannot otherwise see.
 // Any source that cannot be read gives no value (std::nullopt), never 0.
 #include <cstdint>
 #include <optional>
