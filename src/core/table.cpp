@@ -41,7 +41,9 @@ std::string TextTable::str() const {
 }
 
 std::string with_commas(int64_t v) {
-  std::string digits = std::to_string(v < 0 ? -v : v);
+  // The magnitude in unsigned arithmetic: -v overflows for INT64_MIN (a results database can hold it).
+  const uint64_t magnitude = v < 0 ? uint64_t{0} - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+  std::string digits = std::to_string(magnitude);
   std::string out;
   for (size_t i = 0; i < digits.size(); ++i) {
     if (i && (digits.size() - i) % 3 == 0) out += ',';
