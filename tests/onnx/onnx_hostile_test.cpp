@@ -10,6 +10,7 @@
 
 #include "onnx/onnx_io.h"
 #include "onnx_test_util.h"
+#include "../corpus_list.h"
 
 namespace fb {
 namespace {
@@ -308,20 +309,8 @@ TEST(OnnxHostile, Corpus) {
       list << c.name << '\t' << c.expected << '\n';
     }
   }
-  std::ifstream list(dir / "expected.txt");
-  ASSERT_TRUE(list) << "missing " << (dir / "expected.txt");
-  int files = 0;
-  for (std::string line; std::getline(list, line);) {
-    if (line.empty() || line[0] == '#') continue;
-    const size_t tab = line.find('\t');
-    ASSERT_NE(tab, std::string::npos) << line;
-    const std::string name = line.substr(0, tab), expected = line.substr(tab + 1);
-    expect_error([&] { import_onnx_file((dir / name).string()); }, expected, name);
-    ++files;
-  }
-  size_t on_disk = 0;
-  for (const auto& e : fs::directory_iterator(dir)) on_disk += e.path().extension() == ".onnx";
-  EXPECT_EQ(static_cast<size_t>(files), on_disk) << "every corpus file needs a line in expected.txt";
+  for (const testing::CorpusEntry& c : testing::corpus_entries(dir, ".onnx"))
+    expect_error([&] { import_onnx_file((dir / c.name).string()); }, c.expected, c.name);
 }
 
 }  // namespace
