@@ -58,6 +58,9 @@ void add_timing_flags(CLI::App* sub, BenchFlags& f) {
   sub->add_option("--target-ci", r.target_ci_pct,
                   "stop early once the 95% CI of the median is within +-PCT% (0: off)")
       ->capture_default_str();
+  sub->add_option("--max-round-trip", r.max_round_trip_ns,
+                  "interleaved rounds with 2+ threads count only while two CPUs answer within NS (0: off)")
+      ->capture_default_str();
   sub->add_option("--pin", f.pin, "pin to these CPUs, e.g. 0,1 or 0-3 (what was granted is recorded)");
   sub->add_flag("--no-counters", f.no_counters, "do not try hardware counters");
   sub->add_flag("--no-ceilings", f.no_ceilings, "do not measure/read the machine's FMA peak (no % of peak)");

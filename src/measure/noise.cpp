@@ -2,11 +2,14 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include "measure/affinity.h"
 #include "measure/ceilings.h"
+#include "measure/core_round_trip.h"
 
 namespace fb::measure {
 namespace {
@@ -37,7 +40,9 @@ std::optional<double> read_first_number(const char* path) {
 
 }  // namespace
 
-NoiseSnapshot noise_snapshot() {
+namespace {
+
+NoiseSnapshot read_counters() {
   NoiseSnapshot s;
   read_proc_stat(s);
   rusage ru{};
@@ -45,8 +50,20 @@ NoiseSnapshot noise_snapshot() {
   return s;
 }
 
+}  // namespace
+
+// The probes run outside the counted interval: the round-trip threads, pinned to CPUs where a backend's idle
+// OpenMP workers still spin, preempt them (about 500 involuntary switches a second on the quick study's
+// rounds), which would read as a competing program.
+NoiseSnapshot noise_snapshot() {
+  const std::optional<double> round_trip = thread_round_trip_ns(current_affinity());
+  NoiseSnapshot s = read_counters();
+  s.round_trip_ns = round_trip;
+  return s;
+}
+
 NoiseEvidence noise_since(const NoiseSnapshot& before) {
-  const NoiseSnapshot now = noise_snapshot();
+  const NoiseSnapshot now = read_counters();
   NoiseEvidence e;
   if (before.steal_jiffies && now.steal_jiffies && before.total_jiffies && now.total_jiffies) {
     const int64_t total = *now.total_jiffies - *before.total_jiffies;
@@ -57,6 +74,9 @@ NoiseEvidence noise_since(const NoiseSnapshot& before) {
   e.load1 = read_first_number("/proc/loadavg");
   if (auto khz = read_first_number("/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq")) e.cpu_mhz = *khz / 1000;
   e.probe_gflops = fma_probe_gflops();
+  const std::optional<double> end = thread_round_trip_ns(current_affinity());
+  if (before.round_trip_ns && end) e.round_trip_ns = std::max(*before.round_trip_ns, *end);
+  else e.round_trip_ns = end ? end : before.round_trip_ns;
   return e;
 }
 
@@ -65,7 +85,8 @@ nlohmann::json NoiseEvidence::to_json() const {
           {"involuntary_switches", involuntary_switches},
           {"load1", opt(load1)},
           {"cpu_mhz", opt(cpu_mhz)},
-          {"probe_gflops", probe_gflops}};
+          {"probe_gflops", probe_gflops},
+          {"round_trip_ns", opt(round_trip_ns)}};
 }
 
 }  // namespace fb::measure

@@ -6,7 +6,9 @@
 //  - /proc/loadavg: the 1-minute load;
 //  - cpufreq (scaling_cur_freq of CPU 0), where the guest exposes it;
 //  - a 0.1 ms probe of one thread's FMA rate (ceilings.h) at the end: the cores' current vector speed, which
-//    guests without cpufreq cannot otherwise see.
+//    guests without cpufreq cannot otherwise see;
+//  - the round trip of a cache line between two of the process's CPUs at the start and at the end
+//    (core_round_trip.h): whether the vCPUs sat on nearby or distant host cores during the round.
 // Any source that cannot be read gives no value (std::nullopt), never 0.
 #include <cstdint>
 #include <optional>
@@ -18,6 +20,7 @@ namespace fb::measure {
 struct NoiseSnapshot {
   std::optional<int64_t> steal_jiffies, total_jiffies;
   int64_t involuntary_switches = 0;
+  std::optional<double> round_trip_ns;
 };
 NoiseSnapshot noise_snapshot();
 
@@ -27,6 +30,7 @@ struct NoiseEvidence {
   std::optional<double> load1;      // /proc/loadavg at the end of the interval
   std::optional<double> cpu_mhz;    // CPU 0's current frequency at the end, where readable
   double probe_gflops = 0;          // the FMA probe at the end (one thread, GFLOP/s)
+  std::optional<double> round_trip_ns;  // the slower of the round trips at the start and at the end
   nlohmann::json to_json() const;
 };
 // What happened between `before` and now.

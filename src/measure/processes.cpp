@@ -69,7 +69,8 @@ nlohmann::json process_evidence(const nlohmann::json& p, size_t index) {
           {"switches_per_s", timed_ms > 0 ? nlohmann::json(static_cast<double>(switches) / (timed_ms / 1000)) : nlohmann::json(nullptr)},
           {"load1_max", load_seen ? nlohmann::json(load_max) : nlohmann::json(nullptr)},
           {"probe_gflops_median", probes.empty() ? nlohmann::json(nullptr) : nlohmann::json(median_in_place(probes))},
-          {"beside_other_measurement", p.value("beside_other_measurement", false)}};
+          {"beside_other_measurement", p.value("beside_other_measurement", false)},
+          {"placement", p.value("placement", nlohmann::json(nullptr))}};
 }
 
 std::optional<std::string> disturbance_of(const nlohmann::json& ev, double threads, const StabilityRule& rule) {
@@ -85,6 +86,12 @@ std::optional<std::string> disturbance_of(const nlohmann::json& ev, double threa
                        ev.value("index", 0), sw.get<double>(), limit, threads);
   if (ev.value("beside_other_measurement", false))
     return fmt::format("process {} ran beside another measurement", ev.value("index", 0));
+  const nlohmann::json& pl = ev["placement"];
+  if (pl.is_object() && pl.value("unmet", false))
+    return fmt::format("process {} ran with its threads on distant cores: {} of {} rounds had CPUs answering each other "
+                       "slower than {} ns, too few passed",
+                       ev.value("index", 0), pl.value("rounds_rejected", 0), ev["rounds"].size(),
+                       pl.value("max_round_trip_ns", nlohmann::json(0)).dump());
   return std::nullopt;
 }
 
@@ -328,7 +335,7 @@ std::string combined_table(const nlohmann::json& c) {
   if (auto why = instability(c)) out += fmt::format("  UNSTABLE: {}\n", *why);
   for (const auto& p : c["process_evidence"])
     out += fmt::format("  process {}: steal {} (mean over rounds), {} involuntary switches ({}/s), load up to {}, "
-                       "FMA probe {} GFLOP/s{}\n",
+                       "FMA probe {} GFLOP/s{}{}\n",
                        p.value("index", 0),
                        p["steal_pct_mean"].is_number() ? fmt::format("{:.2f}%", p["steal_pct_mean"].get<double>()) : "n/a",
                        p.value("involuntary_switches", 0),
@@ -337,6 +344,10 @@ std::string combined_table(const nlohmann::json& c) {
                        p.value("probe_gflops_median", nlohmann::json()).is_number()
                            ? fmt::format("{:.0f}", p["probe_gflops_median"].get<double>())
                            : "n/a",
+                       p["placement"].is_object() && p["placement"].value("rounds_rejected", 0) > 0
+                           ? fmt::format(", {} of {} rounds set aside (threads on distant cores)",
+                                         p["placement"].value("rounds_rejected", 0), p["rounds"].size())
+                           : "",
                        p.value("excluded", nlohmann::json()).is_string() ? " -- EXCLUDED (disturbed)" : "");
   out += fmt::format("{}\n", c.value("ci_method", ""));
   return out;

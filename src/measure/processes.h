@@ -20,7 +20,8 @@ struct StabilityRule {
   // preempted more than 75 times a second per thread during its timed runs, or ran beside another
   // measurement. On the 2-vCPU guest quiet processes see 40-70 involuntary switches a second (2 threads);
   // processes beside a competing program 250-500, with torch eager up to 200x slower (its OpenMP barriers
-  // wait for a descheduled thread).
+  // wait for a descheduled thread). A process whose placement gate went unmet (too few rounds with its
+  // threads on nearby cores before --max-time, runner.h) is disturbed too.
   double steal_pct = 5;
   double switches_per_thread_s = 75;
   double latency_ci_pct = 25;  // a latency's 95% CI wider than +-25% asks for more processes, but is no flag

@@ -17,6 +17,7 @@ void RunSettings::validate() const {
   if (min_time_ms < 0) fail("--min-time must be >= 0 ms, got {}", min_time_ms);
   if (max_time_ms <= 0) fail("--max-time must be > 0 ms, got {}", max_time_ms);
   if (target_ci_pct < 0) fail("--target-ci must be >= 0 %, got {}", target_ci_pct);
+  if (!(max_round_trip_ns >= 0)) fail("--max-round-trip must be >= 0 ns (0: off), got {}", max_round_trip_ns);
 }
 
 const char* stop_reason_name(StopReason r) {
@@ -97,7 +98,10 @@ Interleaved run_interleaved(const std::vector<std::function<void()>>& steps, con
   }
   Rng rng(how.order_seed);
   std::vector<size_t> order(m);
-  std::vector<double> spent_ms(m, 0);
+  std::vector<double> spent_ms(m, 0);               // kept rounds' time per step
+  std::vector<std::vector<double>> every(m);        // every round's samples, for the gate's fallback
+  std::vector<double> spent_all_ms(m, 0);
+  std::vector<double> block_ms(m);
   const int64_t t_start = clock.now_ns();
   StopReason stop = StopReason::MinReached;
   for (size_t round = 0;; ++round) {
@@ -109,24 +113,44 @@ Interleaved run_interleaved(const std::vector<std::function<void()>>& steps, con
       for (int k = 0; k < how.block; ++k) {
         const int64_t t0 = clock.now_ns();
         steps[i]();
-        rs[i].samples_ms.push_back(static_cast<double>(clock.now_ns() - t0) / 1e6);
+        every[i].push_back(static_cast<double>(clock.now_ns() - t0) / 1e6);
       }
-      spent_ms[i] += static_cast<double>(clock.now_ns() - b0) / 1e6;
+      block_ms[i] = static_cast<double>(clock.now_ns() - b0) / 1e6;
     }
-    out.rounds.push_back({order, noise_since(before)});
+    RoundLog log{order, noise_since(before)};
+    log.kept = !how.keep_round || how.keep_round(log.noise);
+    for (size_t i = 0; i < m; ++i) {
+      spent_all_ms[i] += block_ms[i];
+      if (!log.kept) continue;
+      rs[i].samples_ms.insert(rs[i].samples_ms.end(), every[i].end() - how.block, every[i].end());
+      spent_ms[i] += block_ms[i];
+    }
+    if (!log.kept) ++out.rejected_rounds;
+    out.rounds.push_back(std::move(log));
     if (on_round) on_round(round + 1);
     bool all_min = true, any_max = false, all_ci = s.target_ci_pct > 0;
     for (size_t i = 0; i < m; ++i) {
       const int n = static_cast<int>(rs[i].samples_ms.size());
       all_min = all_min && n >= s.min_runs && spent_ms[i] >= s.min_time_ms;
-      any_max = any_max || n >= s.max_runs;
+      any_max = any_max || static_cast<int>(every[i].size()) >= s.max_runs;
       all_ci = all_ci && n >= s.min_runs && ci_within(rs[i].samples_ms, s.target_ci_pct);
     }
     const double elapsed = static_cast<double>(clock.now_ns() - t_start) / 1e6;
-    if (any_max) { stop = StopReason::MaxRuns; break; }
-    if (elapsed >= s.max_time_ms * static_cast<double>(m)) { stop = StopReason::MaxTime; break; }
+    if (any_max || elapsed >= s.max_time_ms * static_cast<double>(m)) {
+      stop = any_max ? StopReason::MaxRuns : StopReason::MaxTime;
+      out.gate_unmet = out.rejected_rounds > 0 && !all_min;
+      break;
+    }
     if (all_min) { stop = StopReason::MinReached; break; }
     if (all_ci) { stop = StopReason::CiTarget; break; }
+  }
+  const size_t kept = out.rounds.size() - out.rejected_rounds;
+  if (out.gate_unmet && kept < 2) {
+    for (size_t i = 0; i < m; ++i) {
+      rs[i].samples_ms = every[i];
+      spent_ms[i] = spent_all_ms[i];
+    }
+    for (RoundLog& r : out.rounds) r.kept = true;
   }
   for (size_t i = 0; i < m; ++i) {
     rs[i].stop = stop;

@@ -25,6 +25,9 @@ struct RunSettings {
   int max_runs = 10000;
   double max_time_ms = 60000;
   double target_ci_pct = 0;  // 0: off
+  // Interleaved rounds of two or more threads count only while two of the process's CPUs answer each other
+  // within this round trip (core_round_trip.h; same-L3 cores answer in 50-150 ns, other dies in 300+). 0: off.
+  double max_round_trip_ns = 250;
   void validate() const;     // throws fb::Error naming the bad setting
 };
 
@@ -58,17 +61,27 @@ RunResult run_timed(const std::function<void()>& step, const RunSettings& s, Clo
 // samples and >= min_time_ms of timed runs, or when any reaches max_runs, or the timed phase exceeds
 // max_time_ms x steps, or (target_ci_pct > 0) when every step has >= min_runs samples and a CI within the
 // target. All results share the stop reason.
+//
+// `keep_round`, when set, decides from a round's noise evidence whether the round counts (the placement gate,
+// core_round_trip.h). A rejected round stays in the log with kept = false; its samples are set aside and do
+// not count toward min_runs or min_time, while the caps (max_runs, max_time) count every round. When the caps
+// end the run before the kept rounds reach the minimum, `gate_unmet` is set; with fewer than two kept rounds
+// every round is used then (all marked kept), so a result always exists and says how it was made.
 struct InterleaveSettings {
   int block = 5;
   uint64_t order_seed = 1;
+  std::function<bool(const NoiseEvidence&)> keep_round;  // nullptr: every round counts
 };
 struct RoundLog {
   std::vector<size_t> order;  // step indices in the order they ran
   NoiseEvidence noise;
+  bool kept = true;           // its samples are in the runs
 };
 struct Interleaved {
-  std::vector<RunResult> runs;  // one per step
+  std::vector<RunResult> runs;  // one per step, kept rounds only, in round order
   std::vector<RoundLog> rounds;
+  bool gate_unmet = false;
+  size_t rejected_rounds = 0;  // rounds keep_round rejected (also when the fallback used them after all)
 };
 Interleaved run_interleaved(const std::vector<std::function<void()>>& steps, const RunSettings& s,
                             const InterleaveSettings& how, Clock& clock = steady_clock(),

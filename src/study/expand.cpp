@@ -80,6 +80,7 @@ nlohmann::json Point::settings_json() const {
   put("check", measure.check);
   put("cache_sim", measure.cache_sim);
   put("block", measure.block);
+  put("max_round_trip_ns", measure.max_round_trip_ns);
   j["processes"] = processes_of(measure);  // always: it decides what the CIs cover
   j["measured_with"] = "compare";          // the point's backends together, interleaved
   return j;
@@ -114,6 +115,7 @@ std::vector<std::string> group_args(const std::vector<const Point*>& group, int 
   opt("--max-time", p.measure.max_time_ms);
   opt("--target-ci", p.measure.target_ci_pct);
   opt("--block", p.measure.block);
+  opt("--max-round-trip", p.measure.max_round_trip_ns);
   if (!p.measure.counters.value_or(true)) a.push_back("--no-counters");
   if (!p.measure.ceilings.value_or(true)) a.push_back("--no-ceilings");
   if (process > 0 || !p.measure.check.value_or(false)) a.push_back("--no-check");

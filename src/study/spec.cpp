@@ -172,6 +172,7 @@ MeasureSettings read_measure(const std::string& origin, const std::string& path,
   m.processes = r.count("processes", false);
   m.max_processes = r.count("max_processes", false);
   m.block = r.count("block", false);
+  m.max_round_trip_ns = r.number("max_round_trip_ns", true);
   m.timeout_s = r.number("timeout_s", false);
   m.max_preemptions_per_thread_s = r.number("max_preemptions_per_thread_s", false);
   r.check_all_used();
@@ -289,6 +290,7 @@ MeasureSettings MeasureSettings::merged(const MeasureSettings& o) const {
   take(m.processes, o.processes);
   take(m.max_processes, o.max_processes);
   take(m.block, o.block);
+  take(m.max_round_trip_ns, o.max_round_trip_ns);
   take(m.timeout_s, o.timeout_s);
   take(m.max_preemptions_per_thread_s, o.max_preemptions_per_thread_s);
   return m;

@@ -29,6 +29,7 @@ struct MeasureSettings {
   std::optional<int64_t> processes;        // independent processes per point (two-level CIs)   --processes
   std::optional<int64_t> max_processes;    // at most, when an unstable point is remeasured (default 2 x processes)
   std::optional<int64_t> block;            // timed runs per backend per interleaved round    --block
+  std::optional<double> max_round_trip_ns;  // placement gate of 2+-thread rounds (0: off)   --max-round-trip
   std::optional<double> timeout_s;         // per-point time limit (runner only; not part of a point's identity)
   std::optional<double> max_preemptions_per_thread_s;  // above: a process is disturbed and replaced (runner only)
 

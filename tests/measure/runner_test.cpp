@@ -195,3 +195,56 @@ TEST(MeasureRunner, InterleavedRoundsShuffleAndStopTogether) {
   EXPECT_EQ(it.runs[0].samples_ms.size(), 12u);
   EXPECT_EQ(it.runs[1].samples_ms.size(), 12u);
 }
+
+namespace {
+
+// Two steps of 1 and 2 ms; `keep` decides round by round (by its index) whether the placement gate passes it.
+Interleaved gated(FakeClock& c, const RunSettings& s, const std::vector<bool>& keep) {
+  std::vector<std::function<void()>> steps = {[&] { c.t += 1'000'000; }, [&] { c.t += 2'000'000; }};
+  size_t round = 0;
+  InterleaveSettings how{3, 1, [&](const NoiseEvidence&) { return keep[round++ % keep.size()]; }};
+  return run_interleaved(steps, s, how, c);
+}
+
+}  // namespace
+
+TEST(MeasureRunner, PlacementGateSetsRoundsAsideAndCountsOnlyKeptOnes) {
+  FakeClock c;
+  RunSettings s = quick();
+  s.min_runs = 6;  // two kept rounds of 3
+  Interleaved il = gated(c, s, {true, false, false, true});
+  ASSERT_EQ(il.rounds.size(), 4u);
+  EXPECT_EQ(il.rejected_rounds, 2u);
+  EXPECT_FALSE(il.gate_unmet);
+  std::vector<bool> kept;
+  for (const auto& r : il.rounds) kept.push_back(r.kept);
+  EXPECT_EQ(kept, (std::vector<bool>{true, false, false, true}));
+  EXPECT_EQ(il.runs[0].samples_ms, std::vector<double>(6, 1.0));
+  EXPECT_EQ(il.runs[1].samples_ms, std::vector<double>(6, 2.0));
+  EXPECT_DOUBLE_EQ(il.runs[1].timed_ms, 12.0);  // the kept rounds' time only
+  EXPECT_EQ(il.runs[0].stop, StopReason::MinReached);
+}
+
+TEST(MeasureRunner, PlacementGateUnmetUsesKeptRoundsOrEveryRoundAndSaysSo) {
+  FakeClock c;
+  RunSettings s = quick();
+  s.min_runs = 30;
+  s.max_time_ms = 22;  // x 2 steps: the cap ends the 5th round (9 ms per round)
+  // Two rounds passed before the cap: they are the result, flagged.
+  Interleaved some = gated(c, s, {true, false, true, false, false});
+  ASSERT_EQ(some.rounds.size(), 5u);
+  EXPECT_TRUE(some.gate_unmet);
+  EXPECT_EQ(some.rejected_rounds, 3u);
+  EXPECT_EQ(some.runs[0].samples_ms.size(), 6u);
+  EXPECT_EQ(some.runs[0].stop, StopReason::MaxTime);
+  // None passed: every round is used (a result always exists), all marked kept, still flagged.
+  Interleaved none = gated(c, s, {false});
+  EXPECT_TRUE(none.gate_unmet);
+  EXPECT_EQ(none.rejected_rounds, 5u);
+  EXPECT_EQ(none.runs[1].samples_ms, std::vector<double>(15, 2.0));
+  for (const auto& r : none.rounds) EXPECT_TRUE(r.kept);
+  // A gate that rejects nothing is no gate: not flagged even when the cap ends the run.
+  Interleaved all = gated(c, s, {true});
+  EXPECT_FALSE(all.gate_unmet);
+  EXPECT_EQ(all.rejected_rounds, 0u);
+}

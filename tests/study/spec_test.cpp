@@ -243,6 +243,17 @@ TEST(StudyExpand, GroupArgumentsMeasureTheBackendsTogether) {
   const Spec busy = parse_spec("name=\"x\"\nbackend=\"torch\"\n[measure]\nmax_preemptions_per_thread_s=500\n[[models]]\nmodel=\"m\"\n");
   EXPECT_DOUBLE_EQ(stability_rule_of(busy.measure).switches_per_thread_s, 500);
   EXPECT_FALSE(pts[0].settings_json().contains("max_preemptions_per_thread_s"));
+  // The placement gate is a measurement setting: part of a point's identity and passed to the child.
+  const Spec gated = parse_spec("name=\"x\"\nbackend=\"torch\"\nthreads=2\n[measure]\nmax_round_trip_ns=0\n[[models]]\nmodel=\"m\"\n");
+  const auto gp = expand(gated, fake_info);
+  ASSERT_EQ(gp.size(), 1u);
+  EXPECT_EQ(gp[0].settings_json()["max_round_trip_ns"], 0);
+  const auto ga = group_args({&gp[0]}, 0);
+  const auto at = std::find(ga.begin(), ga.end(), "--max-round-trip");
+  ASSERT_NE(at, ga.end());
+  EXPECT_EQ(*(at + 1), "0");
+  EXPECT_THROW(parse_spec("name=\"x\"\nbackend=\"torch\"\n[measure]\nmax_round_trip_ns=-1\n"), Error);
+  EXPECT_FALSE(pts[0].settings_json().contains("max_round_trip_ns"));
 }
 
 }  // namespace
