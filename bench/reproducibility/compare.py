@@ -50,10 +50,15 @@ def main(a_path, b_path):
     print(f"{len(shared)} backend points in both, {len(sp)} speedups")
     print(f"{'model':55s} {'A':>8s} {'B':>8s} {'B/A':>6s}  A's 95% CI            in")
     within5, b_in_a, a_in_b, b_in_rerun = [], [], [], []
+    stable_within5, flagged_off = [], []  # points neither run flagged; points off by > 5% that a run flagged
     for i in sp:
         x, y = a[i], b[i]
         ratio = y["speedup"] / x["speedup"]
         within5.append(abs(ratio - 1) <= 0.05)
+        if not (x["unstable"] or y["unstable"]):
+            stable_within5.append(within5[-1])
+        elif not within5[-1]:
+            flagged_off.append(True)
         b_in_a.append(x["sp_low"] <= y["speedup"] <= x["sp_high"])
         a_in_b.append(y["sp_low"] <= x["speedup"] <= y["sp_high"])
         lo, hi = rerun_interval(x["speedup"], x["sp_low"], x["sp_high"])
@@ -72,6 +77,9 @@ def main(a_path, b_path):
     rank_b = sorted(gb, key=gb.get, reverse=True)
     print()
     print(f"speedups within +-5% of each other:        {share(within5)}   (target >= 90%)")
+    print(f"  of those neither run flagged unstable:   {share(stable_within5)}")
+    off = within5.count(False)
+    print(f"  speedups off by more than 5% that a run flagged unstable: {len(flagged_off)} of {off}")
     print(f"B's speedups inside A's 95% CIs:           {share(b_in_a)}   (target >= 90%)")
     print(f"A's speedups inside B's 95% CIs:           {share(a_in_b)}")
     print(f"B's speedups inside A's rerun intervals:   {share(b_in_rerun)}   (about 94% expected with 3 processes)")
