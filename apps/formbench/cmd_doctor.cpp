@@ -1,5 +1,8 @@
 // formbench doctor: what this machine and this build can measure, and what they cannot (and why).
+#include <algorithm>
+#include <chrono>
 #include <iostream>
+#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -9,7 +12,10 @@
 #include "core/table.h"
 #include "measure/cachesim.h"
 #include "measure/ceilings.h"
+#include "measure/core_round_trip.h"
 #include "measure/counters.h"
+#include "measure/affinity.h"
+#include "measure/runner.h"
 #include "measure/machine.h"
 
 namespace fb::cli {
@@ -69,6 +75,24 @@ int run_doctor(const Options& o) {
   j["valgrind"] = vg ? nlohmann::json(*vg) : nlohmann::json(nullptr);
   const auto host = measure::host_cache_geometry();
   j["cache_sim_default_ll"] = host.ll ? nlohmann::json(host.ll->str()) : nlohmann::json(nullptr);
+  // Where the threads sit: 20 round trips 100 ms apart (2 s), against the placement gate's default.
+  const std::vector<int> cpus = measure::current_affinity();
+  std::vector<double> trips;
+  for (int i = 0; i < 20 && cpus.size() >= 2; ++i) {
+    if (i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (auto ns = measure::thread_round_trip_ns(cpus)) trips.push_back(*ns);
+  }
+  std::sort(trips.begin(), trips.end());
+  const double gate = measure::RunSettings{}.max_round_trip_ns;
+  const auto far = std::count_if(trips.begin(), trips.end(), [&](double x) { return x > gate; });
+  j["round_trip_ns"] = trips.empty() ? nlohmann::json(nullptr)
+                                     : nlohmann::json{{"cpus", {cpus[0], cpus[1]}},
+                                                      {"min", trips.front()},
+                                                      {"median", trips[trips.size() / 2]},
+                                                      {"max", trips.back()},
+                                                      {"above_gate", far},
+                                                      {"probes", trips.size()},
+                                                      {"gate", gate}};
   std::optional<measure::Ceilings> ceil;
   if (!o.no_ceilings) ceil = measure::get_ceilings(o.threads, o.refresh);
   j["ceilings"] = ceil ? ceil->to_json() : nlohmann::json(nullptr);
@@ -110,6 +134,13 @@ int run_doctor(const Options& o) {
             << (vg ? *vg + " found; default simulated LL " + (host.ll ? host.ll->str() : std::string("unknown (pass --cache-sim-ll)"))
                    : std::string("valgrind not found: --cache-sim unavailable"))
             << "\n";
+  if (trips.empty())
+    std::cout << "threads' placement: one CPU only (no round trip to measure)\n";
+  else
+    std::cout << fmt::format("threads' placement: CPUs {} and {} answer each other in {:.0f}-{:.0f} ns (median {:.0f}) over "
+                             "2 s; {} of {} probes above the {:.0f} ns gate{}{}\n",
+                             cpus[0], cpus[1], trips.front(), trips.back(), trips[trips.size() / 2], far, trips.size(),
+                             gate, trips.size() < 20 ? fmt::format(" ({} gave no answer within 50 ms: busy CPUs)", 20 - trips.size()) : "", far ? " (the CPUs sat on distant cores then: 2-thread rounds are set aside, docs/measure.md)" : "");
   if (ceil)
     std::cout << fmt::format("ceilings on {} thread(s){}: fp32 FMA peak {:.1f} GFLOP/s ({}), triad {:.1f} GB/s, GEMM {}\n",
                              o.threads, ceil->from_cache ? " (cached " + ceil->measured_at + ")" : "", ceil->fma_peak_gflops,

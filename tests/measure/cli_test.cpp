@@ -179,4 +179,14 @@ TEST(MeasureCli, DoctorReportsBackendsAndCounters) {
     EXPECT_FALSE(j["counters"]["reason"].is_null());
   }
   EXPECT_TRUE(j["machine"].contains("cpu_model"));
+  // The threads' placement: 20 probes, ordered statistics, counted against the gate.
+  if (j["round_trip_ns"].is_object()) {
+    const auto& rt = j["round_trip_ns"];
+    EXPECT_GE(rt["probes"].get<int>(), 1);  // a probe on a busy CPU may give no answer within 50 ms
+    EXPECT_LE(rt["probes"].get<int>(), 20);
+    EXPECT_LE(rt["min"].get<double>(), rt["median"].get<double>());
+    EXPECT_LE(rt["median"].get<double>(), rt["max"].get<double>());
+    EXPECT_LE(rt["above_gate"].get<int>(), 20);
+    EXPECT_EQ(rt["gate"], 250);
+  }
 }
