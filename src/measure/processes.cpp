@@ -152,6 +152,16 @@ nlohmann::json combine_processes(const std::vector<nlohmann::json>& ps, const St
   c["processes"] = used.size();
   c["excluded_processes"] = excluded.size();
   c["excluded"] = excluded;
+  // The placement gate over every process, excluded ones included (runner.h).
+  int64_t set_aside = 0, unmet = 0;
+  for (const auto& p : ps) {
+    const nlohmann::json pl = p.value("placement", nlohmann::json());
+    if (!pl.is_object()) continue;
+    set_aside += pl.value("rounds_rejected", int64_t{0});
+    unmet += pl.value("unmet", false) ? 1 : 0;
+  }
+  c["rounds_set_aside"] = set_aside;
+  c["processes_placement_unmet"] = unmet;
   c["ci_method"] = k_ci_method;
   const double flops = first.value("flops", 0.0);
   const nlohmann::json peak = first.value("peak_gflops", nlohmann::json());

@@ -208,6 +208,10 @@ ResultsDb load_results(const std::string& path) {
           const nlohmann::json rj = parse_json(result);
           if (rj.is_object() && rj.contains("ceilings") && rj["ceilings"].is_object())
             r.bandwidth_gbps = facts_bandwidth_gbps(rj["ceilings"]);
+          if (rj.is_object() && rj.value("rounds_set_aside", nlohmann::json()).is_number_integer())
+            r.rounds_set_aside = rj["rounds_set_aside"].get<int64_t>();
+          if (rj.is_object() && rj.value("processes_placement_unmet", nlohmann::json()).is_number_integer())
+            r.processes_placement_unmet = rj["processes_placement_unmet"].get<int64_t>();
           if (rj.is_object() && rj.contains("layers") && rj["layers"].is_array())
             for (const auto& l : rj["layers"])
               if (l.is_object() && l.value("name", nlohmann::json()).is_string() && l.value("ms", nlohmann::json()).is_number() &&

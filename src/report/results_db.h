@@ -61,6 +61,9 @@ struct Record {
   std::string unstable;                 // why the stability rule still failed at the process limit
   std::optional<double> steal_pct_max;  // the worst process's mean steal over its rounds
   bool beside_other_measurement = false;
+  // The placement gate (result_json; absent before it existed): rounds set aside because the threads sat on
+  // distant cores, and processes that could not gather enough rounds on nearby ones.
+  std::optional<int64_t> rounds_set_aside, processes_placement_unmet;
 
   // Why a latency is absent, in words ("failed (crash: ...)", "not measured yet", "median is NULL").
   std::string why_no_latency() const;

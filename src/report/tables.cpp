@@ -255,7 +255,9 @@ Table trust(const Analysis& a, const ResultsDb& db) {
           "(`formbench study recheck`) tells whether the intervals hold what they promise."};
   t.columns = {"check", "value", "detail"};
   int measured = 0, paired = 0, unpaired = 0, remeasured = 0, beside = 0, wide_latency = 0;
-  int64_t excluded = 0;
+  int64_t excluded = 0, set_aside = 0, unmet = 0;
+  bool gate_recorded = false;
+  std::set<std::string> placement_groups;  // a group's backends share one record of the gate: count it once
   std::vector<int64_t> processes;
   std::optional<double> steal;
   std::vector<const Record*> unstable;
@@ -266,6 +268,13 @@ Table trust(const Analysis& a, const ResultsDb& db) {
     if (r->remeasured.value_or(0) > 0) ++remeasured;
     excluded += r->excluded_processes.value_or(0);
     if (r->beside_other_measurement) ++beside;
+    if (r->rounds_set_aside) {
+      gate_recorded = true;
+      if (placement_groups.insert(r->model + " · " + context_of(*r).label()).second) {
+        set_aside += *r->rounds_set_aside;
+        unmet += r->processes_placement_unmet.value_or(0);
+      }
+    }
     if (r->steal_pct_max) steal = std::max(steal.value_or(0), *r->steal_pct_max);
     if (!r->unstable.empty()) unstable.push_back(r);
     // The measurement's latency-CI bound (measure/processes.h): wide asks for processes, but is no flag.
@@ -292,6 +301,12 @@ Table trust(const Analysis& a, const ResultsDb& db) {
   t.rows.push_back({Cell::str("processes excluded as disturbed"), Cell::integer(static_cast<double>(excluded)),
                     Cell::str("over all backend points; each was replaced by a new process (reasons in the point's "
                               "result_json.excluded)")});
+  t.rows.push_back({Cell::str("processes whose threads sat on distant cores"),
+                    gate_recorded ? Cell::integer(static_cast<double>(unmet)) : Cell::na("not recorded (before the placement gate)"),
+                    Cell::str(gate_recorded ? fmt::format("over all comparison groups; {} rounds were set aside because two CPUs answered "
+                                                          "each other slower than the gate (docs/measure.md, \"Where the threads sit\")",
+                                                          set_aside)
+                                            : "")});
   t.rows.push_back({Cell::str("points unstable"), Cell::integer(static_cast<double>(unstable.size())),
                     Cell::str(unstable.empty() ? "" : "listed below")});
   t.rows.push_back({Cell::str("latencies with a 95% CI wider than +-25%"), Cell::integer(wide_latency),

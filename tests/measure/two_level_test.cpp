@@ -217,6 +217,8 @@ TEST(Processes, AProcessWhosePlacementGateWentUnmetIsDisturbed) {
   EXPECT_DOUBLE_EQ(c["backends"][0]["median_ms"].get<double>(), 8);
   EXPECT_DOUBLE_EQ(c["backends"][1]["speedup"].get<double>(), 4);
   EXPECT_NE(combined_table(c).find("1 of 2 rounds set aside (threads on distant cores)"), std::string::npos);
+  EXPECT_EQ(c["rounds_set_aside"], 3);  // every process's, the excluded one's included
+  EXPECT_EQ(c["processes_placement_unmet"], 1);
 }
 
 TEST(Processes, StealAndBadInputsAreCaught) {

@@ -352,6 +352,9 @@ TEST(ReportPairing, PairedSpeedupFromTheSameProcessesWins) {
             " speedup_ci95_high = 12.1, native_point_id = '" + native + "', steal_pct_max = 0.4, excluded_processes = 2,"
             " unstable = 'onednn: speedup CI wider than +-5%' WHERE point_id = '" + accel + "'");
     db.exec("UPDATE measurements SET processes = 3 WHERE point_id = '" + native + "'");
+    // The placement gate, recorded once per comparison group and copied to each backend's row.
+    db.exec("UPDATE measurements SET result_json = '{\"rounds_set_aside\": 40, \"processes_placement_unmet\": 1}'"
+            " WHERE point_id IN ('" + native + "', '" + accel + "')");
     // Three A/A reruns of the speedup: inside the CI; outside it but inside the rerun interval; and one
     // recorded before rerun verdicts existed (NULL: counted for the CI only).
     db.exec("INSERT INTO rechecks(point_id, finished_at, speedup, speedup_inside, speedup_inside_rerun) VALUES"
@@ -394,6 +397,8 @@ TEST(ReportPairing, PairedSpeedupFromTheSameProcessesWins) {
   EXPECT_EQ(row("processes per point")[1].text, "3");
   EXPECT_EQ(row("latencies with a 95% CI wider than +-25%")[1].text, "1");
   EXPECT_EQ(row("processes excluded as disturbed")[1].text, "2");
+  EXPECT_EQ(row("processes whose threads sat on distant cores")[1].text, "1");  // darts' group once, not per backend
+  EXPECT_NE(row("processes whose threads sat on distant cores")[2].text.find("40 rounds were set aside"), std::string::npos);
   EXPECT_EQ(row("A/A recheck: rerun speedups inside the first 95% CI")[1].text, "33% (1 of 3)");
   EXPECT_EQ(row("A/A recheck: rerun speedups inside the first run's rerun interval")[1].text, "100% (2 of 2)");
 }
