@@ -1,5 +1,5 @@
-// The oneDNN 2.x / 3.x adapter: the memory-descriptor and primitive helpers behave alike on both (this
-// build's library is one of them).
+// The oneDNN 2.x / 3.x adapter: the version gate decides the same way whichever oneDNN this build has, and
+// the memory-descriptor and primitive helpers behave alike on both (this build's library is one of them).
 #ifdef FORMBENCH_HAVE_ONEDNN
 #include <algorithm>
 #include <vector>
@@ -26,6 +26,16 @@ TEST(OnednnCompat, VersionIsTheLoadedLibrarys) {
   EXPECT_EQ(Version({3, 7, 2}).str(), "3.7.2");
   EXPECT_LT(Version({2, 6, 3}), Version({2, 7, 0}));
   EXPECT_LT(Version({2, 7, 5}), Version({3, 0, 0}));
+}
+
+// oneDNN fixed its 1x1+depthwise JIT kernels on nxc tensors in 2.7 (sse41, avx2 and avx512): the
+// workaround (the fused conv keeps oneDNN's own layout; nhwc refused) applies to 2.6 and nothing newer.
+TEST(OnednnCompat, FusedDepthwiseNhwcWorkaroundOnlyBefore27) {
+  EXPECT_TRUE(compat::fused_dw_wrong_on_nhwc({2, 6, 0}));
+  EXPECT_TRUE(compat::fused_dw_wrong_on_nhwc({2, 6, 3}));  // Debian 12
+  EXPECT_FALSE(compat::fused_dw_wrong_on_nhwc({2, 7, 0}));
+  EXPECT_FALSE(compat::fused_dw_wrong_on_nhwc({3, 0, 0}));
+  EXPECT_FALSE(compat::fused_dw_wrong_on_nhwc({3, 7, 2}));  // Debian 13
 }
 
 TEST(OnednnCompat, MemoryDescriptorHelpers) {

@@ -267,12 +267,12 @@ class Lowerer {
     // reorder in and out of a layer usually costs more than a small kernel difference. "Same class" matters:
     // a layout that only narrower kernels read (nChw8c -> jit_1x1:avx2 instead of brgconv:avx512_core) would
     // otherwise spread through the rest of the network (regnet_y_400mf ran 2x slower than torch that way).
-    // Not for a 1x1 conv carrying a depthwise post-op: oneDNN 2.6.3's JIT kernel for that fusion
+    // Before oneDNN 2.7, not for a 1x1 conv carrying a depthwise post-op: 2.6.3's JIT kernel for that fusion
     // (jit_1x1:avx512_core) accepts nhwc tensors but computes wrong values on them (most outputs off; it is
-    // right on the blocked layout it picks itself), so the fused conv keeps oneDNN's own choice.
+    // right on the blocked layout it picks itself), so there the fused conv keeps oneDNN's own choice.
     const memory::desc& have = md_of(slot_of(s.inputs[0]));
     const bool internal = out_.prog.slots[static_cast<size_t>(slot_of(s.inputs[0]))].kind == Slot::Kind::Arena;
-    if (!dw && opt_.blocked_layouts && internal && compat::data_type(have) == adt_ && pd.src_desc() != have) {
+    if ((!dw || !dw_nhwc_bug_) && opt_.blocked_layouts && internal && compat::data_type(have) == adt_ && pd.src_desc() != have) {
       const int best = kernel_rank(pd.impl_info_str());
       std::vector<memory::desc> dsts = {any_md(conv_out)};  // dst free first, then dst in src's layout
       if (const auto t = named_tag(have)) dsts.push_back(memory::desc(to_dims(conv_out), adt_, *t));
@@ -288,9 +288,9 @@ class Lowerer {
       }
     }
     const bool fused_jit = dw && std::string(pd.impl_info_str()).rfind("ref_fused", 0) != 0;  // chained ones are right
-    if (fused_jit && (named_tag(pd.src_desc()) == tag::nhwc || named_tag(pd.dst_desc()) == tag::nhwc))
-      fail("onednn: {} would run oneDNN's 1x1+depthwise kernel on nhwc tensors, where oneDNN 2.6 computes "
-           "wrong values; use --opt depthwise_fusion=off", s.label);
+    if (dw_nhwc_bug_ && fused_jit && (named_tag(pd.src_desc()) == tag::nhwc || named_tag(pd.dst_desc()) == tag::nhwc))
+      fail("onednn: {} would run oneDNN's 1x1+depthwise kernel on nhwc tensors, where oneDNN {} computes "
+           "wrong values (fixed in 2.7); use --opt depthwise_fusion=off", s.label, compat::runtime_version().str());
     const int src = need(s.inputs[0], pd.src_desc(), "conv " + n.name + " input");
     std::unordered_map<int, memory> consts;
     consts[DNNL_ARG_WEIGHTS] = weights(n.param("weight"), memory::desc(wdims, dt::f32, wtag), pd.weights_desc());
@@ -680,6 +680,8 @@ class Lowerer {
   const dnnl::engine& eng_;
   LowerOptions opt_;
   dt adt_;
+  // This library's fused 1x1+depthwise JIT kernel is wrong on nhwc (oneDNN before 2.7).
+  const bool dw_nhwc_bug_ = compat::fused_dw_wrong_on_nhwc(compat::runtime_version());
   dnnl::stream stream_{eng_};
   Lowered out_;
   std::vector<int> val_slot_;

@@ -27,6 +27,8 @@ Version runtime_version() {
 
 Version header_version() { return {DNNL_VERSION_MAJOR, DNNL_VERSION_MINOR, DNNL_VERSION_PATCH}; }
 
+bool fused_dw_wrong_on_nhwc(const Version& v) { return v < Version{2, 7, 0}; }
+
 // ---- memory descriptors ----------------------------------------------------------------------------------
 #if FB_DNNL_V3
 

@@ -4,7 +4,8 @@
 // operation descriptors (a primitive descriptor is built from the engine and the parameters directly),
 // eltwise post-ops lost their scale, the depthwise post-op lost its output scales, memory::desc lost its
 // public C struct (.data) and dims()/data_type() became get_dims()/get_data_type(), concat takes the engine
-// first, and hardswish takes alpha and beta.
+// first, and hardswish takes alpha and beta. Known bugs of a release are gated here too, on the version of
+// the library actually loaded.
 #include <compare>
 #include <optional>
 #include <string>
@@ -86,5 +87,11 @@ dnnl::concat::primitive_desc make_concat_pd(const dnnl::engine& eng, const memor
 std::string isa_name(dnnl::cpu_isa isa);  // "avx512_core_bf16", ...; "other" for one the backend does not name
 bool has_avx512_core(dnnl::cpu_isa isa);  // oneDNN's bf16 kernels need at least avx512_core
 bool has_native_bf16(dnnl::cpu_isa isa);  // AVX512-BF16 (or AMX) instructions
+
+// ---- known bugs, by release -----------------------------------------------------------------------------
+// The x64 JIT 1x1 convolution with a depthwise post-op computes wrong values on nxc (nhwc) tensors before
+// oneDNN 2.7 (fixed upstream in 2.7 for sse41, avx2 and avx512, f32 and bf16). Where true, the fused conv
+// keeps oneDNN's own (blocked) layout and lowering refuses that kernel on nhwc.
+bool fused_dw_wrong_on_nhwc(const Version& v);
 
 }  // namespace fb::onednn::compat
