@@ -1,4 +1,4 @@
-// The oneDNN 2.x / 3.x adapter: the version gate decides the same way whichever oneDNN this build has, and
+// The oneDNN 2.x / 3.x adapter: the version gates decide the same way whichever oneDNN this build has, and
 // the memory-descriptor and primitive helpers behave alike on both (this build's library is one of them).
 #ifdef FORMBENCH_HAVE_ONEDNN
 #include <algorithm>
@@ -92,6 +92,20 @@ TEST(OnednnCompat, DepthwisePostOpIsAccepted) {
   EXPECT_EQ(compat::dims(pd.dst_desc()), (memory::dims{1, 64, 28, 28}));
   EXPECT_EQ(compat::dims(pd.query_md(dnnl::query::exec_arg_md, DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_WEIGHTS)),
             (memory::dims{64, 1, 1, 3, 3}));
+}
+
+TEST(OnednnCompat, DescribeAndDoctorNameTheVersion) {
+  FB_REQUIRE_ONEDNN();
+  const std::string v = compat::runtime_version().str();
+  auto b = make_backend("onednn");
+  EXPECT_NE(b->summary().find("oneDNN " + v), std::string::npos) << b->summary();
+  EXPECT_EQ(b->diagnostics(CompileOptions{}).value("version", ""), v);
+  GraphBuilder gb("tiny");
+  gb.output(gb.relu(gb.conv(gb.input("x", {1, 4, 6, 6}), {.out = 8, .k = 3}, "conv")));
+  Graph g = gb.finish();
+  materialize_weights(g, 1);
+  const Description d = make_backend("onednn")->compile(g, CompileOptions{})->describe();
+  EXPECT_TRUE(test::has_line(d.notes, "oneDNN " + v + ", isa ")) << d.summary();
 }
 
 }  // namespace

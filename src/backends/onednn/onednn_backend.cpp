@@ -183,6 +183,9 @@ class OnednnBackend : public Backend {
   nlohmann::json diagnostics(const CompileOptions& opt) const override {
     nlohmann::json j;
     const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
+    j["version"] = compat::runtime_version().str();
+    if (compat::runtime_version() != compat::header_version())
+      j["built_against"] = compat::header_version().str();
     j["isa"] = compat::isa_name(isa);
     j["threading"] = "OpenMP";
     j["omp_max_threads"] = omp_get_max_threads();
@@ -236,7 +239,8 @@ class OnednnBackend : public Backend {
     d.fusions = plan.report.applied;
     d.fusions.insert(d.fusions.end(), low.fusions.begin(), low.fusions.end());
     d.reorders = low.prog.reorders;
-    d.notes.push_back(fmt::format("isa {}, {} OpenMP thread(s), {}", compat::isa_name(isa), opt.threads,
+    d.notes.push_back(fmt::format("oneDNN {}, isa {}, {} OpenMP thread(s), {}", compat::runtime_version().str(),
+                                  compat::isa_name(isa), opt.threads,
                                   o.lower.bf16 ? (native_bf16 ? "bf16 (AVX512-BF16 instructions; fp32 accumulation)"
                                                               : "bf16 (emulated on avx512_core; fp32 accumulation)")
                                                : "fp32"));
