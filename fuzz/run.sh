@@ -21,7 +21,10 @@ esac
 
 out=build/fuzz
 if [[ ! -f $out/build.ninja ]]; then
-  CXX=${CXX:-clang++-14} cmake -S fuzz -B $out -G Ninja
+  # Debian 12's clang is 14, Debian 13's 19 (scripts/setup.sh --fuzz installs the one of this release).
+  default_cxx=clang++-14
+  command -v clang++-14 >/dev/null 2>&1 || ! command -v clang++-19 >/dev/null 2>&1 || default_cxx=clang++-19
+  CXX=${CXX:-$default_cxx} cmake -S fuzz -B $out -G Ninja
 fi
 cmake --build $out --target "${target}_fuzzer" -j"${FUZZ_BUILD_JOBS:-2}"
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Proves the README on a clean Debian 12: builds a minimal Debian 12 (bookworm) root with debootstrap, clones
-# this repository's committed tree (HEAD) into it and runs the README's two commands there exactly as
-# written, `scripts/quickstart.sh` then `scripts/test.sh`, printing the time of each and PASS or FAIL.
+# Proves the README on a clean Debian: builds a minimal Debian 12 (bookworm, the default) or Debian 13
+# (trixie) root with debootstrap, clones this repository's committed tree (HEAD) into it and runs the README's
+# two commands there exactly as written, `scripts/quickstart.sh` then `scripts/test.sh`, printing the time of
+# each and PASS or FAIL.
 #
-#   scripts/fresh_check.sh [--work DIR] [--keep] [--new-base]
+#   scripts/fresh_check.sh [--suite bookworm|trixie] [--work DIR] [--keep] [--new-base]
+#     --suite S    the Debian release: bookworm (12, default) or trixie (13)
 #     --work DIR   where the cached base tarball and the root live (default /var/tmp/formbench-fresh)
 #     --keep       keep the root afterwards (it is always kept after a FAIL, and wiped by the next run)
 #     --new-base   debootstrap afresh instead of unpacking the cached base tarball
@@ -20,25 +22,36 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 work=/var/tmp/formbench-fresh
 keep=0
 new_base=0
+suite=bookworm
 while [ $# -gt 0 ]; do
   case "$1" in
+    --suite) suite=${2:?--suite needs bookworm or trixie}; shift 2 ;;
     --work) work=${2:?--work needs a folder}; shift 2 ;;
     --keep) keep=1; shift ;;
     --new-base) new_base=1; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
-    *) echo "fresh_check: unknown option '$1' (valid: --work DIR, --keep, --new-base)" >&2; exit 2 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    *) echo "fresh_check: unknown option '$1' (valid: --suite bookworm|trixie, --work DIR, --keep, --new-base)" >&2; exit 2 ;;
   esac
 done
+case "$suite" in
+  bookworm) debian=12 ;;
+  trixie) debian=13 ;;
+  *) echo "fresh_check: --suite must be bookworm (Debian 12) or trixie (Debian 13), not '$suite'" >&2; exit 2 ;;
+esac
 [ "$(id -u)" -eq 0 ] || { echo "fresh_check: run as root (it uses debootstrap, mount and chroot)" >&2; exit 2; }
 case "$work" in /*) ;; *) work="$PWD/$work" ;; esac
 case "$work" in *[[:space:]]*|/) echo "fresh_check: --work must be a folder without spaces, not /" >&2; exit 2 ;; esac
 
-suite=bookworm
 arch=$(dpkg --print-architecture)
 base="$work/base-$suite-minbase-$arch.tar.gz"
+# Debian 12 keeps the names it always had; another release gets its own root and log beside them.
 root="$work/root"
-src=/root/formbench   # where the repository lives inside the root, as a newcomer's clone would
 log="$work/last-run.log"
+if [ "$suite" != bookworm ]; then
+  root="$work/root-$suite"
+  log="$work/last-run-$suite.log"
+fi
+src=/root/formbench   # where the repository lives inside the root, as a newcomer's clone would
 mkdir -p "$work"
 # tee ignores Ctrl-C and TERM, so that the cleanup's messages still reach the terminal and the log.
 exec > >(trap '' INT TERM; exec tee "$log") 2>&1
@@ -204,7 +217,7 @@ mount -t tmpfs -o mode=1777,nosuid,nodev shm "$root/dev/shm"
 run_step() {  # run_step NAME: runs NAME in the root's clone; sets step_rc and step_s
   local t
   t=$(date +%s)
-  say "=== $1 (in a clean Debian $suite root, $(date -u +%H:%M) UTC) ==="
+  say "=== $1 (in a clean Debian $debian ($suite) root, $(date -u +%H:%M) UTC) ==="
   # In the background (its own process group: job control keeps SIGINT at its default there) and waited
   # for, so that Ctrl-C or a TERM runs the trap at once instead of after the step; the cleanup then ends
   # the step's processes and unmounts.
@@ -235,7 +248,7 @@ node_version=$(chroot "$root" node --version 2>/dev/null || echo "none")
 result=FAIL
 [ "$quick_result" = PASS ] && [ "$test_result" = PASS ] && result=PASS
 echo
-say "summary: Debian 12 ($suite) minbase root, commit $describe, started $started, Node.js $node_version"
+say "summary: Debian $debian ($suite) minbase root, commit $describe, started $started, Node.js $node_version"
 printf 'fresh_check:   %-22s %8s  %s\n' "scripts/quickstart.sh" "$(fmt_time "$quick_s")" \
   "$quick_result (exit $quick_rc; $report $([ -s "$root$report" ] && echo present || echo missing))"
 printf 'fresh_check:   %-22s %8s  %s\n' "scripts/test.sh" "$(fmt_time "$test_s")" "$test_result (exit $test_rc)"

@@ -1,15 +1,28 @@
 #!/usr/bin/env bash
-# Installs everything formbench needs on a fresh Debian 12 machine (idempotent). Run as root or with sudo.
+# Installs everything formbench needs on a fresh Debian 12 (bookworm) or 13 (trixie) machine (idempotent).
+# Run as root or with sudo.
 #   scripts/setup.sh            build, test and report dependencies
 #   scripts/setup.sh --bench    also Python PyTorch/torchvision for bench/native_fidelity
 #   scripts/setup.sh --fuzz     also clang's libFuzzer for the ONNX importer fuzz target
-# docs/install.md lists every package and why; scripts/fresh_check.sh proves the list on a clean Debian 12.
+# docs/install.md lists every package and why; scripts/fresh_check.sh proves the list on a clean Debian 12
+# (and with --suite trixie on a clean Debian 13).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The package names are the same on both releases except the fuzzing toolchain's; the versions differ
+# (Debian 12: GCC 12, LibTorch 1.13, oneDNN 2.6, Node.js 18; Debian 13: GCC 14, LibTorch 2.6, oneDNN 3.7,
+# Node.js 20). Another release is tried with Debian 13's names.
+codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+case "$codename" in
+  bookworm) clang_v=14 ;;
+  trixie) clang_v=19 ;;
+  *) clang_v=19
+     echo "setup: this is not Debian 12 or 13 ('${codename:-unknown}'); trying Debian 13's package names" >&2 ;;
+esac
+
 # "package|why", printed for the packages that are missing before they are installed.
 wanted=(
-  "build-essential|C++20 compiler (GCC 12) and make"
+  "build-essential|C++20 compiler (GCC 12 or 14) and make"
   "cmake|build system (CMakePresets.json)"
   "ninja-build|the presets' generator"
   "pkg-config|finds some of the libraries below"
@@ -44,8 +57,8 @@ for arg in "$@"; do
   case "$arg" in
     --bench) wanted+=("python3-torch|bench/native_fidelity" "python3-torchvision|bench/native_fidelity"
                       "hyperfine|command-line timings for bench/") ;;
-    --fuzz) wanted+=("clang-14|fuzz/ (libFuzzer)" "libclang-rt-14-dev|fuzz/ (libFuzzer)"
-                     "libfuzzer-14-dev|fuzz/ (libFuzzer)") ;;
+    --fuzz) wanted+=("clang-$clang_v|fuzz/ (libFuzzer)" "libclang-rt-$clang_v-dev|fuzz/ (libFuzzer)"
+                     "libfuzzer-$clang_v-dev|fuzz/ (libFuzzer)") ;;
     *) echo "setup.sh: unknown option '$arg' (valid: --bench, --fuzz)" >&2; exit 2 ;;
   esac
 done

@@ -202,10 +202,14 @@ double measure_triad_gbps(int threads) {
 
 std::optional<double> measure_onednn_gemm_gflops(int threads, std::string& note) {
   // Loaded at run time so this code builds and runs without the onednn backend.
-  void* h = dlopen("libdnnl.so.2", RTLD_NOW | RTLD_LOCAL);
-  if (!h) h = dlopen("libdnnl.so", RTLD_NOW | RTLD_LOCAL);
+  // oneDNN 2.x (Debian 12) is libdnnl.so.2, 3.x (Debian 13) libdnnl.so.3; dnnl_sgemm is the same in both.
+  // The copy this process already has (the onednn backend's) comes first: never a second oneDNN beside it.
+  void* h = nullptr;
+  for (const int mode : {RTLD_NOLOAD, 0})
+    for (const char* name : {"libdnnl.so.3", "libdnnl.so.2", "libdnnl.so"})
+      if (!h) h = dlopen(name, RTLD_NOW | RTLD_LOCAL | mode);
   if (!h) {
-    note = "oneDNN (libdnnl.so.2) not found: no GEMM ceiling";
+    note = "oneDNN (libdnnl.so.3 or .2) not found: no GEMM ceiling";
     return std::nullopt;
   }
   using Sgemm = int (*)(char, char, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,

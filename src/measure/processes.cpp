@@ -228,7 +228,8 @@ nlohmann::json combine_processes(const std::vector<nlohmann::json>& ps, const St
       if (b["agreement"].is_null() && e->value("agreement", nlohmann::json()).is_object()) b["agreement"] = (*e)["agreement"];
     }
     b["samples_ms_by_process"] = samples;
-    if (name == c["native"]) {
+    // Not `name == c["native"]`: nlohmann 3.11.3 under C++20 (Debian 13) has no string == json.
+    if (c["native"].is_string() && name == c["native"].get_ref<const std::string&>()) {
       b["speedup"] = 1.0;
       b["speedup_ci95_low"] = b["speedup_ci95_high"] = nullptr;
     } else {

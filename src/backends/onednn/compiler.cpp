@@ -9,6 +9,7 @@
 #include <dnnl_debug.h>
 #include <fmt/format.h>
 
+#include "backends/onednn/dnnl_compat.h"
 #include "core/error.h"
 
 namespace fb::onednn {
@@ -43,12 +44,13 @@ constexpr NamedTag k_tags4[] = {{tag::nchw, "nchw"},       {tag::nhwc, "nhwc"}, 
 memory::desc plain_md(const Shape& s) { return memory::desc(to_dims(s), dt::f32, plain_tag(s.size())); }
 
 std::string layout_name(const memory::desc& md) {
-  const memory::dims d = md.dims();
+  const memory::dims d = compat::dims(md);
+  const dt t0 = compat::data_type(md);
   if (d.size() == 4)
     for (const NamedTag& t : k_tags4)
-      if (md == memory::desc(d, md.data_type(), t.t)) return t.name;
-  if (md == memory::desc(d, md.data_type(), plain_tag(d.size()))) return d.size() == 2 ? "nc" : "plain";
-  return md.data.format_kind == dnnl_blocked && md.data.offset0 != 0 ? "view" : "blocked(other)";
+      if (md == memory::desc(d, t0, t.t)) return t.name;
+  if (md == memory::desc(d, t0, plain_tag(d.size()))) return d.size() == 2 ? "nc" : "plain";
+  return compat::is_offset_view(md) ? "view" : "blocked(other)";
 }
 
 int kernel_rank(const std::string& impl) {
@@ -59,10 +61,10 @@ int kernel_rank(const std::string& impl) {
 }
 
 std::optional<tag> named_tag(const memory::desc& md) {
-  const memory::dims d = md.dims();
+  const memory::dims d = compat::dims(md);
   if (d.size() == 4)
     for (const NamedTag& t : k_tags4)
-      if (md == memory::desc(d, md.data_type(), t.t)) return t.t;
+      if (md == memory::desc(d, compat::data_type(md), t.t)) return t.t;
   return std::nullopt;
 }
 
@@ -141,11 +143,7 @@ class Lowerer {
     try {
       pd = dnnl::reorder::primitive_desc(eng_, md_of(from), eng_, md_of(to), new_attr());
     } catch (const dnnl::error& e) {
-      auto str = [](const memory::desc& m) {
-        return fmt::format("ex{} pd{} dt{} fk{} dims{} str{} off{}", (int)m.data.extra.flags, fmt::join(m.data.padded_dims, m.data.padded_dims + m.data.ndims, "x"), (int)m.data.data_type, (int)m.data.format_kind,
-                           fmt::join(m.dims(), "x"), fmt::join(m.data.format_desc.blocking.strides, m.data.format_desc.blocking.strides + m.data.ndims, ","), m.data.offset0);
-      };
-      std::string a = str(md_of(from)), b = str(md_of(to));
+      const std::string a = compat::debug_string(md_of(from)), b = compat::debug_string(md_of(to));
       fail("reorder {} ({} -> {}, {}): {}", out_.prog.slots[static_cast<size_t>(from)].name, a, b, why, e.what());
     }
     std::string line = fmt::format("{}: {} -> {} ({})", out_.prog.slots[static_cast<size_t>(from)].name,
@@ -185,10 +183,8 @@ class Lowerer {
   // The slot holding v in the compute type (graph inputs are converted once, keeping their layout).
   int act(ValueId v) {
     const int s = slot_of(v);
-    if (md_of(s).data_type() == adt_) return s;
-    dnnl_memory_desc_t c = md_of(s).data;
-    c.data_type = memory::convert_to_c(adt_);
-    return need(v, memory::desc(c), "to the compute type");
+    if (compat::data_type(md_of(s)) == adt_) return s;
+    return need(v, compat::with_data_type(md_of(s), adt_), "to the compute type");
   }
 
   memory::desc act_md(const Shape& s) const {
@@ -199,7 +195,7 @@ class Lowerer {
     dnnl::post_ops ops;
     for (size_t i = from; i < to; ++i) {
       const PostOp& po = s.post_ops[i];
-      if (po.kind == PostOp::Kind::Eltwise) ops.append_eltwise(1.f, po.eltwise.alg, po.eltwise.alpha, po.eltwise.beta);
+      if (po.kind == PostOp::Kind::Eltwise) compat::append_eltwise(ops, po.eltwise.alg, po.eltwise.alpha, po.eltwise.beta);
     }
     return ops;
   }
@@ -245,7 +241,7 @@ class Lowerer {
     const Node* dw = nullptr;
     int sum_operand = -1;
     for (const PostOp& po : s.post_ops) {
-      if (po.kind == PostOp::Kind::Eltwise) ops.append_eltwise(1.f, po.eltwise.alg, po.eltwise.alpha, po.eltwise.beta);
+      if (po.kind == PostOp::Kind::Eltwise) compat::append_eltwise(ops, po.eltwise.alg, po.eltwise.alpha, po.eltwise.beta);
       if (po.kind == PostOp::Kind::Sum) {
         ops.append_sum(1.f);
         sum_operand = po.sum_operand;
@@ -253,18 +249,16 @@ class Lowerer {
       if (po.kind == PostOp::Kind::Depthwise) {
         dw = &p_.g.node(po.dw_node);
         const auto& da = dw->attr<Conv2dAttrs>();
-        ops.append_dw(adt_, dw->has_param("bias") ? dt::f32 : dt::undef, adt_, 3, da.stride_h, 1, 0, {});
+        compat::append_dw(ops, adt_, dw->has_param("bias") ? dt::f32 : dt::undef, adt_, 3, da.stride_h, 1);
       }
     }
     dnnl::primitive_attr attr = new_attr();
     attr.set_post_ops(ops);
     const Shape& final_out = p_.g.value(s.outputs[0]).shape;
     auto make = [&](const memory::desc& src_md, const memory::desc& dst_md) {
-      dnnl::convolution_forward::desc d(
-          dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_md,
-          memory::desc(wdims, adt_, tag::any), bias_md, dst_md, {a.stride_h, a.stride_w},
-          {a.dilation_h - 1, a.dilation_w - 1}, {a.pad_top, a.pad_left}, {a.pad_bottom, a.pad_right});
-      return dnnl::convolution_forward::primitive_desc(d, attr, eng_);
+      return compat::make_conv_pd(eng_, src_md, memory::desc(wdims, adt_, tag::any), bias_md, dst_md,
+                                  {a.stride_h, a.stride_w}, {a.dilation_h - 1, a.dilation_w - 1},
+                                  {a.pad_top, a.pad_left}, {a.pad_bottom, a.pad_right}, attr);
     };
     dnnl::convolution_forward::primitive_desc pd =
         make(opt_.blocked_layouts ? any_md(xs) : md_of(act(s.inputs[0])), act_md(conv_out));
@@ -273,12 +267,12 @@ class Lowerer {
     // reorder in and out of a layer usually costs more than a small kernel difference. "Same class" matters:
     // a layout that only narrower kernels read (nChw8c -> jit_1x1:avx2 instead of brgconv:avx512_core) would
     // otherwise spread through the rest of the network (regnet_y_400mf ran 2x slower than torch that way).
-    // Not for a 1x1 conv carrying a depthwise post-op: oneDNN 2.6.3's JIT kernel for that fusion
+    // Before oneDNN 2.7, not for a 1x1 conv carrying a depthwise post-op: 2.6.3's JIT kernel for that fusion
     // (jit_1x1:avx512_core) accepts nhwc tensors but computes wrong values on them (most outputs off; it is
-    // right on the blocked layout it picks itself), so the fused conv keeps oneDNN's own choice.
+    // right on the blocked layout it picks itself), so there the fused conv keeps oneDNN's own choice.
     const memory::desc& have = md_of(slot_of(s.inputs[0]));
     const bool internal = out_.prog.slots[static_cast<size_t>(slot_of(s.inputs[0]))].kind == Slot::Kind::Arena;
-    if (!dw && opt_.blocked_layouts && internal && have.data_type() == adt_ && pd.src_desc() != have) {
+    if ((!dw || !dw_nhwc_bug_) && opt_.blocked_layouts && internal && compat::data_type(have) == adt_ && pd.src_desc() != have) {
       const int best = kernel_rank(pd.impl_info_str());
       std::vector<memory::desc> dsts = {any_md(conv_out)};  // dst free first, then dst in src's layout
       if (const auto t = named_tag(have)) dsts.push_back(memory::desc(to_dims(conv_out), adt_, *t));
@@ -294,9 +288,9 @@ class Lowerer {
       }
     }
     const bool fused_jit = dw && std::string(pd.impl_info_str()).rfind("ref_fused", 0) != 0;  // chained ones are right
-    if (fused_jit && (named_tag(pd.src_desc()) == tag::nhwc || named_tag(pd.dst_desc()) == tag::nhwc))
-      fail("onednn: {} would run oneDNN's 1x1+depthwise kernel on nhwc tensors, where oneDNN 2.6 computes "
-           "wrong values; use --opt depthwise_fusion=off", s.label);
+    if (dw_nhwc_bug_ && fused_jit && (named_tag(pd.src_desc()) == tag::nhwc || named_tag(pd.dst_desc()) == tag::nhwc))
+      fail("onednn: {} would run oneDNN's 1x1+depthwise kernel on nhwc tensors, where oneDNN {} computes "
+           "wrong values (fixed in 2.7); use --opt depthwise_fusion=off", s.label, compat::runtime_version().str());
     const int src = need(s.inputs[0], pd.src_desc(), "conv " + n.name + " input");
     std::unordered_map<int, memory> consts;
     consts[DNNL_ARG_WEIGHTS] = weights(n.param("weight"), memory::desc(wdims, dt::f32, wtag), pd.weights_desc());
@@ -311,7 +305,7 @@ class Lowerer {
                                pd.query_md(dnnl::query::exec_arg_md, dw_b));
     }
     const memory::desc dst_md = pd.dst_desc();
-    FB_ASSERT(dst_md.dims() == to_dims(final_out));
+    FB_ASSERT(compat::dims(dst_md) == to_dims(final_out));
     int dst;
     if (sum_operand >= 0) {
       dst = sum_destination(s, sum_operand, dst_md, n.name);
@@ -348,9 +342,7 @@ class Lowerer {
     const int in = act(s.inputs[0]);
     const auto flags = dnnl::normalization_flags::use_global_stats | dnnl::normalization_flags::use_scale |
                        dnnl::normalization_flags::use_shift;
-    dnnl::batch_normalization_forward::desc d(dnnl::prop_kind::forward_inference, md_of(in),
-                                              n.attr<BatchNormAttrs>().eps, flags);
-    dnnl::batch_normalization_forward::primitive_desc pd(d, new_attr(), eng_);
+    const auto pd = compat::make_batch_norm_pd(eng_, md_of(in), n.attr<BatchNormAttrs>().eps, flags, new_attr());
     const int64_t c = p_.g.value(s.inputs[0]).shape[1];
     const memory::desc cmd({c}, dt::f32, tag::a);
     std::unordered_map<int, memory> consts;
@@ -368,8 +360,7 @@ class Lowerer {
     int src = act(s.inputs[0]);
     const int dst = new_slot(md_of(src), p_.g.value(s.outputs[0]).name);
     for (const Eltwise& e : eltwise_chain(n)) {  // a chain runs in place on dst after the first
-      dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, e.alg, md_of(src), e.alpha, e.beta);
-      dnnl::eltwise_forward::primitive_desc pd(d, new_attr(), eng_);
+      const auto pd = compat::make_eltwise_pd(eng_, e.alg, md_of(src), e.alpha, e.beta, new_attr());
       add_exec(dnnl::eltwise_forward(pd), pd, s.label, "eltwise", {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
       src = dst;
     }
@@ -388,7 +379,7 @@ class Lowerer {
     // Same-shape operands share a layout (a blocked/plain mix would take a slow path). A broadcast operand
     // (the squeeze-excitation scale, N x C x 1 x 1) is read as it is.
     auto make = [&](const memory::desc& ma, const memory::desc& mb) {
-      return dnnl::binary::primitive_desc(dnnl::binary::desc(alg, ma, mb, ma), attr, eng_);
+      return compat::make_binary_pd(eng_, alg, ma, mb, ma, attr);
     };
     int sa = act(a);
     int sb = same_shape ? need(b, md_of(sa), n.name + " operand layout") : act(b);
@@ -431,9 +422,9 @@ class Lowerer {
     dnnl::concat::primitive_desc pd = [&] {
       try {
         memory::desc want = opt_.blocked_layouts ? any_md(out) : act_plain(out);
-        return dnnl::concat::primitive_desc(want, static_cast<int>(axis), srcs, eng_, new_attr());
+        return compat::make_concat_pd(eng_, want, static_cast<int>(axis), srcs, new_attr());
       } catch (const dnnl::error&) {
-        return dnnl::concat::primitive_desc(act_plain(out), static_cast<int>(axis), srcs, eng_, new_attr());
+        return compat::make_concat_pd(eng_, act_plain(out), static_cast<int>(axis), srcs, new_attr());
       }
     }();
     const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
@@ -464,12 +455,11 @@ class Lowerer {
           const memory::dims wd = a.groups > 1 ? memory::dims{a.groups, a.out_channels / a.groups, xs[1] / a.groups,
                                                              a.kernel_h, a.kernel_w}
                                                : memory::dims{a.out_channels, xs[1], a.kernel_h, a.kernel_w};
-          dnnl::convolution_forward::desc cd(
-              dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-              memory::desc(to_dims(xs), dst.data_type(), tag::any), memory::desc(wd, dst.data_type(), tag::any), view,
+          const dt ddt = compat::data_type(dst);
+          const auto pd = compat::make_conv_pd(
+              eng_, memory::desc(to_dims(xs), ddt, tag::any), memory::desc(wd, ddt, tag::any), memory::desc(), view,
               {a.stride_h, a.stride_w}, {a.dilation_h - 1, a.dilation_w - 1}, {a.pad_top, a.pad_left},
-              {a.pad_bottom, a.pad_right});
-          dnnl::convolution_forward::primitive_desc pd(cd, new_attr(), eng_);
+              {a.pad_bottom, a.pad_right}, new_attr());
           return fmt::format("{}: concat not in place: a conv writing into a view of the {} concat buffer gets "
                              "oneDNN kernel '{}'{}", n.name, layout_name(dst), pd.impl_info_str(),
                              std::string(pd.impl_info_str()).rfind("ref", 0) == 0 ? " (reference loops)"
@@ -528,9 +518,9 @@ class Lowerer {
     const int64_t c = p_.g.value(s.inputs[0]).shape[1];
     // PyTorch's channel_shuffle(groups=g) views C as [g, C/g] and transposes; oneDNN's group_size is the
     // number of channels per group, C/g.
-    dnnl::shuffle_forward::desc d(dnnl::prop_kind::forward_inference, md_of(src), 1, c / groups);
-    dnnl::shuffle_forward::primitive_desc pd(d, eng_, new_attr());
-    // oneDNN 2.6 has a JIT shuffle only for channel-blocked layouts; on nhwc/nchw it runs reference loops.
+    const auto pd = compat::make_shuffle_pd(eng_, md_of(src), 1, c / groups, new_attr());
+    // oneDNN (2.6, and 3.7 still) has a JIT shuffle only for channel-blocked layouts; on nhwc/nchw it runs
+    // reference loops.
     // There the shuffle is a transpose copy, which a strided reorder does at memory speed.
     if (kernel_rank(pd.impl_info_str()) == 0 && shuffle_as_reorder(s, src, groups, pd.impl_info_str())) return;
     const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
@@ -543,15 +533,14 @@ class Lowerer {
   // strides make that one reorder; the output keeps the input's layout.
   bool shuffle_as_reorder(const Step& s, int src, int64_t groups, const std::string& had) {
     const memory::desc md = md_of(src);  // a copy: new_slot() below may move the slots
-    if (md.data.ndims != 4 || md.data.format_kind != dnnl_blocked || md.data.format_desc.blocking.inner_nblks != 0 ||
-        md.data.offset0 != 0)
-      return false;
-    const memory::dims d = md.dims();
-    const dnnl_dims_t& st = md.data.format_desc.blocking.strides;
+    const std::optional<memory::dims> strides = compat::plain_strides(md);
+    if (!strides || strides->size() != 4) return false;
+    const memory::dims d = compat::dims(md), st = *strides;
     const int64_t k = d[1] / groups;
     const memory::dims dims5 = {d[0], k, groups, d[2], d[3]};
-    const memory::desc from5(dims5, md.data_type(), memory::dims{st[0], st[1], st[1] * k, st[2], st[3]});
-    const memory::desc to5(dims5, md.data_type(), memory::dims{st[0], st[1] * groups, st[1], st[2], st[3]});
+    const dt t = compat::data_type(md);
+    const memory::desc from5(dims5, t, memory::dims{st[0], st[1], st[1] * k, st[2], st[3]});
+    const memory::desc to5(dims5, t, memory::dims{st[0], st[1] * groups, st[1], st[2], st[3]});
     dnnl::reorder::primitive_desc pd;
     try {
       pd = dnnl::reorder::primitive_desc(eng_, from5, eng_, to5, new_attr());
@@ -599,8 +588,7 @@ class Lowerer {
       }
     }
     memory::desc dst_any = opt_.blocked_layouts ? any_md(ys) : act_plain(ys);
-    dnnl::pooling_forward::desc d(dnnl::prop_kind::forward_inference, alg, md_of(src), dst_any, strides, kernel, pl, pr);
-    dnnl::pooling_forward::primitive_desc pd(d, new_attr(), eng_);
+    const auto pd = compat::make_pooling_pd(eng_, alg, md_of(src), dst_any, strides, kernel, pl, pr, new_attr());
     const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
     val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
     add_exec(dnnl::pooling_forward(pd), pd, s.label, "pool", {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
@@ -618,7 +606,7 @@ class Lowerer {
                        (lay == "nhwc" || (lay == "nChw16c" && xs[1] % 16 == 0) || (lay == "nChw8c" && xs[1] % 8 == 0)));
     if (!free) src = need(s.inputs[0], act_plain(xs), n.name + " needs row-major order");
     val_slot_[static_cast<size_t>(s.outputs[0])] =
-        view_of(src, memory::desc(to_dims(ys), md_of(src).data_type(), plain_tag(ys.size())), p_.g.value(s.outputs[0]).name);
+        view_of(src, memory::desc(to_dims(ys), compat::data_type(md_of(src)), plain_tag(ys.size())), p_.g.value(s.outputs[0]).name);
   }
 
   void linear(const Step& s, const Node& n) {
@@ -636,9 +624,7 @@ class Lowerer {
     dnnl::primitive_attr attr = new_attr();
     attr.set_post_ops(eltwise_post_ops(s, 0, s.post_ops.size()));
     auto make = [&](const memory::desc& src_md) {
-      dnnl::inner_product_forward::desc d(dnnl::prop_kind::forward_inference, src_md,
-                                          memory::desc(wdims, adt_, tag::any), bias_md, any_md(ys));
-      return dnnl::inner_product_forward::primitive_desc(d, attr, eng_);
+      return compat::make_inner_product_pd(eng_, src_md, memory::desc(wdims, adt_, tag::any), bias_md, any_md(ys), attr);
     };
     // Read the input in the layout it already has; fall back to the layout oneDNN prefers.
     dnnl::inner_product_forward::primitive_desc pd;
@@ -662,8 +648,7 @@ class Lowerer {
     int64_t axis = n.attr<AxisAttrs>().axis;
     if (axis < 0) axis += static_cast<int64_t>(xs.size());
     const int src = need(s.inputs[0], act_plain(xs), n.name + " runs on the plain layout");
-    dnnl::softmax_forward::desc d(dnnl::prop_kind::forward_inference, md_of(src), static_cast<int>(axis));
-    dnnl::softmax_forward::primitive_desc pd(d, new_attr(), eng_);
+    const auto pd = compat::make_softmax_pd(eng_, md_of(src), static_cast<int>(axis), new_attr());
     const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
     val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
     add_exec(dnnl::softmax_forward(pd), pd, s.label, "softmax", {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
@@ -695,6 +680,8 @@ class Lowerer {
   const dnnl::engine& eng_;
   LowerOptions opt_;
   dt adt_;
+  // This library's fused 1x1+depthwise JIT kernel is wrong on nhwc (oneDNN before 2.7).
+  const bool dw_nhwc_bug_ = compat::fused_dw_wrong_on_nhwc(compat::runtime_version());
   dnnl::stream stream_{eng_};
   Lowered out_;
   std::vector<int> val_slot_;

@@ -6,6 +6,7 @@
 #include <dnnl_debug.h>
 #include <fmt/format.h>
 
+#include "backends/onednn/dnnl_compat.h"
 #include "backends/onednn/plan.h"
 
 namespace fb::onednn {
@@ -31,9 +32,11 @@ std::string shape_reason(const Plan& p, const Step& pw, const Step& dw) {
   return "";
 }
 
-// The primitive descriptor oneDNN would build for the fused pair; "" when it is worth using. oneDNN 2.6
-// implements f32 depthwise fusion as "ref_fused_convolution", which runs the 1x1 and the depthwise JIT
-// kernels one after the other over whole tensors: no cache-level fusion, so it is taken only when forced.
+// The primitive descriptor oneDNN would build for the fused pair; "" when it is worth using. Where oneDNN
+// has no single kernel for the pair (2.6: f32 at small sizes) it implements the fusion as
+// "ref_fused_convolution", which runs the 1x1 and the depthwise JIT kernels one after the other over whole
+// tensors: no cache-level fusion, so that is taken only when forced. Decided by the implementation oneDNN
+// reports, not by its version.
 std::string try_fused(const Plan& p, const Step& pw, const Step& dw, const dnnl::engine& eng, bool force) {
   using dnnl::memory;
   const Node& n = p.node_of(pw);
@@ -41,29 +44,28 @@ std::string try_fused(const Plan& p, const Step& pw, const Step& dw, const dnnl:
   const Shape& xs = p.g.value(pw.inputs[0]).shape;
   const Shape& ys = p.g.value(n.outputs[0]).shape;
   dnnl::post_ops ops;
-  for (const PostOp& po : pw.post_ops) ops.append_eltwise(1.f, po.eltwise.alg, po.eltwise.alpha, po.eltwise.beta);
-  ops.append_dw(memory::data_type::f32, d.has_param("bias") ? memory::data_type::f32 : memory::data_type::undef,
-                memory::data_type::f32, 3, d.attr<Conv2dAttrs>().stride_h, 1, 0, {});
-  for (const PostOp& po : dw.post_ops) ops.append_eltwise(1.f, po.eltwise.alg, po.eltwise.alpha, po.eltwise.beta);
+  for (const PostOp& po : pw.post_ops) compat::append_eltwise(ops, po.eltwise.alg, po.eltwise.alpha, po.eltwise.beta);
+  compat::append_dw(ops, memory::data_type::f32, d.has_param("bias") ? memory::data_type::f32 : memory::data_type::undef,
+                    memory::data_type::f32, 3, d.attr<Conv2dAttrs>().stride_h, 1);
+  for (const PostOp& po : dw.post_ops) compat::append_eltwise(ops, po.eltwise.alg, po.eltwise.alpha, po.eltwise.beta);
   dnnl::primitive_attr attr;
   attr.set_post_ops(ops);
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   auto md = [](const Shape& s) { return memory::desc(memory::dims(s.begin(), s.end()), memory::data_type::f32, memory::format_tag::any); };
   const bool bias = n.has_param("bias");
   try {
-    dnnl::convolution_forward::desc cd(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                       md(xs), md({ys[1], xs[1], 1, 1}),
-                                       bias ? memory::desc({ys[1]}, memory::data_type::f32, memory::format_tag::a) : memory::desc(),
-                                       md(ys), {1, 1}, {0, 0}, {0, 0}, {0, 0});
-    dnnl::convolution_forward::primitive_desc pd(cd, attr, eng);
+    const auto pd = compat::make_conv_pd(
+        eng, md(xs), md({ys[1], xs[1], 1, 1}),
+        bias ? memory::desc({ys[1]}, memory::data_type::f32, memory::format_tag::a) : memory::desc(), md(ys), {1, 1},
+        {0, 0}, {0, 0}, {0, 0}, attr);
     const std::string impl = pd.impl_info_str();
     const bool chained = impl.rfind("ref_fused_convolution", 0) == 0;
     const bool inner_jit = impl.find("jit") != std::string::npos || impl.find("brg") != std::string::npos ||
                            impl.find("brdgmm") != std::string::npos;
     if (!inner_jit) return "oneDNN has only reference kernels for it (" + impl + ")";
     if (chained && !force)
-      return "oneDNN 2.6 would only chain the two kernels (" + impl + "), no cache-level fusion; "
-             "depthwise_fusion=force takes it anyway";
+      return "oneDNN " + compat::runtime_version().str() + " would only chain the two kernels (" + impl +
+             "), no cache-level fusion; depthwise_fusion=force takes it anyway";
     return "";
   } catch (const dnnl::error& e) {
     return fmt::format("oneDNN refuses it on this machine ({})", dnnl_status2str(e.status));

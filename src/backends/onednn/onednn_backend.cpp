@@ -10,6 +10,7 @@
 
 #include "backends/backend.h"
 #include "backends/onednn/compiler.h"
+#include "backends/onednn/dnnl_compat.h"
 #include "backends/onednn/plan.h"
 #include "backends/onednn/refusals.h"
 #include "core/error.h"
@@ -22,20 +23,6 @@ namespace {
 const dnnl::engine& cpu_engine() {
   static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
   return eng;
-}
-
-std::string isa_name(dnnl::cpu_isa isa) {
-  switch (isa) {
-    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
-    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
-    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
-    case dnnl::cpu_isa::avx512_core: return "avx512_core";
-    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
-    case dnnl::cpu_isa::avx2: return "avx2";
-    case dnnl::cpu_isa::avx: return "avx";
-    case dnnl::cpu_isa::sse41: return "sse41";
-    default: return "other";
-  }
 }
 
 struct Options {
@@ -168,9 +155,8 @@ class OnednnBackend : public Backend {
  public:
   std::string name() const override { return "onednn"; }
   std::string summary() const override {
-    const dnnl_version_t* v = dnnl_version();
-    return fmt::format("oneDNN {}.{}.{} graph compiler: BN folding, post-op fusion, blocked layouts, one arena",
-                       v->major, v->minor, v->patch);
+    return fmt::format("oneDNN {} graph compiler: BN folding, post-op fusion, blocked layouts, one arena",
+                       compat::runtime_version().str());
   }
 
   Support supports(const Graph& g, const Node& n, const CompileOptions& opt) const override {
@@ -196,11 +182,14 @@ class OnednnBackend : public Backend {
 
   nlohmann::json diagnostics(const CompileOptions& opt) const override {
     nlohmann::json j;
-    j["isa"] = isa_name(dnnl::get_effective_cpu_isa());
+    const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
+    j["version"] = compat::runtime_version().str();
+    if (compat::runtime_version() != compat::header_version())
+      j["built_against"] = compat::header_version().str();
+    j["isa"] = compat::isa_name(isa);
     j["threading"] = "OpenMP";
     j["omp_max_threads"] = omp_get_max_threads();
-    if (j["isa"] != "avx512_core" && j["isa"] != "avx512_core_bf16" && j["isa"] != "avx512_core_vnni" &&
-        j["isa"] != "avx512_core_amx")
+    if (!compat::has_avx512_core(isa))
       j["warnings"] = {"oneDNN does not use AVX-512 on this machine: convolutions will be slower"};
     return j;
   }
@@ -212,10 +201,9 @@ class OnednnBackend : public Backend {
     if (opt.precision != Precision::F32 && opt.precision != Precision::BF16)
       fail("backend 'onednn' computes in fp32 or bf16, not {}", precision_name(opt.precision));
     const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
-    const bool native_bf16 = isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
+    const bool native_bf16 = compat::has_native_bf16(isa);
     // avx512_core and avx512_core_vnni emulate bf16 (oneDNN's bf16 kernels need avx512_core at least).
-    const bool avx512_core = native_bf16 || isa == dnnl::cpu_isa::avx512_core || isa == dnnl::cpu_isa::avx512_core_vnni;
-    if (opt.precision == Precision::BF16 && !avx512_core) throw Error(bf16_refusal(isa_name(isa)));
+    if (opt.precision == Precision::BF16 && !compat::has_avx512_core(isa)) throw Error(bf16_refusal(compat::isa_name(isa)));
     if (opt.threads < 1) fail("backend 'onednn': threads must be >= 1, got {}", opt.threads);
     if (!weights_materialized(g)) fail("model '{}' has no weights yet (materialize_weights first)", g.name);
     check_supported(*this, g, opt);
@@ -251,7 +239,8 @@ class OnednnBackend : public Backend {
     d.fusions = plan.report.applied;
     d.fusions.insert(d.fusions.end(), low.fusions.begin(), low.fusions.end());
     d.reorders = low.prog.reorders;
-    d.notes.push_back(fmt::format("isa {}, {} OpenMP thread(s), {}", isa_name(isa), opt.threads,
+    d.notes.push_back(fmt::format("oneDNN {}, isa {}, {} OpenMP thread(s), {}", compat::runtime_version().str(),
+                                  compat::isa_name(isa), opt.threads,
                                   o.lower.bf16 ? (native_bf16 ? "bf16 (AVX512-BF16 instructions; fp32 accumulation)"
                                                               : "bf16 (emulated on avx512_core; fp32 accumulation)")
                                                : "fp32"));

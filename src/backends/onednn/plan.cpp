@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "backends/onednn/dnnl_compat.h"
 #include "core/error.h"
 
 namespace fb::onednn {
@@ -16,7 +17,10 @@ std::vector<Eltwise> eltwise_chain(const Node& n) {
     case Op::Relu6: return {{algorithm::eltwise_clip, 0.f, 6.f}};
     case Op::Sigmoid: return {{algorithm::eltwise_logistic, 0.f, 0.f}};
     case Op::Silu: return {{algorithm::eltwise_swish, 1.f, 0.f}};
-    case Op::HardSwish: return {{algorithm::eltwise_hardswish, 0.f, 0.f}};
+    case Op::HardSwish: {
+      const auto [alpha, beta] = compat::hardswish_alpha_beta();
+      return {{algorithm::eltwise_hardswish, alpha, beta}};
+    }
     case Op::HardSigmoid: {
       const auto& a = n.attr<HardSigmoidAttrs>();
       return {{algorithm::eltwise_linear, a.alpha, a.beta}, {algorithm::eltwise_clip, 0.f, 1.f}};
