@@ -29,10 +29,16 @@ TEST(CoreRoundTrip, TwoCpusAnswerInAPlausibleTime) {
 
 TEST(CoreRoundTrip, EveryRoundRecordsIt) {
   if (current_affinity().size() < 2) GTEST_SKIP() << "one CPU: nothing to record";
+  // On a loaded machine a probe may get no answer within 50 ms: then that end has no value, never a guess.
   const NoiseSnapshot before = noise_snapshot();
-  ASSERT_TRUE(before.round_trip_ns.has_value());
   const NoiseEvidence e = noise_since(before);
-  ASSERT_TRUE(e.round_trip_ns.has_value());
-  EXPECT_GE(*e.round_trip_ns, *before.round_trip_ns);  // the slower of the two ends
+  EXPECT_TRUE(e.to_json().contains("round_trip_ns"));
+  if (!e.round_trip_ns) {
+    EXPECT_FALSE(before.round_trip_ns.has_value()) << "an answer at the start must be kept";
+    EXPECT_TRUE(e.to_json()["round_trip_ns"].is_null());
+    return;
+  }
+  EXPECT_GT(*e.round_trip_ns, 0.0);
+  if (before.round_trip_ns) EXPECT_GE(*e.round_trip_ns, *before.round_trip_ns);  // the slower of the two ends
   EXPECT_TRUE(e.to_json()["round_trip_ns"].is_number());
 }
