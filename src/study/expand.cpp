@@ -189,7 +189,7 @@ std::vector<Point> expand(const Spec& spec, const ModelResolver& resolve) {
               for (const std::string& precision : precisions)
                 for (const std::string& device : devices)
                   for (int64_t t_spec : threads) {
-                    const int64_t t = t_spec == 0 ? physical_cores() : t_spec;
+                    const int64_t t = t_spec == 0 ? spec.cores.value_or(physical_cores()) : t_spec;
                     bool new_group = true;
                     for (const std::string& backend : backends) {
                       Point p;

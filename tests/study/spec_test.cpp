@@ -187,6 +187,23 @@ TEST(StudyExpand, DuplicatesKeepTheirFirstPosition) {
   EXPECT_EQ(pts[4].group, 2);
 }
 
+TEST(StudyExpand, CoresMeansTheGivenCountWhenSet) {
+  // A cluster task expands threads = "cores" as the cores it is granted (study run --cores), like the submitter.
+  const std::string s = "name=\"x\"\nbackend=\"torch\"\nthreads=[1,\"cores\"]\n[[models]]\nmodel=\"resnet18\"\n"
+                        "[[models]]\nmodel=\"resnet34\"\nthreads=2\n";
+  Spec spec = parse_spec(s);
+  EXPECT_TRUE(spec.uses_cores());
+  spec.cores = 8;
+  std::vector<Point> pts = expand(spec, fake_info);
+  ASSERT_EQ(pts.size(), 3u);
+  EXPECT_EQ(pts[0].threads, 1);
+  EXPECT_EQ(pts[1].threads, 8);
+  EXPECT_EQ(pts[2].threads, 2);
+  EXPECT_FALSE(parse_spec("name=\"x\"\nbackend=\"torch\"\nthreads=\"cores\"\n[[models]]\nmodel=\"resnet18\"\n"
+                          "threads=1\n")
+                   .uses_cores());  // the group overrides the default
+}
+
 TEST(StudyExpand, CacheSimulationOnlyWhereAffordable) {
   const std::string s = "name=\"x\"\nbackend=\"torch\"\n[measure]\ncache_sim=true\ncache_sim_max_gmacs=2.5\n"
                         "[[models]]\nmodel=\"resnet18\"\nbatch=[1,2,4]\n";
