@@ -19,6 +19,7 @@
 #include "study/progress.h"
 #include "study/recheck.h"
 #include "study/runner.h"
+#include "study/slurm.h"
 #include "study/slurm_submit.h"
 #include "study/spec.h"
 
@@ -33,7 +34,7 @@ struct Options {
   bool json = false, csv = false, retry_failed = false, progress = false, no_progress = false;
   bool slurm = false, dry_run = false;
   int64_t cores = 0;
-  int shards = 0, cpus_per_task = 0;
+  int shards = 0, cpus_per_task = 0, nodes = 0;
   double timeout_s = 0;
   std::string lock = "wait";
   int sample = 10;
@@ -82,6 +83,17 @@ int plan(const Options& o) {
   fmt::print("study '{}': {} points", spec.name, points.size());
   if (!o.shard.empty()) fmt::print(" in shard {}", o.shard);
   fmt::print(", estimated run time {} on this machine's nominal speeds (a rough guide)\n", format_duration(total));
+  if (o.nodes > 0) {
+    std::map<int64_t, double> by_group;
+    for (const Point& p : points) by_group[p.group] += estimate_seconds(p);
+    std::vector<double> group_s;
+    for (const auto& [g, s] : by_group) group_s.push_back(s);
+    const int shards = o.shards > 0 ? o.shards : std::min<int>(4 * o.nodes, static_cast<int>(group_s.size()));
+    const slurm::ClusterEstimate e = slurm::estimate_cluster(group_s, shards, o.nodes);
+    fmt::print("on {} nodes: {} shards of whole comparison groups (the longest {}), one task per node at a time, "
+               "started in order as nodes free up: about {} wall by the same estimate\n",
+               o.nodes, shards, format_duration(e.longest_s), format_duration(e.wall_s));
+  }
   const auto built = backend_names();
   for (const auto& [b, n] : per_backend)
     if (std::find(built.begin(), built.end(), b) == built.end())
@@ -177,6 +189,10 @@ CommandRegistrar reg(60, [](CLI::App& app) {
   p->add_option("spec", o->spec, "study spec (.toml)")->required();
   p->add_option("--shard", o->shard, "only shard i of N (i/N)");
   p->add_flag("--json", o->json, "machine-readable output");
+  p->add_option("--nodes", o->nodes, "also estimate the wall time on N cluster nodes (study submit --slurm)")
+      ->check(CLI::PositiveNumber);
+  p->add_option("--shards", o->shards, "with --nodes: array tasks (default: 4 per node, at most one per group)")
+      ->check(CLI::PositiveNumber);
   p->add_option("--cores", o->cores, "what threads = \"cores\" means (default: this machine's physical cores)")
       ->check(CLI::PositiveNumber);
   p->callback([o, action] { *action = [o] { return plan(*o); }; });

@@ -252,6 +252,23 @@ std::vector<TaskState> parse_scontrol(const std::string& out) {
   return r;
 }
 
+ClusterEstimate estimate_cluster(const std::vector<double>& group_s, int shards, int nodes) {
+  ClusterEstimate e;
+  e.shard_s.assign(static_cast<size_t>(std::max(1, shards)), 0.0);
+  for (size_t g = 0; g < group_s.size(); ++g) {  // shard i/N holds groups i-1, i-1+N, ... (in_shard)
+    e.shard_s[g % e.shard_s.size()] += group_s[g];
+    e.total_s += group_s[g];
+  }
+  std::vector<double> free_at(static_cast<size_t>(std::max(1, nodes)), 0.0);
+  for (double s : e.shard_s) {
+    auto node = std::min_element(free_at.begin(), free_at.end());
+    *node += s;
+    e.longest_s = std::max(e.longest_s, s);
+  }
+  e.wall_s = *std::max_element(free_at.begin(), free_at.end());
+  return e;
+}
+
 bool is_live(const std::string& state) {
   static const std::set<std::string> live = {"PENDING",   "RUNNING",      "CONFIGURING", "COMPLETING", "REQUEUED",
                                              "RESIZING",  "SUSPENDED",    "REQUEUE_HOLD", "REQUEUE_FED", "SIGNALING",

@@ -56,6 +56,14 @@ std::string parse_sbatch_job_id(const std::string& out);
 // "sbatch: error: Batch job submission failed: Invalid partition name specified".
 std::string sbatch_reason(const std::string& err);
 
+// The plan's estimate for a cluster: the estimate of each of `shards` shards (seconds), and the wall time when
+// they run as array tasks on `nodes` nodes, one task per node at a time, started in order as nodes free up.
+struct ClusterEstimate {
+  std::vector<double> shard_s;
+  double longest_s = 0, wall_s = 0, total_s = 0;
+};
+ClusterEstimate estimate_cluster(const std::vector<double>& group_s, int shards, int nodes);
+
 // One array task as squeue, sacct or scontrol sees it.
 struct TaskState {
   std::string job;  // the array job's id

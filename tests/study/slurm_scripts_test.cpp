@@ -172,5 +172,16 @@ TEST(SlurmOutput, ScontrolRemembersEndedJobs) {
   EXPECT_EQ(t[3].state, "CANCELLED");
 }
 
+TEST(SlurmPlan, ShardsOfWholeGroupsStartInOrderAsNodesFreeUp) {
+  // Groups of 10, 1, 1, 1, 5 s in 3 shards: {10, 1} {1, 5} {1}; on 2 nodes: 11 on the first, 6 then 1 on the second.
+  const ClusterEstimate e = estimate_cluster({10, 1, 1, 1, 5}, 3, 2);
+  EXPECT_EQ(e.shard_s, (std::vector<double>{11, 6, 1}));
+  EXPECT_EQ(e.longest_s, 11);
+  EXPECT_EQ(e.wall_s, 11);
+  EXPECT_EQ(e.total_s, 18);
+  EXPECT_EQ(estimate_cluster({10, 1, 1, 1, 5}, 3, 1).wall_s, 18);
+  EXPECT_EQ(estimate_cluster({4, 4, 4, 4}, 4, 2).wall_s, 8);
+}
+
 }  // namespace
 }  // namespace fb::study::slurm
