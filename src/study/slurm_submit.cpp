@@ -473,7 +473,7 @@ std::string format_status(const StudyStatus& s) {
   else
     out += "every shard is done\n";
   if (!resubmit.empty())
-    out += fmt::format("shards {} have pending points and no task queued or running: formbench study submit {} --dir {} "
+    out += fmt::format("pending points and no task queued or running in shards {}: formbench study submit {} --dir {} "
                        "--slurm resubmits them\n",
                        array_list(resubmit), spec_file(s.dir), s.dir);
   return out;
