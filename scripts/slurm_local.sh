@@ -3,7 +3,7 @@
 #   scripts/slurm_local.sh start [DIR]    generate a config in DIR, start munged, slurmctld and slurmd, wait until
 #                                         the node is idle, print the SLURM_CONF line to export
 #   scripts/slurm_local.sh status [DIR]   the daemons (running or not) and `sinfo`
-#   scripts/slurm_local.sh stop [DIR]     stop exactly the daemons this script started in DIR
+#   scripts/slurm_local.sh stop [DIR]     cancel the cluster's jobs, stop exactly the daemons this script started in DIR
 # DIR defaults to ${TMPDIR:-/tmp}/formbench-slurm. Everything lives in DIR: slurm.conf, the munge key and socket,
 # the controller's state, the spool, the logs and the daemons' process ids. The ports are free ones picked at start,
 # so several instances (parallel tests) do not collide. Needs Debian's slurm-wlm and munge (scripts/setup.sh) and
@@ -54,7 +54,20 @@ free_port() {
 }
 
 stop_all() {
-  local pid name
+  local pid name jobs
+  # The jobs first: their slurmstepd processes would outlive slurmd. Every job of this controller is ours.
+  if live_pid slurmctld >/dev/null && live_pid slurmd >/dev/null; then
+    jobs=$(SLURM_CONF="$dir/slurm.conf" squeue -h -o %A 2>/dev/null | sort -u | tr '\n' ' ' || true)
+    if [ -n "${jobs// /}" ]; then
+      # shellcheck disable=SC2086
+      SLURM_CONF="$dir/slurm.conf" scancel $jobs 2>/dev/null || true
+      for _ in $(seq 1 100); do
+        [ -z "$(SLURM_CONF="$dir/slurm.conf" squeue -h -o %A 2>/dev/null)" ] && break
+        sleep 0.1
+      done
+      echo "slurm_local: cancelled jobs $jobs"
+    fi
+  fi
   for name in slurmd slurmctld munged; do
     if pid=$(live_pid "$name"); then
       kill "$pid" 2>/dev/null || true
