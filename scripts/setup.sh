@@ -47,6 +47,8 @@ wanted=(
   "valgrind|cache simulation (cachegrind)"
   "libpapi-dev|hardware counters"
   "chromium|the report's browser test (headless)"
+  "slurm-wlm|the Slurm tests: a local cluster (scripts/slurm_local.sh)"
+  "munge|the Slurm tests: the local cluster's authentication"
 )
 # Node.js for the report's JavaScript libraries, its browser test and the ONNX Runtime peer. Debian 12's
 # nodejs is 18; package.json keeps every npm dependency working on it. An existing install (18 or newer)

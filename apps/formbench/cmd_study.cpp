@@ -1,6 +1,8 @@
-// formbench study plan|run|merge|export: declarative sweeps into a SQLite results database (docs/study.md).
+// formbench study plan|run|submit|status|recheck|merge|export: declarative sweeps into a SQLite results database
+// (docs/study.md); submit and status run a study as a Slurm array job (docs/cluster.md).
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -17,6 +19,8 @@
 #include "study/progress.h"
 #include "study/recheck.h"
 #include "study/runner.h"
+#include "study/slurm.h"
+#include "study/slurm_submit.h"
 #include "study/spec.h"
 
 namespace fb::cli {
@@ -25,9 +29,12 @@ namespace {
 using namespace fb::study;
 
 struct Options {
-  std::string spec, db, shard, output;
-  std::vector<std::string> inputs;
+  std::string spec, db, shard, output, dir, partition, time;
+  std::vector<std::string> inputs, sbatch_args;
   bool json = false, csv = false, retry_failed = false, progress = false, no_progress = false;
+  bool slurm = false, dry_run = false;
+  int64_t cores = 0;
+  int shards = 0, cpus_per_task = 0, nodes = 0;
   double timeout_s = 0;
   std::string lock = "wait";
   int sample = 10;
@@ -36,8 +43,15 @@ struct Options {
 
 std::vector<Point> expanded(const Spec& spec) { return expand(spec, registry_resolver()); }
 
+// The spec, with --cores: what threads = "cores" means (a cluster task's granted cores).
+Spec spec_of(const Options& o) {
+  Spec spec = load_spec(o.spec);
+  if (o.cores > 0) spec.cores = o.cores;
+  return spec;
+}
+
 int plan(const Options& o) {
-  const Spec spec = load_spec(o.spec);
+  const Spec spec = spec_of(o);
   std::vector<Point> points = expanded(spec);
   if (!o.shard.empty()) {
     const auto shard = parse_shard(o.shard);
@@ -69,6 +83,17 @@ int plan(const Options& o) {
   fmt::print("study '{}': {} points", spec.name, points.size());
   if (!o.shard.empty()) fmt::print(" in shard {}", o.shard);
   fmt::print(", estimated run time {} on this machine's nominal speeds (a rough guide)\n", format_duration(total));
+  if (o.nodes > 0) {
+    std::map<int64_t, double> by_group;
+    for (const Point& p : points) by_group[p.group] += estimate_seconds(p);
+    std::vector<double> group_s;
+    for (const auto& [g, s] : by_group) group_s.push_back(s);
+    const int shards = o.shards > 0 ? o.shards : std::min<int>(4 * o.nodes, static_cast<int>(group_s.size()));
+    const slurm::ClusterEstimate e = slurm::estimate_cluster(group_s, shards, o.nodes);
+    fmt::print("on {} nodes: {} shards of whole comparison groups (the longest {}), one task per node at a time, "
+               "started in order as nodes free up: about {} wall by the same estimate\n",
+               o.nodes, shards, format_duration(e.longest_s), format_duration(e.wall_s));
+  }
   const auto built = backend_names();
   for (const auto& [b, n] : per_backend)
     if (std::find(built.begin(), built.end(), b) == built.end())
@@ -77,7 +102,7 @@ int plan(const Options& o) {
 }
 
 int run(const Options& o) {
-  const Spec spec = load_spec(o.spec);
+  const Spec spec = spec_of(o);
   RunOptions r;
   r.db_path = o.db;
   if (!o.shard.empty()) r.shard = parse_shard(o.shard);
@@ -88,6 +113,29 @@ int run(const Options& o) {
   r.lock_mode = measure::parse_lock_mode(o.lock);
   const RunSummary s = run_study(spec, expanded(spec), r);
   return s.failed > 0 ? k_exit_error : k_exit_ok;
+}
+
+int submit(const Options& o) {
+  if (!o.slurm) fail("study submit: give --slurm (the one scheduler formbench submits to; docs/cluster.md)");
+  slurm::SubmitOptions s;
+  s.spec_path = o.spec;
+  s.dir = o.dir;
+  if (o.shards > 0) s.shards = o.shards;
+  s.partition = o.partition;
+  s.time = o.time;
+  if (o.cpus_per_task > 0) s.cpus_per_task = o.cpus_per_task;
+  s.sbatch_args = o.sbatch_args;
+  s.dry_run = o.dry_run;
+  s.exe = std::filesystem::read_symlink("/proc/self/exe").string();
+  slurm::submit(s, std::cout);
+  return k_exit_ok;
+}
+
+int status(const Options& o) {
+  const slurm::StudyStatus s = slurm::study_status(o.dir);
+  if (o.json) std::cout << slurm::status_json(s).dump(2) << "\n";
+  else std::cout << slurm::format_status(s);
+  return k_exit_ok;
 }
 
 int recheck(const Options& o) {
@@ -141,6 +189,12 @@ CommandRegistrar reg(60, [](CLI::App& app) {
   p->add_option("spec", o->spec, "study spec (.toml)")->required();
   p->add_option("--shard", o->shard, "only shard i of N (i/N)");
   p->add_flag("--json", o->json, "machine-readable output");
+  p->add_option("--nodes", o->nodes, "also estimate the wall time on N cluster nodes (study submit --slurm)")
+      ->check(CLI::PositiveNumber);
+  p->add_option("--shards", o->shards, "with --nodes: array tasks (default: 4 per node, at most one per group)")
+      ->check(CLI::PositiveNumber);
+  p->add_option("--cores", o->cores, "what threads = \"cores\" means (default: this machine's physical cores)")
+      ->check(CLI::PositiveNumber);
   p->callback([o, action] { *action = [o] { return plan(*o); }; });
 
   auto* r = sub->add_subcommand("run", "Measure every point not yet in the database (resumes; each point isolated)");
@@ -154,7 +208,33 @@ CommandRegistrar reg(60, [](CLI::App& app) {
   r->add_flag("--no-progress", o->no_progress, "plain log lines even on a terminal");
   r->add_option("--lock", o->lock, "beside another measurement on this machine: wait, refuse, or ignore (and record it)")
       ->capture_default_str();
+  r->add_option("--cores", o->cores, "what threads = \"cores\" means (default: this machine's physical cores)")
+      ->check(CLI::PositiveNumber);
   r->callback([o, action] { *action = [o] { return run(*o); }; });
+
+  auto* su = sub->add_subcommand("submit", "Run a study as a Slurm array job (one shard per task) with a merge-and-report "
+                                           "job after it; submitting again resumes the unfinished shards");
+  su->add_option("spec", o->spec, "study spec (.toml)")->required();
+  su->add_option("--dir", o->dir, "study directory on a filesystem every node sees (scripts, shard databases, logs, "
+                                  "merged database, report)")
+      ->required();
+  su->add_flag("--slurm", o->slurm, "submit to Slurm with sbatch")->required();
+  su->add_option("--shards", o->shards, "array tasks (default: about one hour each by the plan's estimate)")
+      ->check(CLI::PositiveNumber);
+  su->add_option("--partition", o->partition, "Slurm partition (default: the cluster's)");
+  su->add_option("--time", o->time, "time limit per task, HH:MM:SS (default: the partition's)");
+  su->add_option("--cpus-per-task", o->cpus_per_task, "whole cores per task (default: the most threads a point asks for)")
+      ->check(CLI::PositiveNumber);
+  su->add_option("--sbatch-arg", o->sbatch_args, "one more sbatch option for both jobs, e.g. --sbatch-arg=--constraint=skylake")
+      ->allow_extra_args(false);
+  su->add_flag("--dry-run", o->dry_run, "print the scripts and the sbatch commands; write and submit nothing");
+  su->callback([o, action] { *action = [o] { return submit(*o); }; });
+
+  auto* st = sub->add_subcommand("status", "A submitted study's shards: points done, failed and pending, the Slurm state "
+                                           "of each task, and an ETA");
+  st->add_option("dir", o->dir, "study directory (study submit --dir)")->required();
+  st->add_flag("--json", o->json, "machine-readable output");
+  st->callback([o, action] { *action = [o] { return status(*o); }; });
 
   auto* rc = sub->add_subcommand("recheck", "A/A check: rerun a sample of a finished study's points and report how "
                                             "many rerun values fall inside the first run's 95% CIs");

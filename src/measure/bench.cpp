@@ -56,14 +56,18 @@ CompileOptions compile_options(const BenchSettings& s) {
   return o;
 }
 
-Agreement check_against_reference(const Graph& g, const std::vector<Tensor>& inputs, const Tensor& out, double tol) {
+std::vector<Tensor> reference_outputs(const Graph& g, const std::vector<Tensor>& inputs) {
   auto ref = make_backend("reference");
   CompileOptions o;
   auto exe = ref->compile(g, o);
   std::vector<Tensor> ref_out;
   exe->run(inputs, ref_out);
   if (ref_out.empty()) fail("the reference backend produced no output for '{}'", g.name);
-  return compare_outputs(ref_out[0], out, tol);
+  return ref_out;
+}
+
+Agreement check_against_reference(const Graph& g, const std::vector<Tensor>& inputs, const Tensor& out, double tol) {
+  return compare_outputs(reference_outputs(g, inputs)[0], out, tol);
 }
 
 void note_counters_once(const CounterResult& c) {

@@ -124,6 +124,8 @@ nlohmann::json counters_json(const CounterResult& counters, const std::optional<
 
 // Runs `g` once on the reference backend and compares output 0 with `out`.
 Agreement check_against_reference(const Graph& g, const std::vector<Tensor>& inputs, const Tensor& out, double tol);
+// The reference backend's outputs of one run (at least one), for checking several backends against one run.
+std::vector<Tensor> reference_outputs(const Graph& g, const std::vector<Tensor>& inputs);
 
 // The hidden `_cachesim-child` body: load, compile, one unsimulated run, one simulated warm-up run, then
 // `iterations` counted runs (see cachesim.h). Returns 0.

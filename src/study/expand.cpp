@@ -189,7 +189,7 @@ std::vector<Point> expand(const Spec& spec, const ModelResolver& resolve) {
               for (const std::string& precision : precisions)
                 for (const std::string& device : devices)
                   for (int64_t t_spec : threads) {
-                    const int64_t t = t_spec == 0 ? physical_cores() : t_spec;
+                    const int64_t t = t_spec == 0 ? spec.cores.value_or(physical_cores()) : t_spec;
                     bool new_group = true;
                     for (const std::string& backend : backends) {
                       Point p;
@@ -223,6 +223,9 @@ std::vector<Point> expand(const Spec& spec, const ModelResolver& resolve) {
           }
     }
   }
+  std::map<int64_t, int64_t> sizes;
+  for (const Point& p : out) ++sizes[p.group];
+  for (Point& p : out) p.group_size = sizes[p.group];
   return out;
 }
 
@@ -244,7 +247,8 @@ double estimate_seconds(const Point& p) {
   timed = std::min(timed, std::max(latency_s, p.measure.max_time_ms.value_or(60000) / 1000));
   // Every process starts, warms up and times again; the check and the simulation run in the first only.
   double t = static_cast<double>(processes_of(p.measure)) * (startup_s + warmup + latency_s + timed);
-  if (p.measure.check.value_or(false)) t += 2 * p.gmacs / 1.0;  // one reference run (~1 GFLOP/s)
+  // One reference run (~1 GFLOP/s) for the whole comparison group, shared among its points.
+  if (p.measure.check.value_or(false)) t += 2 * p.gmacs / 1.0 / static_cast<double>(std::max<int64_t>(1, p.group_size));
   // Under valgrind: ~12 s of uninstrumented start-up, then a warm-up and k = 1 runs at ~50x (one thread).
   if (p.measure.cache_sim.value_or(false)) t += 12 + 2 * 50 * (2 * p.gmacs / 50.0);
   return t;

@@ -25,6 +25,7 @@ struct Point {
   std::string backend, precision = "fp32", device = "cpu";
   MeasureSettings measure;  // resolved for this point
   double gmacs = 0;         // cost model, for the run-time estimate (not part of the identity)
+  int64_t group_size = 1;   // points in its comparison group, which share one reference run (estimate only)
 
   // The measurement settings that are part of the identity (timeout excluded: it limits, it does not measure).
   nlohmann::json settings_json() const;

@@ -1,5 +1,6 @@
 #include "study/spec.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <fstream>
@@ -362,6 +363,17 @@ Spec load_spec(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return parse_spec(ss.str(), path);
+}
+
+}  // namespace fb::study
+
+namespace fb::study {
+
+bool Spec::uses_cores() const {
+  auto has = [](const std::vector<int64_t>& v) { return std::find(v.begin(), v.end(), 0) != v.end(); };
+  for (const Group& g : groups)
+    if (has(g.threads ? *g.threads : threads)) return true;
+  return false;
 }
 
 }  // namespace fb::study

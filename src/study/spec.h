@@ -59,6 +59,12 @@ struct Spec {
   std::vector<std::string> backends, precisions{"fp32"}, devices{"cpu"};
   MeasureSettings measure;
   std::vector<Group> groups;  // every [[patterns]] in order, then every [[models]] in order
+  // What threads = "cores" means: unset, the physical cores of the machine that expands the spec; set (`--cores`),
+  // the cores a cluster task is granted, so every task and the submitting machine expand the same points.
+  std::optional<int64_t> cores;
+
+  // True when some group's threads (or the top-level default a group takes) say "cores".
+  bool uses_cores() const;
 };
 
 // Throws fb::Error "<origin>: <key path>: <what is wrong and what is valid>".

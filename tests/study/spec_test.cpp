@@ -187,6 +187,23 @@ TEST(StudyExpand, DuplicatesKeepTheirFirstPosition) {
   EXPECT_EQ(pts[4].group, 2);
 }
 
+TEST(StudyExpand, CoresMeansTheGivenCountWhenSet) {
+  // A cluster task expands threads = "cores" as the cores it is granted (study run --cores), like the submitter.
+  const std::string s = "name=\"x\"\nbackend=\"torch\"\nthreads=[1,\"cores\"]\n[[models]]\nmodel=\"resnet18\"\n"
+                        "[[models]]\nmodel=\"resnet34\"\nthreads=2\n";
+  Spec spec = parse_spec(s);
+  EXPECT_TRUE(spec.uses_cores());
+  spec.cores = 8;
+  std::vector<Point> pts = expand(spec, fake_info);
+  ASSERT_EQ(pts.size(), 3u);
+  EXPECT_EQ(pts[0].threads, 1);
+  EXPECT_EQ(pts[1].threads, 8);
+  EXPECT_EQ(pts[2].threads, 2);
+  EXPECT_FALSE(parse_spec("name=\"x\"\nbackend=\"torch\"\nthreads=\"cores\"\n[[models]]\nmodel=\"resnet18\"\n"
+                          "threads=1\n")
+                   .uses_cores());  // the group overrides the default
+}
+
 TEST(StudyExpand, CacheSimulationOnlyWhereAffordable) {
   const std::string s = "name=\"x\"\nbackend=\"torch\"\n[measure]\ncache_sim=true\ncache_sim_max_gmacs=2.5\n"
                         "[[models]]\nmodel=\"resnet18\"\nbatch=[1,2,4]\n";
@@ -299,6 +316,17 @@ TEST(StudyPresets, ExpandToTheDocumentedGrids) {
   std::set<std::string> backends;
   for (const Point& p : paper) backends.insert(p.backend);
   EXPECT_EQ(backends, (std::set<std::string>{"torch", "torchscript", "onednn"}));
+  // paper_full: the grid paper was cut from, (6 x 16 depths x 3 widths + 4 x 5 x 2 + 6 x 4 staged + 25 zoo models)
+  // x {1, "cores"} threads x 3 backends = 2,262 points; "cores" as a cluster task's 16 cores.
+  Spec full = preset("paper_full");
+  EXPECT_TRUE(full.uses_cores());
+  full.cores = 16;
+  std::vector<Point> all = expand(full, fake_info);
+  EXPECT_EQ(all.size(), 2262u);
+  for (const Point& p : all) {
+    EXPECT_TRUE(p.threads == 1 || p.threads == 16) << p.label();
+    if (p.measure.cache_sim.value_or(false)) EXPECT_EQ(p.threads, 1) << p.label();
+  }
 }
 
 TEST(StudyPresets, NameOnlyRegisteredModelsWithValidParameters) {
@@ -306,7 +334,7 @@ TEST(StudyPresets, NameOnlyRegisteredModelsWithValidParameters) {
   const auto& zoo = zoo_models();
   if (patterns().empty() || std::none_of(zoo.begin(), zoo.end(), [](const ModelEntry& e) { return e.name == "darts"; }))
     GTEST_SKIP() << "this build lacks the pattern networks or the NAS networks the presets name";
-  for (const char* name : {"quick", "paper"}) {
+  for (const char* name : {"quick", "paper", "paper_full"}) {
     std::vector<Point> pts;
     EXPECT_NO_THROW(pts = expand(preset(name), registry_resolver())) << name;
     EXPECT_FALSE(pts.empty()) << name;
