@@ -198,6 +198,11 @@ git -C "$root$src" checkout -q --detach "$commit"
 # the root can never touch the host's /dev).
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys" 2>/dev/null || mount --bind /sys "$root/sys"
+# A machine or container has its cgroups mounted (slurmd, for the Slurm tests, refuses to start without
+# them). Bound in as a slave, so that unmounting them in the root never unmounts the host's.
+if mountpoint -q /sys/fs/cgroup && ! mountpoint -q "$root/sys/fs/cgroup"; then
+  mount --rbind /sys/fs/cgroup "$root/sys/fs/cgroup" && mount --make-rslave "$root/sys/fs/cgroup"
+fi
 mount -t tmpfs -o mode=0755,nosuid dev "$root/dev"
 for d in null zero full random urandom tty; do
   touch "$root/dev/$d"
