@@ -9,8 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
-#include "measure/affinity.h"
-#include "measure/clock.h"
+#include "measure/compare_run.h"
 #include "models/model_ref.h"
 
 namespace fb::measure {
@@ -213,6 +212,14 @@ nlohmann::json BenchResult::to_json() const {
   j["pinned"] = pinned;
   j["affinity_cpus"] = affinity;
   j["beside_other_measurement"] = beside_other_measurement;
+  j["block"] = block;
+  j["rounds"] = nlohmann::json::array();
+  for (const RoundLog& round : rounds) {
+    nlohmann::json o = round.noise.to_json();
+    o["kept"] = round.kept;
+    j["rounds"].push_back(o);
+  }
+  j["placement"] = placement.to_json();
   j["settings"] = {{"warmup_runs", settings.run.warmup_runs},  {"warmup_ms", settings.run.warmup_ms},
                    {"min_runs", settings.run.min_runs},        {"min_time_ms", settings.run.min_time_ms},
                    {"max_runs", settings.run.max_runs},        {"max_time_ms", settings.run.max_time_ms},
@@ -223,79 +230,38 @@ nlohmann::json BenchResult::to_json() const {
 }
 
 BenchResult run_bench(const BenchSettings& s, const std::function<void(const std::string&)>& progress) {
-  auto say = [&](const std::string& m) {
-    if (progress) progress(m);
-  };
-  s.run.validate();
-  apply_malloc_policy(s.malloc);
+  // One backend's measurement session: the same rounds, noise evidence and placement gate as `compare`, so a
+  // plain `bench` and one process of `bench --processes K` measure the same thing.
+  CompareSettings cs;
+  cs.base = s;
+  cs.backends = {s.backend};
+  CompareResult c = run_compare(cs, progress);
+  CompareEntry& e = c.entries.front();
   BenchResult r;
   r.settings = s;
-  if (!s.pin.empty()) {
-    r.affinity = pin_to_cpus(s.pin);
-    r.pinned = true;
-  } else {
-    r.affinity = current_affinity();
-  }
-  const CompileOptions opt = compile_options(s);
-  auto backend = make_backend(s.backend);  // fails early, listing what is available
-  say("loading " + s.model);
-  Graph g = load_and_record(s, r);
-  Clock& clock = steady_clock();
-  r.timer_overhead_ns = measure_timer_overhead_ns(clock);
-
-  say("compiling on " + s.backend);
-  int64_t t0 = clock.now_ns();
-  auto exe = backend->compile(g, opt);
-  r.compile_ms = static_cast<double>(clock.now_ns() - t0) / 1e6;
-
-  const std::vector<Tensor> inputs = make_inputs(g, s.seed);
-  std::vector<Tensor> outputs;
-  t0 = clock.now_ns();
-  exe->run(inputs, outputs);
-  r.first_inference_ms = static_cast<double>(clock.now_ns() - t0) / 1e6;
-  if (outputs.empty()) fail("backend '{}' produced no output for '{}'", s.backend, g.name);
-  const Tensor first_output = outputs[0].clone();  // `outputs` is reused by later runs
-
-  auto perf = make_linux_perf_sys();
-  CounterSession session(*perf);
-  RunHooks hooks;
-  if (s.counters) {
-    hooks.before_timed = [&] { session.start(); };
-    hooks.after_timed = [&] { session.stop(); };
-  }
-  hooks.on_progress = [&](size_t n) {
-    if (progress && (n < 10 || n % 10 == 0)) say(fmt::format("{}: {} timed runs", s.backend, n));
-  };
-  say("timing");
-  auto timed = make_timed_step(*exe, inputs, outputs, s.with_transfers);
-  r.run = run_timed(timed->step, s.run, clock, hooks);
-  timed->adopt_device_samples(r.run);
-  r.timing = timed->mode;
-  r.stats = compute_stats(r.run.samples_ms);
-  if (s.counters) {
-    r.counters = session.result(static_cast<int64_t>(r.run.samples_ms.size()));
-  } else {
-    r.counters.reason = "not requested (--no-counters)";
-  }
-  r.describe = exe->describe();
-  exe.reset();  // free the backend's memory before the reference runs
-
-  if (s.check) {
-    say("checking against the reference backend");
-    r.agreement_tol = s.check_tol.value_or(tolerance_for(s.precision));
-    r.agreement = check_against_reference(g, inputs, first_output, r.agreement_tol);
-  }
-  if (s.cache_sim) {
-    say("simulating the cache under valgrind (slow)");
-    r.cache_sim = simulate_cache(s, s.backend, r.batch);
-  }
-  if (s.ceilings) {
-    say("reading the machine's measured ceilings");
-    r.ceilings = get_ceilings(s.threads);
-  } else {
-    r.ceilings_reason = "not requested (--no-ceilings)";
-  }
-  r.machine = collect_machine_facts();
+  r.model_name = c.model_name;
+  r.input_shape = c.input_shape;
+  r.batch = c.batch;
+  r.run = std::move(e.run);
+  r.stats = e.stats;
+  r.compile_ms = e.compile_ms;
+  r.first_inference_ms = e.first_inference_ms;
+  r.timer_overhead_ns = c.timer_overhead_ns;
+  r.cost = c.cost;
+  r.ceilings = c.ceilings;
+  if (!s.ceilings) r.ceilings_reason = "not requested (--no-ceilings)";
+  r.counters = e.counters;
+  r.cache_sim = e.cache_sim;
+  r.agreement = e.agreement;
+  r.agreement_tol = c.agreement_tol;
+  r.describe = e.describe;
+  r.machine = c.machine;
+  r.affinity = c.affinity;
+  r.pinned = c.pinned;
+  r.timing = e.timing;
+  r.block = cs.block;
+  r.rounds = std::move(c.rounds);
+  r.placement = c.placement;
   return r;
 }
 

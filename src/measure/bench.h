@@ -1,8 +1,9 @@
 #pragma once
 // One measurement: a model on a backend with T threads. Loads and compiles (timed), runs once (the first
-// inference, timed separately), then the runner's warm-up and timed loop with hardware counters around the
-// timed loop only; statistics are computed afterwards from the raw samples. Optionally checks the outputs
-// against the reference backend, and simulates the cache (cachesim.h).
+// inference, timed separately), then warm-up and timed rounds with their noise evidence and the placement
+// gate, exactly as `compare` measures several backends (compare_run.h: bench is that session with one
+// backend), and hardware counters in runs of their own; statistics are computed afterwards from the raw
+// samples. Optionally checks the outputs against the reference backend, and simulates the cache (cachesim.h).
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -90,6 +91,9 @@ struct BenchResult {
   bool pinned = false;
   bool beside_other_measurement = false;  // set by the caller when the measurement lock was not held
   TimingMode timing;
+  int block = 5;                 // timed runs per round
+  std::vector<RoundLog> rounds;  // every round's noise evidence and whether it counted (runner.h)
+  PlacementOutcome placement;
 
   double throughput_ips() const { return 1000.0 / stats.median; }
   double achieved_gflops() const;  // flops / median

@@ -103,14 +103,14 @@ CompareResult run_compare(const CompareSettings& s, const std::function<void(con
   // The threads' placement matters where the host's threads share the work: CPU backends on 2+ threads.
   if (s.base.run.max_round_trip_ns > 0 && s.base.threads >= 2 && s.base.device == "cpu" && r.affinity.size() >= 2) {
     const double limit = s.base.run.max_round_trip_ns;
-    r.gate_round_trip_ns = limit;
+    r.placement.max_round_trip_ns = limit;
     how.keep_round = [limit](const NoiseEvidence& e) { return !e.round_trip_ns || *e.round_trip_ns <= limit; };
   }
   Interleaved il = run_interleaved(steps, s.base.run, how, clock, [&](size_t round) {
     say(fmt::format("round {}: {} timed runs per backend", round, round * static_cast<size_t>(s.block)));
   });
-  r.rejected_rounds = il.rejected_rounds;
-  r.gate_unmet = il.gate_unmet;
+  r.placement.rounds_rejected = il.rejected_rounds;
+  r.placement.unmet = il.gate_unmet;
   for (RoundLog& round : il.rounds)
     for (size_t& k : round.order) k = live[k];  // step index -> entry index
   r.rounds = std::move(il.rounds);
@@ -255,9 +255,7 @@ nlohmann::json CompareResult::to_json() const {
     for (size_t i : round.order) o["order"].push_back(entries[i].backend);
     j["rounds"].push_back(o);
   }
-  j["placement"] = {{"max_round_trip_ns", gate_round_trip_ns ? nlohmann::json(*gate_round_trip_ns) : nlohmann::json(nullptr)},
-                    {"rounds_rejected", rejected_rounds},
-                    {"unmet", gate_unmet}};
+  j["placement"] = placement.to_json();
   j["beside_other_measurement"] = beside_other_measurement;
   j["pinned"] = pinned;
   j["affinity_cpus"] = affinity;
@@ -315,11 +313,7 @@ std::string CompareResult::table() const {
                          fmt_ms(total), lt.str());
     }
   }
-  if (gate_round_trip_ns && rejected_rounds > 0)
-    out += fmt::format("  note: {} of {} rounds set aside: two CPUs answered each other slower than {:.0f} ns (the "
-                       "vCPUs sat on distant host cores){}\n",
-                       rejected_rounds, rounds.size(), *gate_round_trip_ns,
-                       gate_unmet ? "; too few rounds passed before --max-time, so this result is flagged" : "");
+  out += placement.note(rounds.size());
   out += fmt::format("speedup: median of per-round paired ratios; its CI covers the rounds of this one process "
                      "(--processes K adds the variation between processes); machine: {}, formbench {} ({}), {}\n",
                      machine.cpu_model, machine.formbench_version, machine.git_revision, machine.timestamp);

@@ -56,11 +56,7 @@ struct CompareResult {
   std::optional<Ceilings> ceilings;
   std::vector<CompareEntry> entries;
   std::vector<RoundLog> rounds;  // the order and the noise evidence of every interleaved round
-  // The placement gate (runner.h): the round trip it allowed (nullopt: off, one thread, or a device backend),
-  // the rounds it set aside, and whether the caps ended the run before enough rounds passed.
-  std::optional<double> gate_round_trip_ns;
-  size_t rejected_rounds = 0;
-  bool gate_unmet = false;
+  PlacementOutcome placement;    // what the placement gate did (runner.h)
   MachineFacts machine;
   std::vector<int> affinity;
   bool pinned = false;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include <fmt/format.h>
+
 #include "core/error.h"
 #include "core/rng.h"
 #include "measure/stats.h"
@@ -37,44 +39,6 @@ bool ci_within(const std::vector<double>& samples, double pct) {
   if (!ci) return false;
   const double m = percentile_sorted(s, 50);
   return ci->low >= m * (1 - pct / 100) && ci->high <= m * (1 + pct / 100);
-}
-
-RunResult run_timed(const std::function<void()>& step, const RunSettings& s, Clock& clock, const RunHooks& hooks) {
-  s.validate();
-  RunResult r;
-  const int64_t w0 = clock.now_ns();
-  while (r.warmup_runs < s.max_warmup_runs) {
-    const double elapsed = static_cast<double>(clock.now_ns() - w0) / 1e6;
-    if (r.warmup_runs >= s.warmup_runs && elapsed >= s.warmup_ms) break;
-    step();
-    ++r.warmup_runs;
-  }
-  r.warmup_ms = static_cast<double>(clock.now_ns() - w0) / 1e6;
-
-  if (hooks.before_timed) hooks.before_timed();
-  const int64_t t_start = clock.now_ns();
-  r.samples_ms.reserve(static_cast<size_t>(std::min(s.max_runs, 100000)));
-  for (;;) {
-    const int64_t t0 = clock.now_ns();
-    step();
-    const int64_t t1 = clock.now_ns();
-    r.samples_ms.push_back(static_cast<double>(t1 - t0) / 1e6);
-    if (hooks.on_progress) hooks.on_progress(r.samples_ms.size());
-    const int n = static_cast<int>(r.samples_ms.size());
-    const double elapsed = static_cast<double>(t1 - t_start) / 1e6;
-    if (n >= s.max_runs) { r.stop = StopReason::MaxRuns; break; }
-    if (elapsed >= s.max_time_ms) { r.stop = StopReason::MaxTime; break; }
-    if (n >= s.min_runs && elapsed >= s.min_time_ms) { r.stop = StopReason::MinReached; break; }
-    // The CI check sorts all samples; past 100 samples it runs every 10th run to stay cheap.
-    if (s.target_ci_pct > 0 && n >= s.min_runs && (n < 100 || n % 10 == 0) &&
-        ci_within(r.samples_ms, s.target_ci_pct)) {
-      r.stop = StopReason::CiTarget;
-      break;
-    }
-  }
-  r.timed_ms = static_cast<double>(clock.now_ns() - t_start) / 1e6;
-  if (hooks.after_timed) hooks.after_timed();
-  return r;
 }
 
 Interleaved run_interleaved(const std::vector<std::function<void()>>& steps, const RunSettings& s,
@@ -157,6 +121,20 @@ Interleaved run_interleaved(const std::vector<std::function<void()>>& steps, con
     rs[i].timed_ms = spent_ms[i];
   }
   return out;
+}
+
+nlohmann::json PlacementOutcome::to_json() const {
+  return {{"max_round_trip_ns", max_round_trip_ns ? nlohmann::json(*max_round_trip_ns) : nlohmann::json(nullptr)},
+          {"rounds_rejected", rounds_rejected},
+          {"unmet", unmet}};
+}
+
+std::string PlacementOutcome::note(size_t rounds) const {
+  if (!max_round_trip_ns || rounds_rejected == 0) return "";
+  return fmt::format("  note: {} of {} rounds set aside: two CPUs answered each other slower than {:.0f} ns (the "
+                     "vCPUs sat on distant host cores){}\n",
+                     rounds_rejected, rounds, *max_round_trip_ns,
+                     unmet ? "; too few rounds passed before --max-time, so this result is flagged" : "");
 }
 
 }  // namespace fb::measure

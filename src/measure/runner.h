@@ -1,6 +1,7 @@
 #pragma once
-// The timing loop, and nothing else: warm-up, then timed runs until the stopping rule says enough. It knows
-// no backend, only a step to time, so the rules are testable with a fake step and a fake clock.
+// The timing loop, and nothing else: warm-up, then timed rounds until the stopping rule says enough. It knows
+// no backend, only the steps to time (one for `bench`, several for `compare`), so the rules are testable
+// with fake steps and a fake clock.
 //
 // Warm-up: runs until both `warmup_runs` and `warmup_ms` are reached (or `max_warmup_runs`).
 // Timed:   runs until both `min_runs` and `min_time_ms` are reached, or `max_runs`, or `max_time_ms`
@@ -8,6 +9,7 @@
 //          samples exist and the 95% CI of the median lies within median x (1 +- target_ci_pct / 100).
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,18 +44,8 @@ struct RunResult {
   StopReason stop = StopReason::MinReached;
 };
 
-// `step` is one inference. `on_progress(samples_so_far)` is called after each timed run (may be empty).
-// `before_timed` / `after_timed` bracket the timed loop (counters start and stop there).
-struct RunHooks {
-  std::function<void(size_t)> on_progress;
-  std::function<void()> before_timed;
-  std::function<void()> after_timed;
-};
-
-RunResult run_timed(const std::function<void()>& step, const RunSettings& s, Clock& clock = steady_clock(),
-                    const RunHooks& hooks = {});
-
-// Several steps measured alternately in one run (for `compare` and study points): each is warmed up in turn,
+// Steps measured alternately in one run (one step for `bench`, several for `compare` and study points): each
+// is warmed up in turn,
 // then rounds run `block` timed runs of every step, the steps in a random order drawn anew each round from
 // `order_seed` (randomized multiple interleaved trials: slow drift hits every step alike, and no step always
 // follows the same one). Round r of every step holds its samples [r*block, (r+1)*block). Noise evidence
@@ -82,6 +74,16 @@ struct Interleaved {
   std::vector<RoundLog> rounds;
   bool gate_unmet = false;
   size_t rejected_rounds = 0;  // rounds keep_round rejected (also when the fallback used them after all)
+};
+// What the placement gate did in one run, as results and tables report it: the round trip it allowed
+// (nullopt: off, one thread, or a device backend), the rounds it set aside, and whether the caps ended the
+// run before enough rounds passed.
+struct PlacementOutcome {
+  std::optional<double> max_round_trip_ns;
+  size_t rounds_rejected = 0;
+  bool unmet = false;
+  nlohmann::json to_json() const;
+  std::string note(size_t rounds) const;  // a table line when rounds were set aside, else empty
 };
 Interleaved run_interleaved(const std::vector<std::function<void()>>& steps, const RunSettings& s,
                             const InterleaveSettings& how, Clock& clock = steady_clock(),

@@ -109,6 +109,43 @@ TEST(MeasureCli, BenchJsonHasTheDocumentedFieldsAndConsistentNumbers) {
   EXPECT_TRUE(j["cache_sim"].is_null());
 }
 
+// bench is compare's session with one backend: its samples are whole rounds of `block` runs, every round
+// carries its noise evidence, and the placement gate applies from two threads on.
+TEST(MeasureCli, BenchMeasuresInGatedRounds) {
+  CliResult r = run_cli(args({"bench", k_model, "--backend", "reference", "--json", "--no-counters"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  const size_t block = j["block"].get<size_t>();
+  ASSERT_GE(block, 1u);
+  ASSERT_FALSE(j["rounds"].empty());
+  size_t kept = 0;
+  for (const auto& round : j["rounds"]) {
+    EXPECT_TRUE(round.contains("round_trip_ns"));
+    EXPECT_TRUE(round.contains("steal_pct"));
+    kept += round["kept"].get<bool>() ? 1 : 0;
+  }
+  EXPECT_EQ(j["samples"].get<size_t>(), kept * block);
+  EXPECT_TRUE(j["placement"]["max_round_trip_ns"].is_null()) << "one thread: no gate";
+  EXPECT_EQ(j["placement"]["rounds_rejected"], 0);
+
+  // Two threads and a limit no pair of cores meets: every round whose probe answered is set aside; when none
+  // passes before --max-time the result is flagged and uses every round.
+  CliResult g = run_cli({"bench", k_model, "--backend", "reference", "--json", "--no-counters", "--no-ceilings",
+                         "--threads", "2", "--max-round-trip", "1", "--warmup", "1", "--min-runs", "6",
+                         "--min-time", "0", "--max-time", "50"});
+  ASSERT_EQ(g.code, 0) << g.err;
+  nlohmann::json h = nlohmann::json::parse(g.out);
+  if (h["affinity_cpus"].size() < 2) GTEST_SKIP() << "one CPU: the gate needs two";
+  EXPECT_EQ(h["placement"]["max_round_trip_ns"].get<double>(), 1.0);
+  size_t answered = 0;
+  for (const auto& round : h["rounds"]) answered += round["round_trip_ns"].is_null() ? 0 : 1;
+  EXPECT_EQ(h["placement"]["rounds_rejected"].get<size_t>(), answered);
+  if (answered == h["rounds"].size()) {
+    EXPECT_TRUE(h["placement"]["unmet"].get<bool>());
+    EXPECT_EQ(h["samples"].get<size_t>(), h["rounds"].size() * h["block"].get<size_t>());
+  }
+}
+
 TEST(MeasureCli, BenchCsvAndHumanTable) {
   CliResult r = run_cli(args({"bench", k_model, "--backend", "reference", "--csv", "--no-counters"}));
   ASSERT_EQ(r.code, 0) << r.err;

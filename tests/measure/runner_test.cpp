@@ -34,6 +34,11 @@ RunSettings quick() {
   return s;
 }
 
+// One step in rounds of one run: the stopping rules as `bench` meets them, with exact counts.
+RunResult run_one(const std::function<void()>& step, const RunSettings& s, Clock& c) {
+  return run_interleaved({step}, s, InterleaveSettings{1, 1, nullptr}, c).runs.at(0);
+}
+
 }  // namespace
 
 TEST(MeasureRunner, MinCountGoverns) {
@@ -43,7 +48,7 @@ TEST(MeasureRunner, MinCountGoverns) {
   s.warmup_runs = 2;
   s.min_runs = 10;
   s.min_time_ms = 5;
-  RunResult r = run_timed([&] { step(); }, s, c);
+  RunResult r = run_one([&] { step(); }, s, c);
   EXPECT_EQ(r.warmup_runs, 2);
   ASSERT_EQ(r.samples_ms.size(), 10u);
   for (double x : r.samples_ms) EXPECT_DOUBLE_EQ(x, 1.0);
@@ -57,7 +62,7 @@ TEST(MeasureRunner, MinTimeGoverns) {
   RunSettings s = quick();
   s.min_runs = 3;
   s.min_time_ms = 50;
-  RunResult r = run_timed([&] { step(); }, s, c);
+  RunResult r = run_one([&] { step(); }, s, c);
   EXPECT_EQ(r.samples_ms.size(), 50u);
   EXPECT_DOUBLE_EQ(r.timed_ms, 50);
   EXPECT_EQ(r.stop, StopReason::MinReached);
@@ -70,7 +75,7 @@ TEST(MeasureRunner, MaxRunsAndMaxTimeCap) {
   s.min_runs = 10;
   s.min_time_ms = 1e9;
   s.max_runs = 20;
-  RunResult r = run_timed([&] { step(); }, s, c);
+  RunResult r = run_one([&] { step(); }, s, c);
   EXPECT_EQ(r.samples_ms.size(), 20u);
   EXPECT_EQ(r.stop, StopReason::MaxRuns);
 
@@ -78,7 +83,7 @@ TEST(MeasureRunner, MaxRunsAndMaxTimeCap) {
   s.max_runs = 5000;
   s.min_runs = 1000;
   s.max_time_ms = 95;
-  RunResult t = run_timed([&] { slow(); }, s, c);
+  RunResult t = run_one([&] { slow(); }, s, c);
   EXPECT_EQ(t.samples_ms.size(), 10u);  // 10 x 10 ms >= 95 ms
   EXPECT_EQ(t.stop, StopReason::MaxTime);
 }
@@ -89,10 +94,10 @@ TEST(MeasureRunner, WarmupByCountAndByTime) {
   RunSettings s = quick();
   s.warmup_runs = 1;
   s.warmup_ms = 7.5;
-  RunResult r = run_timed([&] { step(); }, s, c);
+  RunResult r = run_one([&] { step(); }, s, c);
   EXPECT_EQ(r.warmup_runs, 8);  // time governs: 8 x 1 ms >= 7.5 ms
   s.warmup_runs = 12;
-  RunResult q = run_timed([&] { step(); }, s, c);
+  RunResult q = run_one([&] { step(); }, s, c);
   EXPECT_EQ(q.warmup_runs, 12);  // count governs
 }
 
@@ -101,7 +106,7 @@ TEST(MeasureRunner, SamplesAreThePerRunDurationsInOrder) {
   FakeStep step{c, {1.0, 2.0, 3.0}};
   RunSettings s = quick();
   s.min_runs = 6;
-  RunResult r = run_timed([&] { step(); }, s, c);
+  RunResult r = run_one([&] { step(); }, s, c);
   EXPECT_EQ(r.samples_ms, (std::vector<double>{1, 2, 3, 1, 2, 3}));
 }
 
@@ -113,40 +118,25 @@ TEST(MeasureRunner, EarlyStopWhenCiIsTight) {
   s.min_time_ms = 1e9;
   s.max_runs = 40;
   s.target_ci_pct = 1;
-  RunResult r = run_timed([&] { steady(); }, s, c);
+  RunResult r = run_one([&] { steady(); }, s, c);
   EXPECT_EQ(r.samples_ms.size(), 6u);
   EXPECT_EQ(r.stop, StopReason::CiTarget);
   // Alternating 1 ms / 3 ms: the CI of the median never gets within +-1%, so it runs to the cap.
   FakeStep noisy{c, {1.0, 3.0}};
-  RunResult q = run_timed([&] { noisy(); }, s, c);
+  RunResult q = run_one([&] { noisy(); }, s, c);
   EXPECT_EQ(q.samples_ms.size(), 40u);
   EXPECT_EQ(q.stop, StopReason::MaxRuns);
-}
-
-TEST(MeasureRunner, HooksBracketOnlyTheTimedLoop) {
-  FakeClock c;
-  FakeStep step{c, {1.0}};
-  RunSettings s = quick();
-  s.warmup_runs = 3;
-  s.min_runs = 4;
-  size_t calls_at_start = 0, calls_at_stop = 0;
-  RunHooks h;
-  h.before_timed = [&] { calls_at_start = step.calls; };
-  h.after_timed = [&] { calls_at_stop = step.calls; };
-  run_timed([&] { step(); }, s, c, h);
-  EXPECT_EQ(calls_at_start, 3u);
-  EXPECT_EQ(calls_at_stop, 7u);
 }
 
 TEST(MeasureRunner, BadSettingsAreErrors) {
   FakeClock c;
   RunSettings s = quick();
   s.min_runs = 0;
-  EXPECT_THROW(run_timed([] {}, s, c), fb::Error);
+  EXPECT_THROW(run_one([] {}, s, c), fb::Error);
   s = quick();
   s.min_runs = 10;
   s.max_runs = 5;
-  EXPECT_THROW(run_timed([] {}, s, c), fb::Error);
+  EXPECT_THROW(run_one([] {}, s, c), fb::Error);
 }
 
 TEST(MeasureRunner, InterleavedRoundsShuffleAndStopTogether) {
