@@ -35,10 +35,6 @@ const nlohmann::json* entry_of(const nlohmann::json& process, const std::string&
   return nullptr;
 }
 
-nlohmann::json num_or_null(const nlohmann::json& j, const char* key) {
-  return j.is_object() && j.contains(key) && j[key].is_number() ? j[key] : nlohmann::json(nullptr);
-}
-
 nlohmann::json process_evidence(const nlohmann::json& p, size_t index) {
   double timed_ms = 0;  // every backend's timed runs in this process
   for (const auto& b : p["backends"])
@@ -57,7 +53,10 @@ nlohmann::json process_evidence(const nlohmann::json& p, size_t index) {
       load_max = std::max(load_max, r["load1"].get<double>());
       load_seen = true;
     }
-    switches += r.value("involuntary_switches", int64_t{0});
+    // Per second of the timed runs that count: a round the placement gate set aside is not in samples_ms, so
+    // its switches are not either (counting them inflated the rate of a process that waited out a far
+    // placement, up to 30x, and excluded it as preempted).
+    if (r.value("kept", true)) switches += r.value("involuntary_switches", int64_t{0});
     if (r.value("probe_gflops", nlohmann::json()).is_number() && r["probe_gflops"].get<double>() > 0)
       probes.push_back(r["probe_gflops"].get<double>());
   }

@@ -54,8 +54,10 @@ std::vector<std::string> summary(const Analysis& a, const ResultsDb& db) {
   std::string studies;
   for (const Study& st : db.studies) studies += (studies.empty() ? "" : ", ") + st.name + " (" + st.created_at + ")";
   if (!studies.empty()) s.push_back("Studies: " + studies + ".");
-  s.push_back(fmt::format("Native backend: {}. Speedup = native median latency / accelerated median latency, same "
-                          "model, input, threads, precision and machine.", a.native));
+  s.push_back(fmt::format("Native backend: {}. Speedup of a point whose backends were measured together: the median "
+                          "of per-round paired ratios native / accelerated, its 95% CI over processes and rounds "
+                          "(two-level); of points measured apart (older databases): native median / accelerated "
+                          "median. Always the same model, input, threads, precision and machine.", a.native));
   if (std::string c = counter_sources(a); !c.empty()) s.push_back(c);
   for (const Headline& h : a.headline)
     s.push_back(fmt::format("{}{}: ours {} — paper {}.", h.finding, h.backend.empty() ? "" : " (" + h.backend + ")",

@@ -30,7 +30,8 @@ void context_column(Table& t, const Analysis& a) {
 Table headline(const Analysis& a) {
   Table t{"headline", "The paper's headline findings beside ours",
           "Paper: Abbasi et al., \"Does Form Follow Function?\" (arXiv:2107.04144), OpenVINO vs PyTorch on its own "
-          "Intel CPU; our values are from this database, speedup = native median / accelerated median."};
+          "Intel CPU; our values are from this database, speedup = the paired speedup of backends measured together "
+          "(native median / accelerated median for points measured apart)."};
   t.columns = {"finding", "paper", "backend", "ours", "note"};
   for (const Headline& h : a.headline)
     t.rows.push_back({Cell::str(h.finding), Cell::str(h.paper), Cell::str(h.backend),

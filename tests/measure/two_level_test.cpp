@@ -198,6 +198,21 @@ TEST(Processes, ADisturbedProcessIsLeftOutListedAndReplaced) {
   EXPECT_NE(instability(two)->find("process 1 was preempted"), std::string::npos) << *instability(two);
 }
 
+TEST(Processes, PreemptionsCountPerSecondOfTheRoundsThatCount) {
+  // A round the placement gate set aside is not in samples_ms: its switches must not count against the
+  // timed runs that remain. 0.04 s of kept runs (2 x 10 + 2 x 10 ms) with 3 switches: 75/s, under 150.
+  nlohmann::json p = process(10, 10, 0);
+  p["backends"][0]["samples_ms"] = {10, 10};
+  p["backends"][1]["samples_ms"] = {10, 10};
+  p["rounds"][0]["kept"] = false;
+  p["rounds"][0]["involuntary_switches"] = 500;
+  p["rounds"][1]["involuntary_switches"] = 3;
+  EXPECT_FALSE(disturbance(p).has_value()) << *disturbance(p);
+  p["rounds"][1]["involuntary_switches"] = 7;  // 175/s in the kept round: preempted
+  ASSERT_TRUE(disturbance(p).has_value());
+  EXPECT_NE(disturbance(p)->find("preempted 175 times a second"), std::string::npos) << *disturbance(p);
+}
+
 TEST(Processes, AProcessWhosePlacementGateWentUnmetIsDisturbed) {
   // Three calm processes and one whose threads sat on distant cores: 2 of its 2 rounds were set aside and the
   // cap ended it (runner.h), so its figures come from the far placement. It is left out and named.
