@@ -13,9 +13,14 @@ measure::BenchSettings BenchFlags::resolve() const {
   measure::BenchSettings r = s;
   r.precision = parse_precision(precision);
   for (const std::string& kv : opts) {
+    // [BACKEND:]KEY=VALUE; kept as "BACKEND:KEY" (measure::compile_options resolves it per backend).
     const auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) fail("bad --opt '{}': expected KEY=VALUE", kv);
-    r.extra[kv.substr(0, eq)] = kv.substr(eq + 1);
+    const std::string key = eq == std::string::npos ? "" : kv.substr(0, eq);
+    const auto colon = key.find(':');
+    const bool ok = !key.empty() && colon != 0 && colon + 1 != key.size() &&
+                    (colon == std::string::npos || key.find(':', colon + 1) == std::string::npos);
+    if (!ok) fail("bad --opt '{}': expected [BACKEND:]KEY=VALUE (e.g. fuse=off or onednn:fuse=off)", kv);
+    r.extra[key] = kv.substr(eq + 1);
   }
   if (!pin.empty()) r.pin = measure::parse_cpu_list(pin);
   r.malloc = measure::parse_malloc_policy(malloc);
@@ -39,7 +44,9 @@ void add_point_flags(CLI::App* sub, BenchFlags& f) {
   sub->add_option("-b,--batch", f.s.batch, "batch size (default: the model's own)");
   sub->add_option("--precision", f.precision, "fp32, bf16, tf32 or fp16")->capture_default_str();
   sub->add_option("--device", f.s.device, "cpu or cuda")->capture_default_str();
-  sub->add_option("--opt", f.opts, "backend option KEY=VALUE (repeatable)");
+  sub->add_option("--opt", f.opts,
+                  "backend option [BACKEND:]KEY=VALUE (repeatable): KEY=VALUE goes to every backend, "
+                  "BACKEND:KEY=VALUE to that one only (and wins over KEY=VALUE there)");
   sub->add_option("--seed", f.s.seed, "seed of the deterministic input")->capture_default_str();
   sub->add_option("--malloc", f.malloc,
                   "heap policy for every backend: retain (freed activations are reused, no page faults per run) "

@@ -14,7 +14,7 @@ namespace fb::cli {
 struct BenchFlags {
   measure::BenchSettings s;
   std::string precision = "fp32";
-  std::vector<std::string> opts;  // key=value
+  std::vector<std::string> opts;  // [backend:]key=value
   std::string pin;
   std::string malloc = "retain";
   bool no_counters = false, no_ceilings = false;

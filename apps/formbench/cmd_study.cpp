@@ -74,7 +74,9 @@ int plan(const Options& o) {
   }
   TextTable t({"seq", "id", "model", "backend", "threads", "batch", "precision", "GMACs", "est."});
   for (const Point& p : points)
-    t.add_row({std::to_string(p.seq), p.id, p.model, p.backend + (p.device != "cpu" ? "/" + p.device : ""),
+    t.add_row({std::to_string(p.seq), p.id, p.model,
+               p.backend + (p.device != "cpu" ? "/" + p.device : "") +
+                   (p.options.empty() ? "" : " (" + options_text(p.options) + ")"),
                std::to_string(p.threads), std::to_string(p.batch), p.precision, fmt::format("{:.3f}", p.gmacs),
                format_duration(estimate_seconds(p))});
   std::cout << t.str();

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -45,13 +46,35 @@ Graph load_bench_graph(const BenchSettings& s) {
   return g;
 }
 
-CompileOptions compile_options(const BenchSettings& s) {
+std::map<std::string, std::string> options_for(const std::map<std::string, std::string>& options,
+                                               const std::string& backend) {
+  std::map<std::string, std::string> out;
+  for (const auto& [key, value] : options)
+    if (key.find(':') == std::string::npos) out[key] = value;
+  const std::string own = backend + ":";
+  for (const auto& [key, value] : options)
+    if (key.starts_with(own)) out[key.substr(own.size())] = value;
+  return out;
+}
+
+void check_option_scopes(const std::map<std::string, std::string>& options, const std::vector<std::string>& backends) {
+  for (const auto& [key, value] : options) {
+    const size_t colon = key.find(':');
+    if (colon == std::string::npos) continue;
+    const std::string scope = key.substr(0, colon);
+    if (std::find(backends.begin(), backends.end(), scope) == backends.end())
+      fail("--opt '{}={}': backend '{}' is not measured here (backends: {})", key, value, scope,
+           fmt::format("{}", fmt::join(backends, ", ")));
+  }
+}
+
+CompileOptions compile_options(const BenchSettings& s, const std::string& backend) {
   if (s.threads < 1) fail("--threads must be >= 1, got {}", s.threads);
   CompileOptions o;
   o.threads = s.threads;
   o.precision = s.precision;
   o.device = s.device;
-  o.extra = s.extra;
+  o.extra = options_for(s.extra, backend);
   return o;
 }
 
@@ -82,24 +105,32 @@ int run_cachesim_child(const BenchSettings& s, int iterations) {
   apply_malloc_policy(s.malloc);
   auto backend = make_backend(s.backend);
   Graph g = load_bench_graph(s);
-  auto exe = backend->compile(g, compile_options(s));
+  auto exe = backend->compile(g, compile_options(s, s.backend));
   const std::vector<Tensor> inputs = make_inputs(g, s.seed);
   std::vector<Tensor> outputs;
   run_simulated_loop([&] { exe->run(inputs, outputs); }, iterations);
   return 0;
 }
 
+std::vector<std::string> cachesim_child_args(const BenchSettings& s, const std::string& backend, int64_t batch,
+                                             int iterations) {
+  std::vector<std::string> a = {"_cachesim-child", s.model, "--backend", backend, "--threads",
+                                std::to_string(s.threads), "--batch", std::to_string(batch), "--precision",
+                                precision_name(s.precision), "--device", s.device, "--seed", std::to_string(s.seed),
+                                "--iterations", std::to_string(iterations), "--malloc", malloc_policy_name(s.malloc)};
+  // Resolved here: the child compiles one backend, and another backend's scoped option would be an error there.
+  for (const auto& [k, v] : options_for(s.extra, backend)) {
+    a.push_back("--opt");
+    a.push_back(k + "=" + v);
+  }
+  return a;
+}
+
 CacheSimResult simulate_cache(const BenchSettings& s, const std::string& backend, int64_t batch) {
   const std::string exe_path = self_exe();
   auto argv_for = [&](int iterations) {
-    std::vector<std::string> a = {exe_path, "_cachesim-child", s.model, "--backend", backend, "--threads",
-                                  std::to_string(s.threads), "--batch", std::to_string(batch), "--precision",
-                                  precision_name(s.precision), "--device", s.device, "--seed", std::to_string(s.seed),
-                                  "--iterations", std::to_string(iterations), "--malloc", malloc_policy_name(s.malloc)};
-    for (const auto& [k, v] : s.extra) {
-      a.push_back("--opt");
-      a.push_back(k + "=" + v);
-    }
+    std::vector<std::string> a = cachesim_child_args(s, backend, batch, iterations);
+    a.insert(a.begin(), exe_path);
     return a;
   };
   return run_cache_sim(argv_for, cache_sim_child_env(), *s.cache_sim);
@@ -224,7 +255,7 @@ nlohmann::json BenchResult::to_json() const {
                    {"min_runs", settings.run.min_runs},        {"min_time_ms", settings.run.min_time_ms},
                    {"max_runs", settings.run.max_runs},        {"max_time_ms", settings.run.max_time_ms},
                    {"target_ci_pct", settings.run.target_ci_pct}, {"seed", settings.seed},
-                   {"options", settings.extra}};
+                   {"options", options_for(settings.extra, settings.backend)}};
   j["machine"] = machine.to_json();
   return j;
 }

@@ -33,7 +33,9 @@ struct BenchSettings {
   int64_t batch = 0;  // 0: the model's own
   Precision precision = Precision::F32;
   std::string device = "cpu";
-  std::map<std::string, std::string> extra;  // backend options (key=value)
+  // Backend options as given (`--opt [BACKEND:]KEY=VALUE`): key "KEY" for every backend, "BACKEND:KEY" for one.
+  // compile_options(s, backend) resolves what one backend gets.
+  std::map<std::string, std::string> extra;
   uint64_t seed = 1;
   RunSettings run;
   bool check = false;            // compare outputs with the reference backend
@@ -115,13 +117,25 @@ Graph load_and_record(const BenchSettings& s, Result& r) {
   r.cost = graph_cost(g);
   return g;
 }
-CompileOptions compile_options(const BenchSettings& s);
+
+// The backend options `backend` gets from `options` (BenchSettings::extra): every unscoped one and its own
+// scoped ones, the scope dropped; its own win over an unscoped one of the same key.
+std::map<std::string, std::string> options_for(const std::map<std::string, std::string>& options,
+                                               const std::string& backend);
+// Throws fb::Error naming the option when a scoped one names a backend that is not in `backends`: a typo, or a
+// backend left out, would otherwise measure something other than what was asked for without a word.
+void check_option_scopes(const std::map<std::string, std::string>& options, const std::vector<std::string>& backends);
+// What `backend` is compiled with: threads, precision, device and its own resolved options.
+CompileOptions compile_options(const BenchSettings& s, const std::string& backend);
 
 // The whole measurement. `progress` (may be null) receives one-line updates for a terminal.
 BenchResult run_bench(const BenchSettings& s, const std::function<void(const std::string&)>& progress = nullptr);
 
 // The simulated cache of `backend` on the settings' model (s.cache_sim must be set), in a valgrind child.
 CacheSimResult simulate_cache(const BenchSettings& s, const std::string& backend, int64_t batch);
+// That child's arguments after the program path: `backend` alone, with only its own options, resolved.
+std::vector<std::string> cachesim_child_args(const BenchSettings& s, const std::string& backend, int64_t batch,
+                                             int iterations);
 // The `counters` object of a result: hardware counters when they work, else the simulation when one ran
 // (marked "simulated"), else "unavailable" with the reason.
 nlohmann::json counters_json(const CounterResult& counters, const std::optional<CacheSimResult>& cache_sim);

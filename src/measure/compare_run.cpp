@@ -45,6 +45,7 @@ CompareResult run_compare(const CompareSettings& s, const std::function<void(con
   for (size_t i = 0; i < s.backends.size(); ++i)
     for (size_t j = i + 1; j < s.backends.size(); ++j)
       if (s.backends[i] == s.backends[j]) fail("backend '{}' is listed twice", s.backends[i]);
+  check_option_scopes(s.base.extra, s.backends);
   apply_malloc_policy(s.base.malloc);
   CompareResult r;
   r.settings = s;
@@ -61,7 +62,10 @@ CompareResult run_compare(const CompareSettings& s, const std::function<void(con
   Graph g = load_and_record(s.base, r);
   Clock& clock = steady_clock();
   r.timer_overhead_ns = measure_timer_overhead_ns(clock);
-  const CompileOptions opt = compile_options(s.base);
+  // Each backend gets its own options (--opt BACKEND:KEY=VALUE). Resolved up front: a bad --threads stops the
+  // run even with keep_going.
+  std::vector<CompileOptions> opts;
+  for (const auto& name : s.backends) opts.push_back(compile_options(s.base, name));
   const std::vector<Tensor> inputs = make_inputs(g, s.base.seed);
 
   // Compile and run each backend once; with keep_going a failing backend is recorded and left out.
@@ -75,7 +79,7 @@ CompareResult run_compare(const CompareSettings& s, const std::function<void(con
     try {
       say("compiling on " + e.backend);
       int64_t t0 = clock.now_ns();
-      exes[i] = backends[i]->compile(g, opt);
+      exes[i] = backends[i]->compile(g, opts[i]);
       e.compile_ms = static_cast<double>(clock.now_ns() - t0) / 1e6;
       t0 = clock.now_ns();
       exes[i]->run(inputs, outputs[i]);

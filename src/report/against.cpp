@@ -13,8 +13,11 @@
 namespace fb::report {
 namespace {
 
-using Key = std::tuple<std::string, int64_t, int64_t, int64_t, std::string, std::string, std::string>;
-Key key(const Record& r) { return {r.model, r.resolution, r.batch, r.threads, r.precision, r.device, r.backend}; }
+// The options entry too: two entries may give one backend the same options (and so the same label).
+using Key = std::tuple<std::string, int64_t, int64_t, int64_t, std::string, std::string, std::string, std::string>;
+Key key(const Record& r) {
+  return {r.model, r.resolution, r.batch, r.threads, r.precision, r.device, r.backend, r.options};
+}
 
 std::string verdict(std::optional<stats::Interval> a, std::optional<stats::Interval> b, const char* up,
                     const char* down) {

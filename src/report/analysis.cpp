@@ -11,14 +11,17 @@
 namespace fb::report {
 namespace {
 
-// Everything a point shares with its native twin: the form, the input and the measurement context.
+// Everything a point shares with its native twin: the form, the input, the measurement context and the
+// options entry of its comparison group (an optioned backend's twin is the native measured beside it).
 struct SettingKey {
   std::string model;
   int64_t resolution, batch, threads;
-  std::string precision, device;
+  std::string precision, device, options;
   auto operator<=>(const SettingKey&) const = default;
 };
-SettingKey key_of(const Record& r) { return {r.model, r.resolution, r.batch, r.threads, r.precision, r.device}; }
+SettingKey key_of(const Record& r) {
+  return {r.model, r.resolution, r.batch, r.threads, r.precision, r.device, r.options};
+}
 
 int rank(const Record& r) { return r.status == Status::Measured ? 2 : r.status == Status::Failed ? 1 : 0; }
 
@@ -201,9 +204,9 @@ Analysis analyze(const ResultsDb& db, const AnalysisOptions& opt) {
 
   std::map<SettingKey, std::vector<const Record*>> natives;
   for (const Record* r : a.records)
-    if (r->backend == opt.native) natives[key_of(*r)].push_back(r);
+    if (plain_backend(r->backend) == opt.native) natives[key_of(*r)].push_back(r);
   for (const Record* r : a.records)
-    if (r->backend != opt.native) {
+    if (plain_backend(r->backend) != opt.native) {
       a.speedup_index[r] = a.speedups.size();
       a.speedups.push_back(pair_up(r, natives[key_of(*r)], opt.native));
     }

@@ -73,7 +73,7 @@ void add_correlations(Analysis& a) {
       std::set<int64_t> levels;
       for (const Record* r : recs) levels.insert(axis == "depth" ? *r->depth : *r->width);
       if (levels.size() < 3) continue;  // not a sweep along this axis
-      const bool native = std::get<1>(k) == a.native;
+      const bool native = plain_backend(std::get<1>(k)) == a.native;
       for (const auto& [xn, yn] : pairs()) {
         if (native && (xn == "speedup" || yn == "speedup")) continue;
         const Var &xv = var(xn), &yv = var(yn);

@@ -33,6 +33,40 @@ std::optional<std::string> pattern_variant(const std::optional<std::string>& pat
   return extra.empty() ? pattern : std::optional<std::string>(*pattern + "[" + extra + "]");
 }
 
+// Backend options make another measurement. A point whose comparison group had an options entry is analysed
+// under its own backend label: the options that backend got, bare, then the ones scoped to the others:
+// "onednn[fuse=off]" and, for the torch point measured beside it, "torch[onednn:fuse=off]". Labelling the
+// native twin too (not only the backend the options apply to) keeps it apart from the plain group's torch
+// point of the same settings: both would otherwise be one record (analysis.cpp keeps one per settings and
+// backend), and the optioned onednn would lose the native it was paired with, or the plain onednn its own.
+// The entry itself (Record::options) is part of the key that pairs a point with its native twin.
+std::string backend_variant(const std::string& backend, const std::map<std::string, std::string>& options) {
+  if (options.empty()) return backend;
+  std::map<std::string, std::string> own;
+  std::vector<std::string> others;
+  for (const auto& [key, value] : options)
+    if (key.find(':') == std::string::npos) own[key] = value;
+  for (const auto& [key, value] : options) {
+    if (key.starts_with(backend + ":")) own[key.substr(backend.size() + 1)] = value;
+    else if (key.find(':') != std::string::npos) others.push_back(key + "=" + value);
+  }
+  std::vector<std::string> items;
+  for (const auto& [key, value] : own) items.push_back(key + "=" + value);
+  items.insert(items.end(), others.begin(), others.end());
+  return fmt::format("{}[{}]", backend, fmt::join(items, ","));
+}
+
+// settings_json.options: {"[BACKEND:]KEY": "VALUE"}; absent for a point without options (and in every
+// database from before them). Anything else a hostile file holds there still keeps the point apart.
+std::map<std::string, std::string> options_of(const nlohmann::json& settings) {
+  std::map<std::string, std::string> out;
+  if (!settings.is_object() || !settings.contains("options")) return out;
+  const nlohmann::json& o = settings["options"];
+  if (!o.is_object()) return {{"options", o.dump()}};
+  for (const auto& [key, value] : o.items()) out[key] = value.is_string() ? value.get<std::string>() : value.dump();
+  return out;
+}
+
 class Db {
  public:
   explicit Db(const std::string& path) : path_(path) {
@@ -107,6 +141,8 @@ std::string device_of(const std::string& column, const std::string& backend, con
 
 }  // namespace
 
+std::string plain_backend(const std::string& backend) { return backend.substr(0, backend.find('[')); }
+
 const char* status_name(Status s) {
   switch (s) {
     case Status::Measured: return "measured";
@@ -179,6 +215,7 @@ ResultsDb load_results(const std::string& path) {
         r.threads = sqlite3_column_int64(st, 11);
         r.precision = text(st, 12);
         const std::string settings = text(st, 13), device_column = text(st, 43);
+        const std::map<std::string, std::string> options = options_of(parse_json(settings));
         if (sqlite3_column_type(st, 14) != SQLITE_NULL) {
           r.status = Status::Measured;
           r.machine_id = opt_int(st, 15);
@@ -244,6 +281,9 @@ ResultsDb load_results(const std::string& path) {
           r.ll_miss_rate.reset();
         }
         if (r.device.empty()) r.device = device_of(device_column, r.backend, settings, "");
+        // After the device guess, which reads the name of the backend that ran.
+        r.backend = backend_variant(r.backend, options);
+        for (const auto& [key, value] : options) r.options += fmt::format("{}{}={}", r.options.empty() ? "" : " ", key, value);
         // A non-positive latency cannot be a measurement: treat it as missing rather than divide by it.
         if (r.median_ms && *r.median_ms <= 0) r.median_ms.reset();
         out.records.push_back(std::move(r));

@@ -35,7 +35,13 @@ struct Record {
   std::optional<std::string> pattern;
   std::optional<int64_t> depth, width;
   int64_t resolution = 0, batch = 0, threads = 0;
-  std::string backend, precision;
+  // The backend as analysed and shown: where the point's comparison group had backend options
+  // (settings_json.options), with them, so it never mixes with the plain backend: "onednn[fuse=off]", and
+  // "torch[onednn:fuse=off]" for the torch point measured beside it (results_db.cpp; docs/report.md).
+  // plain_backend() gives the backend that ran.
+  std::string backend;
+  std::string options;  // the group's options entry as the spec writes it ("onednn:fuse=off"); "" for none
+  std::string precision;
   std::string device;  // points.device, else settings_json.device, else result_json.device, else "cuda" for
                        // cuda/cudnn backends, else "cpu"
   // the outcome
@@ -91,6 +97,9 @@ struct ResultsDb {
   std::vector<Record> records;
   const Machine* machine(int64_t id) const;
 };
+
+// The backend that ran, from a Record's backend: "onednn[fuse=off]" -> "onednn".
+std::string plain_backend(const std::string& backend);
 
 // Opens `path` read-only; throws fb::Error naming the file and the problem (missing file, not SQLite,
 // a table or column of the schema missing).

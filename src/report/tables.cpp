@@ -108,7 +108,7 @@ Table zoo(const Analysis& a) {
     t.rows.push_back(std::move(row));
   }
   for (const Record* r : a.records) {  // native-only networks
-    if (r->pattern || r->family == "pattern" || r->backend != a.native || paired.count(r)) continue;
+    if (r->pattern || r->family == "pattern" || plain_backend(r->backend) != a.native || paired.count(r)) continue;
     std::vector<Cell> row = {Cell::str(r->model), Cell::str(r->family), Cell::integer(static_cast<double>(r->resolution)),
                              Cell::na("no accelerated point"), ms(r->median_ms, r->why_no_latency()),
                              Cell::na("no accelerated point"), Cell::na("no accelerated point"),
@@ -193,7 +193,8 @@ Table correlation_summary(const Analysis& a) {
       std::vector<Cell> row = {Cell::str(c.pattern), Cell::str(c.backend), Cell::str(c.axis), Cell::str(c.fixed),
                                Cell::integer(c.points)};
       for (size_t i = 0; i < cols.size(); ++i)
-        row.push_back(Cell::na(c.backend == a.native && cols[i].second == "speedup" ? "native backend" : "not computed"));
+        row.push_back(Cell::na(plain_backend(c.backend) == a.native && cols[i].second == "speedup" ? "native backend"
+                                                                                                   : "not computed"));
       rows[k] = row;
     }
     for (size_t i = 0; i < cols.size(); ++i) {
@@ -271,7 +272,7 @@ Table trust(const Analysis& a, const ResultsDb& db) {
     if (r->beside_other_measurement) ++beside;
     if (r->rounds_set_aside) {
       gate_recorded = true;
-      if (placement_groups.insert(r->model + " · " + context_of(*r).label()).second) {
+      if (placement_groups.insert(r->model + " · " + r->options + " · " + context_of(*r).label()).second) {
         set_aside += *r->rounds_set_aside;
         unmet += r->processes_placement_unmet.value_or(0);
       }
@@ -333,7 +334,7 @@ Table trust(const Analysis& a, const ResultsDb& db) {
                     coverage(c.speedups_inside_rerun, c.speedups_judged_rerun), Cell::str("")});
   std::set<std::pair<std::string, std::string>> listed;  // a group's backends share the verdict: list it once
   for (const Record* r : unstable)
-    if (listed.insert({r->model + " · " + context_of(*r).label(), r->unstable}).second)
+    if (listed.insert({r->model + " · " + r->options + " · " + context_of(*r).label(), r->unstable}).second)
       t.rows.push_back({Cell::str("unstable: " + r->model), Cell::str("flagged"), Cell::str(r->unstable)});
   return t;
 }

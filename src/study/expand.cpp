@@ -56,12 +56,34 @@ double points_named(const Spec& spec, const Group& g) {
   for (const std::string& name : g.names)
     names += !is_pattern && name.ends_with(".onnx") ? 1 : size(g.resolutions, spec.resolutions);
   double n = names * size(g.batches, spec.batches) * size(g.threads, spec.threads) * size(g.backends, spec.backends) *
-             size(g.precisions, spec.precisions) * size(g.devices, spec.devices);
+             size(g.precisions, spec.precisions) * size(g.devices, spec.devices) * size(g.options, spec.options);
   if (is_pattern) n *= static_cast<double>(g.depths.size()) * static_cast<double>(g.widths.size());
   return n;
 }
 
+// A scoped option for a backend the group does not measure would be refused by the child (compare) at every
+// point: say so before anything is built.
+void check_scopes(const Spec& spec, const Group& g) {
+  const auto& backends = g.backends ? *g.backends : spec.backends;
+  for (const OptionSet& set : g.options ? *g.options : spec.options)
+    for (const auto& [key, value] : set) {
+      const size_t colon = key.find(':');
+      if (colon == std::string::npos) continue;
+      const std::string scope = key.substr(0, colon);
+      if (std::find(backends.begin(), backends.end(), scope) == backends.end())
+        fail("{}: {}: '{}={}' names backend '{}', which {} does not measure (backend: {})", spec.origin,
+             g.options ? g.path + ".options" : std::string("options"), key, value, scope, g.path,
+             fmt::format("{}", fmt::join(backends, ", ")));
+    }
+}
+
 }  // namespace
+
+std::string options_text(const OptionSet& options) {
+  std::vector<std::string> items;
+  for (const auto& [key, value] : options) items.push_back(key + "=" + value);
+  return fmt::format("{}", fmt::join(items, " "));
+}
 
 nlohmann::json Point::settings_json() const {
   nlohmann::json j = nlohmann::json::object();
@@ -81,6 +103,7 @@ nlohmann::json Point::settings_json() const {
   put("cache_sim", measure.cache_sim);
   put("block", measure.block);
   put("max_round_trip_ns", measure.max_round_trip_ns);
+  if (!options.empty()) j["options"] = options;
   j["processes"] = processes_of(measure);  // always: it decides what the CIs cover
   j["measured_with"] = "compare";          // the point's backends together, interleaved
   return j;
@@ -120,6 +143,13 @@ std::vector<std::string> group_args(const std::vector<const Point*>& group, int 
   if (!p.measure.ceilings.value_or(true)) a.push_back("--no-ceilings");
   if (process > 0 || !p.measure.check.value_or(false)) a.push_back("--no-check");
   if (process == 0 && p.measure.cache_sim.value_or(false)) a.push_back("--cache-sim");
+  // A scoped option goes only where its backend is measured: the runner measures a backend alone after its
+  // group's process crashed, and compare refuses an option for a backend it does not measure.
+  for (const auto& [key, value] : p.options) {
+    const size_t colon = key.find(':');
+    if (colon == std::string::npos || std::find(backends.begin(), backends.end(), key.substr(0, colon)) != backends.end())
+      a.insert(a.end(), {"--opt", key + "=" + value});
+  }
   return a;
 }
 
@@ -127,6 +157,7 @@ std::string Point::label() const {
   std::string s = fmt::format("{} {} t={} b={}", model, backend, threads, batch);
   if (precision != "fp32") s += " " + precision;
   if (device != "cpu") s += " " + device;
+  if (!options.empty()) s += " (" + options_text(options) + ")";
   return s;
 }
 
@@ -147,6 +178,7 @@ std::string point_id(const Point& p) {
 std::vector<Point> expand(const Spec& spec, const ModelResolver& resolve) {
   double total = 0;
   for (const Group& g : spec.groups) {
+    check_scopes(spec, g);
     total += points_named(spec, g);
     if (total > k_max_points)
       fail("{}: {}: the spec expands to {:.3g} points or more, above the limit of {:.0f}; narrow its axes", spec.origin,
@@ -164,6 +196,7 @@ std::vector<Point> expand(const Spec& spec, const ModelResolver& resolve) {
     const auto& backends = g.backends ? *g.backends : spec.backends;
     const auto& precisions = g.precisions ? *g.precisions : spec.precisions;
     const auto& devices = g.devices ? *g.devices : spec.devices;
+    const auto& option_sets = g.options ? *g.options : spec.options;
     const bool is_pattern = g.kind == Group::Kind::Pattern;
     const std::vector<std::optional<int64_t>> none{std::nullopt};
     std::vector<std::optional<int64_t>> depths(g.depths.begin(), g.depths.end()), widths(g.widths.begin(), g.widths.end());
@@ -190,34 +223,37 @@ std::vector<Point> expand(const Spec& spec, const ModelResolver& resolve) {
                 for (const std::string& device : devices)
                   for (int64_t t_spec : threads) {
                     const int64_t t = t_spec == 0 ? spec.cores.value_or(physical_cores()) : t_spec;
-                    bool new_group = true;
-                    for (const std::string& backend : backends) {
-                      Point p;
-                      p.model = ref;
-                      p.family = info.family;
-                      if (is_pattern) {
-                        p.pattern = name;
-                        p.depth = depth;
-                        p.width = width;
+                    for (const OptionSet& options : option_sets) {  // one comparison group per entry
+                      bool new_group = true;
+                      for (const std::string& backend : backends) {
+                        Point p;
+                        p.model = ref;
+                        p.family = info.family;
+                        if (is_pattern) {
+                          p.pattern = name;
+                          p.depth = depth;
+                          p.width = width;
+                        }
+                        p.resolution = is_file ? info.resolution : resolutions[ri];
+                        p.batch = batch;
+                        p.threads = t;
+                        p.backend = backend;
+                        p.precision = precision;
+                        p.device = device;
+                        p.options = options;
+                        p.gmacs = info.gmacs * static_cast<double>(batch);
+                        p.measure = m;
+                        // Simulation costs ~50x a native run: only where the spec says it is affordable.
+                        if (m.cache_sim.value_or(false) && m.cache_sim_max_gmacs && p.gmacs > *m.cache_sim_max_gmacs)
+                          p.measure.cache_sim = false;
+                        p.id = point_id(p);
+                        if (!seen.insert(p.id).second) continue;
+                        if (new_group) ++group_index;
+                        new_group = false;
+                        p.group = group_index - 1;
+                        p.seq = static_cast<int64_t>(out.size());
+                        out.push_back(std::move(p));
                       }
-                      p.resolution = is_file ? info.resolution : resolutions[ri];
-                      p.batch = batch;
-                      p.threads = t;
-                      p.backend = backend;
-                      p.precision = precision;
-                      p.device = device;
-                      p.gmacs = info.gmacs * static_cast<double>(batch);
-                      p.measure = m;
-                      // Simulation costs ~50x a native run: only where the spec says it is affordable.
-                      if (m.cache_sim.value_or(false) && m.cache_sim_max_gmacs && p.gmacs > *m.cache_sim_max_gmacs)
-                        p.measure.cache_sim = false;
-                      p.id = point_id(p);
-                      if (!seen.insert(p.id).second) continue;
-                      if (new_group) ++group_index;
-                      new_group = false;
-                      p.group = group_index - 1;
-                      p.seq = static_cast<int64_t>(out.size());
-                      out.push_back(std::move(p));
                     }
                   }
           }

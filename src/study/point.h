@@ -23,15 +23,22 @@ struct Point {
   std::optional<int64_t> depth, width;
   int64_t resolution = 0, batch = 1, threads = 1;
   std::string backend, precision = "fp32", device = "cpu";
+  // The options entry of its comparison group, scoped items included: the group's backends share one process,
+  // so a torch point measured beside `onednn:fuse=off` is not the torch point of the plain group.
+  OptionSet options;
   MeasureSettings measure;  // resolved for this point
   double gmacs = 0;         // cost model, for the run-time estimate (not part of the identity)
   int64_t group_size = 1;   // points in its comparison group, which share one reference run (estimate only)
 
-  // The measurement settings that are part of the identity (timeout excluded: it limits, it does not measure).
+  // The measurement settings that are part of the identity (timeout excluded: it limits, it does not measure);
+  // `options` only when there are some, so the points of a spec without them keep their identities.
   nlohmann::json settings_json() const;
-  // One line for logs: "pattern:plain?depth=2&width=16&res=32 torch t=2 b=1".
+  // One line for logs: "pattern:plain?depth=2&width=16&res=32 torch t=2 b=1 (onednn:fuse=off)".
   std::string label() const;
 };
+
+// An options entry in the spec's own syntax: "layout=plain onednn:fuse=off".
+std::string options_text(const OptionSet& options);
 
 // Independent processes per point when the spec says nothing (between-process variance in every CI), and
 // the stability rule's limit on added processes.
@@ -64,8 +71,9 @@ ModelResolver registry_resolver();
 inline constexpr double k_max_points = 1'000'000;
 
 // Deterministic, ordered: groups in spec order; within a group, name x depth x width x resolution x batch x
-// precision x device x threads x backend (backend innermost, so the backends of one configuration run
-// back to back). Duplicate points (same id) keep their first position. Throws fb::Error above k_max_points.
+// precision x device x threads x options x backend (backend innermost, so the backends of one configuration run
+// back to back; each options entry is a comparison group of its own). Duplicate points (same id) keep their
+// first position. Throws fb::Error above k_max_points, or for a scoped option whose backend the group lacks.
 std::vector<Point> expand(const Spec& spec, const ModelResolver& resolve);
 
 // Stable 16-hex-digit identity of a point's settings (FNV-1a 64 of canonical JSON, with the version).

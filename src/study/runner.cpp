@@ -150,6 +150,7 @@ RunSummary run_study(const Spec& spec, const std::vector<Point>& all_points, con
       for (const Point* p : w.all) names.push_back(p->backend);
       w.label = fmt::format("{} [{}] t={} b={}", w.all.front()->model, fmt::join(names, ","), w.all.front()->threads,
                             w.all.front()->batch);
+      if (!w.all.front()->options.empty()) w.label += " (" + options_text(w.all.front()->options) + ")";
     }
     const MeasureSettings& m = w.all.front()->measure;
     w.k = static_cast<int>(processes_of(m));

@@ -16,6 +16,8 @@ namespace fb::study {
 namespace {
 
 constexpr const char* k_int_axis_help = "expected a positive integer, a list of positive integers or a range \"1..32\"";
+constexpr const char* k_options_help =
+    "expected a string or a list of strings, each of space-separated [BACKEND:]KEY=VALUE items (\"\" for none)";
 
 std::string where(const toml::node& n) {
   const auto& s = n.source();
@@ -206,10 +208,58 @@ void check_identifiers(const std::string& origin, const std::string& key_path, c
         bad(origin, key_path, n, fmt::format("'{}' is not a valid {} name (letters, digits and _)", s, what));
 }
 
+// One `options` entry: "fuse=off onednn:layout=plain" -> {fuse: off, onednn:layout: plain}. Messages quote the
+// item, never the whole string, which may hold line breaks (an error is one line).
+OptionSet parse_option_set(const std::string& origin, const std::string& key_path, const toml::node& n,
+                           const std::string& text) {
+  auto is_name = [](const std::string& v) {
+    return !v.empty() &&
+           std::all_of(v.begin(), v.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+  };
+  OptionSet out;
+  std::istringstream in(text);
+  std::string item;
+  while (in >> item) {
+    const size_t eq = item.find('=');
+    const std::string key = eq == std::string::npos ? "" : item.substr(0, eq);
+    const size_t colon = key.find(':');
+    const std::string name = colon == std::string::npos ? key : key.substr(colon + 1);
+    if (name.empty() || name.find(':') != std::string::npos ||
+        (colon != std::string::npos && !is_name(key.substr(0, colon))))
+      bad(origin, key_path, n, fmt::format("'{}' is not [BACKEND:]KEY=VALUE (e.g. fuse=off or onednn:fuse=off)", item));
+    if (!out.emplace(key, item.substr(eq + 1)).second)
+      bad(origin, key_path, n, fmt::format("'{}' is set twice in one entry", key));
+  }
+  return out;
+}
+
+// The `options` axis: a string or a list of strings, "" meaning the backends' defaults.
+std::optional<std::vector<OptionSet>> read_options(const std::string& origin, TableReader& r) {
+  const toml::node* n = r.get("options");
+  if (!n) return std::nullopt;
+  const std::string path = r.key_path("options");
+  std::vector<OptionSet> out;
+  auto take = [&](const toml::node& e) {
+    if (!e.is_string()) bad(origin, path, *n, k_options_help);
+    OptionSet set = parse_option_set(origin, path, *n, *e.value<std::string>());
+    if (auto same = std::find(out.begin(), out.end(), set); same != out.end())
+      bad(origin, path, *n, fmt::format("entries {} and {} are the same options", same - out.begin(), out.size()));
+    out.push_back(std::move(set));
+  };
+  if (const toml::array* a = n->as_array()) {
+    for (const toml::node& e : *a) take(e);
+    if (out.empty()) bad(origin, path, *n, std::string(k_options_help) + ", got an empty list");
+  } else {
+    take(*n);
+  }
+  return out;
+}
+
 // Axes shared by the top level and the groups.
 struct Axes {
   std::optional<std::vector<int64_t>> resolutions, batches, threads;
   std::optional<std::vector<std::string>> backends, precisions, devices;
+  std::optional<std::vector<OptionSet>> options;
 };
 
 Axes read_axes(const std::string& origin, TableReader& r) {
@@ -223,6 +273,7 @@ Axes read_axes(const std::string& origin, TableReader& r) {
   if (a.precisions) check_precisions(origin, r.key_path("precision"), *r.get("precision"), *a.precisions);
   a.devices = r.strings("device", "devices");
   if (a.devices) check_devices(origin, r.key_path("device"), *r.get("device"), *a.devices);
+  a.options = read_options(origin, r);
   return a;
 }
 
@@ -264,6 +315,7 @@ Group read_group(const std::string& origin, Group::Kind kind, const std::string&
   g.backends = a.backends;
   g.precisions = a.precisions;
   g.devices = a.devices;
+  g.options = a.options;
   if (const toml::table* m = r.table("measure")) g.measure = read_measure(origin, r.key_path("measure"), *m);
   r.check_all_used();
   return g;
@@ -338,6 +390,7 @@ Spec parse_spec(const std::string& toml_text, const std::string& origin) {
   if (a.backends) s.backends = *a.backends;
   if (a.precisions) s.precisions = *a.precisions;
   if (a.devices) s.devices = *a.devices;
+  if (a.options) s.options = *a.options;
   if (const toml::table* m = r.table("measure")) s.measure = read_measure(origin, "measure", *m);
   for (auto [key, kind] : {std::pair{"patterns", Group::Kind::Pattern}, std::pair{"models", Group::Kind::Model}}) {
     const toml::node* n = r.get(key);

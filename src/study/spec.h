@@ -37,6 +37,10 @@ struct MeasureSettings {
   MeasureSettings merged(const MeasureSettings& over) const;
 };
 
+// One entry of the `options` axis: backend options ("KEY" for every backend of the group, "BACKEND:KEY" for
+// one) -> value, passed to `formbench compare` as --opt flags. Empty: the backends' defaults.
+using OptionSet = std::map<std::string, std::string>;
+
 // One [[patterns]] or [[models]] table. Axes left out take the spec's top-level defaults.
 struct Group {
   enum class Kind { Pattern, Model } kind = Kind::Pattern;
@@ -47,6 +51,7 @@ struct Group {
   std::map<std::string, std::string> params;  // extra model parameters (key=value in the reference)
   std::optional<std::vector<int64_t>> resolutions, batches, threads;  // threads: 0 = "cores"
   std::optional<std::vector<std::string>> backends, precisions, devices;
+  std::optional<std::vector<OptionSet>> options;
   MeasureSettings measure;
 };
 
@@ -57,6 +62,7 @@ struct Spec {
   std::string source_text;  // the TOML as read, stored with the study
   std::vector<int64_t> resolutions{224}, batches{1}, threads{1};
   std::vector<std::string> backends, precisions{"fp32"}, devices{"cpu"};
+  std::vector<OptionSet> options{OptionSet{}};  // [""]: one group with the backends' defaults
   MeasureSettings measure;
   std::vector<Group> groups;  // every [[patterns]] in order, then every [[models]] in order
   // What threads = "cores" means: unset, the physical cores of the machine that expands the spec; set (`--cores`),

@@ -29,9 +29,10 @@ std::string quote(const std::string& s) {
   return q + "'";
 }
 
-CliResult run_cli(const std::vector<std::string>& args) {
+// `env`: more VAR=value assignments for the command, e.g. "FORMBENCH_ENABLE_TEST_FAULTS=1".
+CliResult run_cli(const std::vector<std::string>& args, const std::string& env = "") {
   const std::string err_path = std::filesystem::temp_directory_path() / ("fb_cli_err_" + std::to_string(::getpid()));
-  std::string cmd = "FORMBENCH_CACHE_DIR=" + quote(std::filesystem::temp_directory_path() / "fb_cli_cache") + " " +
+  std::string cmd = env + " FORMBENCH_CACHE_DIR=" + quote(std::filesystem::temp_directory_path() / "fb_cli_cache") + " " +
                     quote(FORMBENCH_CLI_PATH);
   for (const auto& a : args) cmd += " " + quote(a);
   cmd += " 2>" + quote(err_path);
@@ -203,6 +204,42 @@ TEST(MeasureCli, CompareJsonAndCacheSimChild) {
   CliResult c = run_cli({"_cachesim-child", k_model, "--backend", "reference", "--iterations", "1"});
   EXPECT_EQ(c.code, 0) << c.err;
   EXPECT_EQ(run_cli({"compare", k_model, "--backends", "reference,reference"}).code, 1);
+}
+
+// --opt [BACKEND:]KEY=VALUE on the command line: a scoped option reaches its backend and no other.
+TEST(MeasureCli, ScopedOptionsReachOnlyTheirBackend) {
+  // The reference has no options: the scoped one reached it, and it names the option.
+  CliResult r = run_cli(args({"compare", k_model, "--backends", "reference", "--opt", "reference:nonesuch=1"}));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("backend 'reference' has no option 'nonesuch'"), std::string::npos) << r.err;
+  // A backend that is not measured: an error naming the option, before anything runs.
+  CliResult a = run_cli(args({"compare", k_model, "--backends", "reference", "--opt", "onednn:fuse=off"}));
+  EXPECT_EQ(a.code, 1);
+  EXPECT_NE(a.err.find("--opt 'onednn:fuse=off': backend 'onednn' is not measured here"), std::string::npos) << a.err;
+  CliResult b = run_cli(args({"bench", k_model, "--backend", "reference", "--opt", "onednn:fuse=off"}));
+  EXPECT_EQ(b.code, 1);
+  EXPECT_NE(b.err.find("--opt 'onednn:fuse=off'"), std::string::npos) << b.err;
+  CliResult s = run_cli(args({"bench", k_model, "--backend", "reference", "--opt", ":fuse=off"}));
+  EXPECT_EQ(s.code, 1);
+  EXPECT_NE(s.err.find("bad --opt ':fuse=off': expected [BACKEND:]KEY=VALUE"), std::string::npos) << s.err;
+  // The split, per backend: test_noisy (the reference plus a sleep) hands its options to the reference inside
+  // it, which refuses them; the reference beside it gets none and is measured.
+  const std::string faults = "FORMBENCH_ENABLE_TEST_FAULTS=1";
+  CliResult k = run_cli(args({"compare", k_model, "--backends", "reference,test_noisy", "--opt", "test_noisy:x=1",
+                              "--keep-going", "--json", "--no-counters", "--no-check"}),
+                        faults);
+  ASSERT_EQ(k.code, 0) << k.err;
+  nlohmann::json j = nlohmann::json::parse(k.out);
+  ASSERT_EQ(j["backends"].size(), 2u);
+  EXPECT_TRUE(j["backends"][0]["error"].is_null()) << j["backends"][0]["error"];
+  EXPECT_GE(j["backends"][0]["samples"].get<int>(), 6);
+  EXPECT_NE(j["backends"][1]["error"].get<std::string>().find("has no option 'x'"), std::string::npos);
+  // Unscoped, it goes to both: neither runs.
+  CliResult u = run_cli(args({"compare", k_model, "--backends", "reference,test_noisy", "--opt", "x=1", "--keep-going",
+                              "--no-counters", "--no-check"}),
+                        faults);
+  EXPECT_EQ(u.code, 1);
+  EXPECT_NE(u.err.find("has no option 'x'"), std::string::npos) << u.err;
 }
 
 TEST(MeasureCli, DoctorReportsBackendsAndCounters) {

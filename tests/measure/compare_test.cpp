@@ -1,8 +1,10 @@
 // compare in-process with two backends: the reference and a registered wrapper around it that can profile
-// layers. Checks what compare assembles (speedups vs the native backend, agreement, per-layer), not timings.
+// layers. Checks what compare assembles (speedups vs the native backend, agreement, per-layer, each backend's
+// options), not timings.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 #include "backends/backend.h"
 #include "core/error.h"
@@ -143,4 +145,62 @@ TEST(MeasureCompare, KeepGoingRecordsAFailingBackendAndMeasuresTheRest) {
   nlohmann::json j = r.to_json();
   EXPECT_NE(j["backends"][1]["error"].get<std::string>().find("on purpose"), std::string::npos);
   EXPECT_TRUE(j["backends"][0]["error"].is_null());
+}
+
+namespace {
+// What each compile was given, by backend name.
+std::map<std::string, std::map<std::string, std::string>>& options_received() {
+  static std::map<std::string, std::map<std::string, std::string>> m;
+  return m;
+}
+// The reference, recording the options it is given (and compiling without them: the reference has none).
+class RecordingBackend : public Backend {
+ public:
+  explicit RecordingBackend(std::string name) : name_(std::move(name)) {}
+  std::string name() const override { return name_; }
+  std::string summary() const override { return "test: the reference, recording its options"; }
+  std::unique_ptr<Executable> compile(const Graph& g, const CompileOptions& opt) const override {
+    options_received()[name_] = opt.extra;
+    CompileOptions o = opt;
+    o.extra.clear();
+    return make_backend("reference")->compile(g, o);
+  }
+
+ private:
+  std::string name_;
+};
+}  // namespace
+
+// --opt [BACKEND:]KEY=VALUE: unscoped options go to every backend, scoped ones to theirs only (winning there).
+TEST(MeasureCompare, ScopedOptionsReachTheirBackendOnly) {
+  register_backend("options_a", [] { return std::make_unique<RecordingBackend>("options_a"); });
+  register_backend("options_b", [] { return std::make_unique<RecordingBackend>("options_b"); });
+  CompareSettings s = settings();
+  s.base.check = false;
+  s.base.counters = false;
+  s.backends = {"options_a", "options_b"};
+  s.base.extra = {{"mode", "x"}, {"options_a:mode", "y"}, {"options_b:depth", "2"}};
+  options_received().clear();
+  const CompareResult r = run_compare(s);
+  ASSERT_EQ(r.entries.size(), 2u);
+  using Options = std::map<std::string, std::string>;
+  EXPECT_EQ(options_received()["options_a"], (Options{{"mode", "y"}}));
+  EXPECT_EQ(options_received()["options_b"], (Options{{"depth", "2"}, {"mode", "x"}}));
+  EXPECT_EQ(compile_options(s.base, "options_b").extra, options_received()["options_b"]);
+  EXPECT_EQ(compile_options(s.base, "options_c").extra, (Options{{"mode", "x"}}));
+  // The cache-simulation child compiles one backend: it is given that backend's options only, resolved.
+  const std::vector<std::string> child = cachesim_child_args(s.base, "options_a", 1, 1);
+  std::vector<std::string> opts;
+  for (size_t i = 0; i + 1 < child.size(); ++i)
+    if (child[i] == "--opt") opts.push_back(child[i + 1]);
+  EXPECT_EQ(opts, std::vector<std::string>{"mode=y"});
+  // A scoped option for a backend that is not measured is an error naming it, before anything runs.
+  s.base.extra = {{"onednn:fuse", "off"}};
+  try {
+    run_compare(s);
+    ADD_FAILURE() << "no error";
+  } catch (const fb::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--opt 'onednn:fuse=off': backend 'onednn' is not measured here"), std::string::npos)
+        << e.what();
+  }
 }

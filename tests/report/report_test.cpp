@@ -437,6 +437,58 @@ TEST(ReportPatterns, StagedNetworksAreTheirOwnVariant) {
   EXPECT_NEAR(*staged->value, 2.0, 1e-12);  // 6 / 3
 }
 
+// Backend options (a study's `options` axis) make other measurements: the optioned backend and the torch point
+// measured beside it carry the options in their backend label, pair with each other, and neither collides
+// with nor averages into the plain pair of the same settings.
+TEST(ReportOptions, OptionedGroupsAreTheirOwnBackends) {
+  const std::string path = tmp_path("options.sqlite");
+  std::pair<std::string, std::string> plain, optioned;  // (native, accelerated) point ids
+  {
+    test::SyntheticDb db(path);
+    test::PointSpec p;
+    p.model = "darts";
+    p.family = "nas";
+    test::MeasureSpec m;
+    auto group = [&](const std::string& settings, double torch_ms, double onednn_ms, const std::string& paired) {
+      p.backend = "torch";
+      m.median_ms = torch_ms;
+      const std::string native = db.point(p);
+      db.measure(native, m);
+      p.backend = "onednn";
+      m.median_ms = onednn_ms;
+      const std::string accel = db.point(p);
+      db.measure(accel, m);
+      db.exec("UPDATE points SET settings_json = '" + settings + "' WHERE id IN ('" + native + "', '" + accel + "')");
+      db.exec("UPDATE measurements SET processes = 3, speedup = " + paired + ", speedup_ci95_low = 1, speedup_ci95_high = 20,"
+              " native_point_id = '" + native + "' WHERE point_id = '" + accel + "'");
+      return std::pair{native, accel};
+    };
+    plain = group(R"({"device": "cpu"})", 24, 2, "11.5");
+    optioned = group(R"({"device": "cpu", "options": {"onednn:fuse": "off"}})", 25, 5, "4.75");
+  }
+  const ResultsDb db = load_results(path);
+  std::map<std::string, std::string> label;
+  for (const Record& r : db.records) label[r.point_id] = r.backend;
+  EXPECT_EQ(label[plain.first], "torch");
+  EXPECT_EQ(label[plain.second], "onednn");
+  EXPECT_EQ(label[optioned.first], "torch[onednn:fuse=off]");
+  EXPECT_EQ(label[optioned.second], "onednn[fuse=off]");
+  const Analysis a = analyze(db);
+  EXPECT_EQ(a.records.size(), 4u);  // no torch record hides the other
+  ASSERT_EQ(a.speedups.size(), 2u);  // the optioned torch is a native too, not an accelerated backend
+  for (const Speedup& s : a.speedups) {
+    ASSERT_TRUE(s.native && s.value) << s.accel->backend << ": " << s.why_missing;
+    EXPECT_TRUE(s.paired) << s.accel->backend;
+    const bool is_optioned = s.accel->point_id == optioned.second;
+    EXPECT_EQ(s.native->point_id, is_optioned ? optioned.first : plain.first) << s.accel->backend;
+    EXPECT_DOUBLE_EQ(*s.value, is_optioned ? 4.75 : 11.5);
+  }
+  std::map<std::string, int> averaged;  // backend -> points in its "all networks" average
+  for (const Average& av : a.averages)
+    if (av.scope == "all networks") averaged[av.backend] = av.n;
+  EXPECT_EQ(averaged, (std::map<std::string, int>{{"onednn", 1}, {"onednn[fuse=off]", 1}}));
+}
+
 // The `device` column on points takes precedence over settings_json.
 TEST(ReportPairing, DeviceColumnWhenPresent) {
   const std::string path = tmp_path("devcol.sqlite");

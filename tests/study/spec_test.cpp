@@ -273,6 +273,132 @@ TEST(StudyExpand, GroupArgumentsMeasureTheBackendsTogether) {
   EXPECT_FALSE(pts[0].settings_json().contains("max_round_trip_ns"));
 }
 
+// The `options` axis: entries of space-separated [BACKEND:]KEY=VALUE items, "" for none; a group's replaces the
+// top level's.
+TEST(StudySpec, OptionsAxis) {
+  const std::string head = "name=\"x\"\nbackend=[\"torch\", \"onednn\"]\n";
+  const Spec s = parse_spec(head + "options=[\"\", \" onednn:fuse=off  layout=plain\"]\n[[models]]\nmodel=\"a\"\n"
+                                   "[[models]]\nmodel=\"b\"\noptions=\"fuse=on\"\n",
+                            "t.toml");
+  ASSERT_EQ(s.options.size(), 2u);
+  EXPECT_TRUE(s.options[0].empty());
+  EXPECT_EQ(s.options[1], (OptionSet{{"onednn:fuse", "off"}, {"layout", "plain"}}));
+  ASSERT_EQ(s.groups.size(), 2u);
+  EXPECT_FALSE(s.groups[0].options.has_value());
+  ASSERT_TRUE(s.groups[1].options.has_value());
+  EXPECT_EQ(*s.groups[1].options, (std::vector<OptionSet>{OptionSet{{"fuse", "on"}}}));
+  // Left out: one entry, the backends' defaults.
+  EXPECT_EQ(parse_spec(head + "[[models]]\nmodel=\"a\"\n").options, (std::vector<OptionSet>{OptionSet{}}));
+  // Malformed entries name the key and the item.
+  const std::string model = "[[models]]\nmodel=\"a\"\n";
+  for (const char* item : {"fuse", "=off", ":fuse=off", "onednn:=off", "a:b:c=1", "on-ednn:fuse=off"}) {
+    const std::string e = error_of(head + "options=[\"\", \"" + item + "\"]\n" + model);
+    EXPECT_EQ(e.rfind(std::string("t.toml: options: '") + item + "' is not [BACKEND:]KEY=VALUE", 0), 0u) << e;
+  }
+  EXPECT_NE(error_of(head + model + "options=\"fuse=off fuse=on\"\n").find("models[0].options: 'fuse' is set twice"),
+            std::string::npos);
+  EXPECT_NE(error_of(head + "options=[\"a=1 b=2\", \"b=2 a=1\"]\n" + model).find("options: entries 0 and 1 are the same"),
+            std::string::npos);
+  EXPECT_NE(error_of(head + "options=[]\n" + model).find("options: expected a string or a list of strings"), std::string::npos);
+  EXPECT_NE(error_of(head + "options=[\"\", 3]\n" + model).find("options: expected a string or a list of strings"),
+            std::string::npos);
+  // A scoped item for a backend the group does not measure: refused by the expansion, before any model is built.
+  int built = 0;
+  const ModelResolver counting = [&](const std::string& ref, bool is_pattern) {
+    ++built;
+    return fake_info(ref, is_pattern);
+  };
+  auto expand_error = [&](const std::string& toml) -> std::string {
+    try {
+      expand(parse_spec(toml, "t.toml"), counting);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  EXPECT_EQ(expand_error(head + model + "[[models]]\nmodel=\"b\"\nbackend=\"torch\"\noptions=[\"\", \"onednn:fuse=off\"]\n"),
+            "t.toml: models[1].options: 'onednn:fuse=off' names backend 'onednn', which models[1] does not measure "
+            "(backend: torch)");
+  EXPECT_EQ(expand_error(head + "options=\"onednn:fuse=off\"\n" + model + "backend=[\"torch\", \"torchscript\"]\n"),
+            "t.toml: options: 'onednn:fuse=off' names backend 'onednn', which models[0] does not measure "
+            "(backend: torch, torchscript)");
+  EXPECT_EQ(built, 0);
+}
+
+TEST(StudyExpand, OneComparisonGroupPerOptionsEntry) {
+  const std::string head = "name=\"x\"\nbackend=[\"torch\", \"onednn\"]\nthreads=[1, 2]\n";
+  const std::string model = "[[models]]\nmodel=\"resnet18\"\n";
+  const std::vector<Point> plain = expand(parse_spec(head + model), fake_info);
+  ASSERT_EQ(plain.size(), 4u);
+  EXPECT_FALSE(plain[0].settings_json().contains("options"));
+  EXPECT_EQ(plain[0].label(), "resnet18?res=224 torch t=1 b=1");
+  // Saying "" (the default) changes nothing: the same points and identities, so a database's resume holds.
+  for (const std::string& spelled : {head + "options=[\"\"]\n" + model, head + model + "options=\"\"\n"}) {
+    const std::vector<Point> same = expand(parse_spec(spelled), fake_info);
+    ASSERT_EQ(same.size(), plain.size()) << spelled;
+    for (size_t i = 0; i < plain.size(); ++i) {
+      EXPECT_EQ(same[i].id, plain[i].id) << spelled;
+      EXPECT_EQ(same[i].group, plain[i].group) << spelled;
+    }
+  }
+  const std::vector<Point> pts =
+      expand(parse_spec(head + "options=[\"\", \"onednn:fuse=off\", \"onednn:fuse=off onednn:layout=plain\"]\n" + model),
+             fake_info);
+  // threads x options x backend: each entry is a comparison group of its own, its backends back to back.
+  ASSERT_EQ(pts.size(), 12u);
+  for (size_t i = 0; i < pts.size(); ++i) {
+    EXPECT_EQ(pts[i].group, static_cast<int64_t>(i / 2)) << i;
+    EXPECT_EQ(pts[i].backend, i % 2 ? "onednn" : "torch") << i;
+    EXPECT_EQ(pts[i].group_size, 2) << i;
+    EXPECT_EQ(pts[i].threads, i < 6 ? 1 : 2) << i;
+  }
+  // The plain entry's points are the plain spec's; the others are new points, torch's too (it shares their
+  // processes, so it is not the plain group's torch measurement).
+  EXPECT_EQ(pts[0].id, plain[0].id);
+  EXPECT_EQ(pts[1].id, plain[1].id);
+  EXPECT_EQ(pts[6].id, plain[2].id);
+  EXPECT_EQ(pts[7].id, plain[3].id);
+  std::set<std::string> ids;
+  for (const Point& p : pts) ids.insert(p.id);
+  EXPECT_EQ(ids.size(), pts.size());
+  EXPECT_EQ(pts[2].options, (OptionSet{{"onednn:fuse", "off"}}));
+  EXPECT_EQ(pts[3].options, pts[2].options);
+  EXPECT_EQ(pts[2].settings_json()["options"].dump(), R"({"onednn:fuse":"off"})");
+  EXPECT_EQ(pts[3].label(), "resnet18?res=224 onednn t=1 b=1 (onednn:fuse=off)");
+  EXPECT_EQ(pts[5].label(), "resnet18?res=224 onednn t=1 b=1 (onednn:fuse=off onednn:layout=plain)");
+  // A group's own entry replaces the top level's.
+  const std::vector<Point> over =
+      expand(parse_spec("name=\"x\"\nbackend=[\"torch\", \"onednn\"]\noptions=[\"\", \"onednn:fuse=off\"]\n" + model +
+                        "[[models]]\nmodel=\"darts\"\noptions=\"onednn:layout=plain\"\n"),
+             fake_info);
+  ASSERT_EQ(over.size(), 6u);
+  EXPECT_EQ(over[4].model, "darts?res=224");
+  EXPECT_EQ(over[4].options, (OptionSet{{"onednn:layout", "plain"}}));
+  EXPECT_EQ(over[5].group, 2);
+}
+
+TEST(StudyExpand, GroupArgumentsCarryTheOptions) {
+  const std::vector<Point> pts = expand(
+      parse_spec("name=\"x\"\nbackend=[\"torch\", \"onednn\"]\noptions=\"fuse=off onednn:layout=plain\"\n[[models]]\nmodel=\"m\"\n"),
+      fake_info);
+  ASSERT_EQ(pts.size(), 2u);
+  auto opts = [](const std::vector<std::string>& args) {
+    std::vector<std::string> out;
+    for (size_t i = 0; i + 1 < args.size(); ++i)
+      if (args[i] == "--opt") out.push_back(args[i + 1]);
+    return out;
+  };
+  const std::vector<std::string> both{"fuse=off", "onednn:layout=plain"};
+  EXPECT_EQ(opts(group_args({&pts[0], &pts[1]}, 0)), both);
+  EXPECT_EQ(opts(group_args({&pts[0], &pts[1]}, 2)), both);  // every process, not only the first
+  // torch measured alone (after its group's process crashed): onednn's own option stays out, the shared one goes.
+  EXPECT_EQ(opts(group_args({&pts[0]}, 0)), std::vector<std::string>{"fuse=off"});
+  EXPECT_EQ(opts(group_args({&pts[1]}, 0)), both);
+  const std::vector<Point> plain =
+      expand(parse_spec("name=\"x\"\nbackend=[\"torch\", \"onednn\"]\n[[models]]\nmodel=\"m\"\n"), fake_info);
+  EXPECT_TRUE(opts(group_args({&plain[0], &plain[1]}, 0)).empty());
+}
+
 }  // namespace
 }  // namespace fb::study
 
