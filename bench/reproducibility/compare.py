@@ -50,7 +50,7 @@ def main(a_path, b_path):
     shared = sorted(set(a) & set(b), key=lambda i: (a[i]["model"], a[i]["backend"]))
     sp = [i for i in shared if a[i]["speedup"] is not None and b[i]["speedup"] is not None]
     print(f"{len(shared)} backend points in both, {len(sp)} speedups")
-    print(f"{'model':55s} {'A':>8s} {'B':>8s} {'B/A':>6s}  A's 95% CI            in")
+    print(f"{'model':55s} {'backend':12s} {'A':>8s} {'B':>8s} {'B/A':>6s}  A's 95% CI            in")
     within5, within10, b_in_a, a_in_b, b_in_rerun = [], [], [], [], []
     stable_within5, flagged_off = [], []  # points neither run flagged; points off by > 5% that a run flagged
     for i in sp:
@@ -67,7 +67,7 @@ def main(a_path, b_path):
         lo, hi = rerun_interval(x["speedup"], x["sp_low"], x["sp_high"])
         b_in_rerun.append(lo <= y["speedup"] <= hi)
         flag = " UNSTABLE" if x["unstable"] or y["unstable"] else ""
-        print(f"{x['model']:55s} {x['speedup']:8.3f} {y['speedup']:8.3f} {ratio:6.3f}  [{x['sp_low']:.3f}, {x['sp_high']:.3f}]"
+        print(f"{x['model']:55s} {x['backend']:12s} {x['speedup']:8.3f} {y['speedup']:8.3f} {ratio:6.3f}  [{x['sp_low']:.3f}, {x['sp_high']:.3f}]"
               f"  {'yes' if b_in_a[-1] else 'rerun interval' if b_in_rerun[-1] else 'NO'}{flag}")
     lat = [abs(b[i]["median"] / a[i]["median"] - 1) <= 0.10 for i in shared]
     lat_in = [a[i]["low"] <= b[i]["median"] <= a[i]["high"] for i in shared]
