@@ -309,8 +309,12 @@ Table trust(const Analysis& a, const ResultsDb& db) {
                                                           "each other slower than the gate (docs/measure.md, \"Where the threads sit\")",
                                                           set_aside)
                                             : "")});
-  t.rows.push_back({Cell::str("points unstable"), Cell::integer(static_cast<double>(unstable.size())),
-                    Cell::str(unstable.empty() ? "" : "listed below")});
+  // A group's backends share its verdict: count groups, as they are listed, not each backend's point.
+  auto group_of = [](const Record* r) { return r->model + " · " + r->options + " · " + context_of(*r).label(); };
+  std::set<std::string> unstable_groups;
+  for (const Record* r : unstable) unstable_groups.insert(group_of(r));
+  t.rows.push_back({Cell::str("comparison groups unstable"), Cell::integer(static_cast<double>(unstable_groups.size())),
+                    Cell::str(unstable.empty() ? "" : fmt::format("listed below ({} backend points)", unstable.size()))});
   t.rows.push_back({Cell::str("latencies with a 95% CI wider than +-25%"), Cell::integer(wide_latency),
                     Cell::str("the machine's speed drifted between processes; the CI shows how far (no flag: pairing "
                               "cancels the drift in the speedups)")});
@@ -334,7 +338,7 @@ Table trust(const Analysis& a, const ResultsDb& db) {
                     coverage(c.speedups_inside_rerun, c.speedups_judged_rerun), Cell::str("")});
   std::set<std::pair<std::string, std::string>> listed;  // a group's backends share the verdict: list it once
   for (const Record* r : unstable)
-    if (listed.insert({r->model + " · " + r->options + " · " + context_of(*r).label(), r->unstable}).second)
+    if (listed.insert({group_of(r), r->unstable}).second)
       t.rows.push_back({Cell::str("unstable: " + r->model), Cell::str("flagged"), Cell::str(r->unstable)});
   return t;
 }

@@ -392,7 +392,7 @@ TEST(ReportPairing, PairedSpeedupFromTheSameProcessesWins) {
   EXPECT_EQ(row("paired speedups")[1].text, "1");
   EXPECT_NE(row("paired speedups")[2].text.find("1 unpaired"), std::string::npos);
   EXPECT_EQ(row("points remeasured")[1].text, "1");
-  EXPECT_EQ(row("points unstable")[1].text, "1");
+  EXPECT_EQ(row("comparison groups unstable")[1].text, "1");
   EXPECT_EQ(row("unstable: darts")[2].text, "onednn: speedup CI wider than +-5%");
   EXPECT_EQ(row("processes per point")[1].text, "3");
   EXPECT_EQ(row("latencies with a 95% CI wider than +-25%")[1].text, "1");
