@@ -259,6 +259,8 @@ Table trust(const Analysis& a, const ResultsDb& db) {
   int measured = 0, paired = 0, unpaired = 0, remeasured = 0, beside = 0, wide_latency = 0;
   int64_t excluded = 0, set_aside = 0, unmet = 0;
   bool gate_recorded = false;
+  // A comparison group: its backends share one record of the gate and one stability verdict.
+  auto group_of = [](const Record* r) { return r->model + " · " + r->options + " · " + context_of(*r).label(); };
   std::set<std::string> placement_groups;  // a group's backends share one record of the gate: count it once
   std::vector<int64_t> processes;
   std::optional<double> steal;
@@ -272,7 +274,7 @@ Table trust(const Analysis& a, const ResultsDb& db) {
     if (r->beside_other_measurement) ++beside;
     if (r->rounds_set_aside) {
       gate_recorded = true;
-      if (placement_groups.insert(r->model + " · " + r->options + " · " + context_of(*r).label()).second) {
+      if (placement_groups.insert(group_of(r)).second) {
         set_aside += *r->rounds_set_aside;
         unmet += r->processes_placement_unmet.value_or(0);
       }
@@ -309,8 +311,7 @@ Table trust(const Analysis& a, const ResultsDb& db) {
                                                           "each other slower than the gate (docs/measure.md, \"Where the threads sit\")",
                                                           set_aside)
                                             : "")});
-  // A group's backends share its verdict: count groups, as they are listed, not each backend's point.
-  auto group_of = [](const Record* r) { return r->model + " · " + r->options + " · " + context_of(*r).label(); };
+  // Count groups, as they are listed, not each backend's point.
   std::set<std::string> unstable_groups;
   for (const Record* r : unstable) unstable_groups.insert(group_of(r));
   t.rows.push_back({Cell::str("comparison groups unstable"), Cell::integer(static_cast<double>(unstable_groups.size())),

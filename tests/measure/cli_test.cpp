@@ -55,6 +55,12 @@ const char* k_model = "resnet18?res=16&classes=10";
 const std::vector<std::string> k_fast = {"--warmup", "1", "--warmup-time", "0", "--min-runs", "6", "--min-time", "0",
                                          "--no-ceilings"};
 
+// A clear error: exit status 1 and a message that says `says`.
+void expect_error(const CliResult& r, const std::string& says) {
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find(says), std::string::npos) << r.err;
+}
+
 std::vector<std::string> args(std::vector<std::string> a, bool fast = true) {
   if (fast) a.insert(a.end(), k_fast.begin(), k_fast.end());
   return a;
@@ -165,18 +171,11 @@ TEST(MeasureCli, BenchCsvAndHumanTable) {
 }
 
 TEST(MeasureCli, BadInputIsAClearError) {
-  CliResult r = run_cli(args({"bench", k_model, "--backend", "nonesuch"}));
-  EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.err.find("unknown backend 'nonesuch'"), std::string::npos) << r.err;
-  CliResult m = run_cli({"bench", k_model, "--backend", "reference", "--min-runs", "0"});
-  EXPECT_EQ(m.code, 1);
-  EXPECT_NE(m.err.find("--min-runs"), std::string::npos) << m.err;
-  CliResult g = run_cli(args({"bench", k_model, "--backend", "reference", "--cache-sim-ll", "96K,16,64"}));
-  EXPECT_EQ(g.code, 1);
-  EXPECT_NE(g.err.find("--cache-sim-ll"), std::string::npos) << g.err;
-  CliResult p = run_cli(args({"bench", k_model, "--backend", "reference", "--pin", "x"}));
-  EXPECT_EQ(p.code, 1);
-  EXPECT_NE(p.err.find("CPU list"), std::string::npos) << p.err;
+  expect_error(run_cli(args({"bench", k_model, "--backend", "nonesuch"})), "unknown backend 'nonesuch'");
+  expect_error(run_cli({"bench", k_model, "--backend", "reference", "--min-runs", "0"}), "--min-runs");
+  expect_error(run_cli(args({"bench", k_model, "--backend", "reference", "--cache-sim-ll", "96K,16,64"})),
+               "--cache-sim-ll");
+  expect_error(run_cli(args({"bench", k_model, "--backend", "reference", "--pin", "x"})), "CPU list");
   CliResult u = run_cli({"bench", k_model, "--backend", "reference", "--no-such-flag"});
   EXPECT_EQ(u.code, 2);
 }
@@ -209,19 +208,15 @@ TEST(MeasureCli, CompareJsonAndCacheSimChild) {
 // --opt [BACKEND:]KEY=VALUE on the command line: a scoped option reaches its backend and no other.
 TEST(MeasureCli, ScopedOptionsReachOnlyTheirBackend) {
   // The reference has no options: the scoped one reached it, and it names the option.
-  CliResult r = run_cli(args({"compare", k_model, "--backends", "reference", "--opt", "reference:nonesuch=1"}));
-  EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.err.find("backend 'reference' has no option 'nonesuch'"), std::string::npos) << r.err;
+  expect_error(run_cli(args({"compare", k_model, "--backends", "reference", "--opt", "reference:nonesuch=1"})),
+               "backend 'reference' has no option 'nonesuch'");
   // A backend that is not measured: an error naming the option, before anything runs.
-  CliResult a = run_cli(args({"compare", k_model, "--backends", "reference", "--opt", "onednn:fuse=off"}));
-  EXPECT_EQ(a.code, 1);
-  EXPECT_NE(a.err.find("--opt 'onednn:fuse=off': backend 'onednn' is not measured here"), std::string::npos) << a.err;
-  CliResult b = run_cli(args({"bench", k_model, "--backend", "reference", "--opt", "onednn:fuse=off"}));
-  EXPECT_EQ(b.code, 1);
-  EXPECT_NE(b.err.find("--opt 'onednn:fuse=off'"), std::string::npos) << b.err;
-  CliResult s = run_cli(args({"bench", k_model, "--backend", "reference", "--opt", ":fuse=off"}));
-  EXPECT_EQ(s.code, 1);
-  EXPECT_NE(s.err.find("bad --opt ':fuse=off': expected [BACKEND:]KEY=VALUE"), std::string::npos) << s.err;
+  expect_error(run_cli(args({"compare", k_model, "--backends", "reference", "--opt", "onednn:fuse=off"})),
+               "--opt 'onednn:fuse=off': backend 'onednn' is not measured here");
+  expect_error(run_cli(args({"bench", k_model, "--backend", "reference", "--opt", "onednn:fuse=off"})),
+               "--opt 'onednn:fuse=off'");
+  expect_error(run_cli(args({"bench", k_model, "--backend", "reference", "--opt", ":fuse=off"})),
+               "bad --opt ':fuse=off': expected [BACKEND:]KEY=VALUE");
   // The split, per backend: test_noisy (the reference plus a sleep) hands its options to the reference inside
   // it, which refuses them; the reference beside it gets none and is measured.
   const std::string faults = "FORMBENCH_ENABLE_TEST_FAULTS=1";
@@ -235,11 +230,10 @@ TEST(MeasureCli, ScopedOptionsReachOnlyTheirBackend) {
   EXPECT_GE(j["backends"][0]["samples"].get<int>(), 6);
   EXPECT_NE(j["backends"][1]["error"].get<std::string>().find("has no option 'x'"), std::string::npos);
   // Unscoped, it goes to both: neither runs.
-  CliResult u = run_cli(args({"compare", k_model, "--backends", "reference,test_noisy", "--opt", "x=1", "--keep-going",
-                              "--no-counters", "--no-check"}),
-                        faults);
-  EXPECT_EQ(u.code, 1);
-  EXPECT_NE(u.err.find("has no option 'x'"), std::string::npos) << u.err;
+  expect_error(run_cli(args({"compare", k_model, "--backends", "reference,test_noisy", "--opt", "x=1", "--keep-going",
+                             "--no-counters", "--no-check"}),
+                       faults),
+               "has no option 'x'");
 }
 
 TEST(MeasureCli, DoctorReportsBackendsAndCounters) {
