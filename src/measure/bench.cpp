@@ -46,22 +46,10 @@ Graph load_bench_graph(const BenchSettings& s) {
   return g;
 }
 
-std::map<std::string, std::string> options_for(const std::map<std::string, std::string>& options,
-                                               const std::string& backend) {
-  std::map<std::string, std::string> out;
-  for (const auto& [key, value] : options)
-    if (key.find(':') == std::string::npos) out[key] = value;
-  const std::string own = backend + ":";
-  for (const auto& [key, value] : options)
-    if (key.starts_with(own)) out[key.substr(own.size())] = value;
-  return out;
-}
-
 void check_option_scopes(const std::map<std::string, std::string>& options, const std::vector<std::string>& backends) {
   for (const auto& [key, value] : options) {
-    const size_t colon = key.find(':');
-    if (colon == std::string::npos) continue;
-    const std::string scope = key.substr(0, colon);
+    const std::string scope = option_scope(key);
+    if (scope.empty()) continue;
     if (std::find(backends.begin(), backends.end(), scope) == backends.end())
       fail("--opt '{}={}': backend '{}' is not measured here (backends: {})", key, value, scope,
            fmt::format("{}", fmt::join(backends, ", ")));

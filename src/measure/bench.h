@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "backends/backend.h"
+#include "backends/options.h"
 #include "backends/compare.h"
 #include "ir/cost.h"
 #include "measure/cachesim.h"
@@ -118,10 +119,6 @@ Graph load_and_record(const BenchSettings& s, Result& r) {
   return g;
 }
 
-// The backend options `backend` gets from `options` (BenchSettings::extra): every unscoped one and its own
-// scoped ones, the scope dropped; its own win over an unscoped one of the same key.
-std::map<std::string, std::string> options_for(const std::map<std::string, std::string>& options,
-                                               const std::string& backend);
 // Throws fb::Error naming the option when a scoped one names a backend that is not in `backends`: a typo, or a
 // backend left out, would otherwise measure something other than what was asked for without a word.
 void check_option_scopes(const std::map<std::string, std::string>& options, const std::vector<std::string>& backends);

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "backends/options.h"
 #include "core/error.h"
 #include "models/model_ref.h"
 #include "report/analysis.h"
@@ -42,17 +43,12 @@ std::optional<std::string> pattern_variant(const std::optional<std::string>& pat
 // The entry itself (Record::options) is part of the key that pairs a point with its native twin.
 std::string backend_variant(const std::string& backend, const std::map<std::string, std::string>& options) {
   if (options.empty()) return backend;
-  std::map<std::string, std::string> own;
-  std::vector<std::string> others;
-  for (const auto& [key, value] : options)
-    if (key.find(':') == std::string::npos) own[key] = value;
-  for (const auto& [key, value] : options) {
-    if (key.starts_with(backend + ":")) own[key.substr(backend.size() + 1)] = value;
-    else if (key.find(':') != std::string::npos) others.push_back(key + "=" + value);
-  }
   std::vector<std::string> items;
-  for (const auto& [key, value] : own) items.push_back(key + "=" + value);
-  items.insert(items.end(), others.begin(), others.end());
+  for (const auto& [key, value] : options_for(options, backend)) items.push_back(key + "=" + value);
+  for (const auto& [key, value] : options) {
+    const std::string scope = option_scope(key);
+    if (!scope.empty() && scope != backend) items.push_back(key + "=" + value);
+  }
   return fmt::format("{}[{}]", backend, fmt::join(items, ","));
 }
 

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "backends/options.h"
 #include "core/error.h"
 #include "formbench/version.h"
 #include "measure/machine.h"
@@ -67,9 +68,8 @@ void check_scopes(const Spec& spec, const Group& g) {
   const auto& backends = g.backends ? *g.backends : spec.backends;
   for (const OptionSet& set : g.options ? *g.options : spec.options)
     for (const auto& [key, value] : set) {
-      const size_t colon = key.find(':');
-      if (colon == std::string::npos) continue;
-      const std::string scope = key.substr(0, colon);
+      const std::string scope = option_scope(key);
+      if (scope.empty()) continue;
       if (std::find(backends.begin(), backends.end(), scope) == backends.end())
         fail("{}: {}: '{}={}' names backend '{}', which {} does not measure (backend: {})", spec.origin,
              g.options ? g.path + ".options" : std::string("options"), key, value, scope, g.path,
@@ -146,8 +146,8 @@ std::vector<std::string> group_args(const std::vector<const Point*>& group, int 
   // A scoped option goes only where its backend is measured: the runner measures a backend alone after its
   // group's process crashed, and compare refuses an option for a backend it does not measure.
   for (const auto& [key, value] : p.options) {
-    const size_t colon = key.find(':');
-    if (colon == std::string::npos || std::find(backends.begin(), backends.end(), key.substr(0, colon)) != backends.end())
+    const std::string scope = option_scope(key);
+    if (scope.empty() || std::find(backends.begin(), backends.end(), scope) != backends.end())
       a.insert(a.end(), {"--opt", key + "=" + value});
   }
   return a;
