@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "core/library_versions.h"
 #include "formbench/version.h"
 
 #if __has_include(<torch/version.h>)
@@ -153,8 +154,16 @@ nlohmann::json library_versions() {
       j["onednn"] = fmt::format("{}.{}.{}", v->major, v->minor, v->patch);
     }
   }
-  if (const LoadedLib* l = find("libonnx")) j["onnx"] = file_version(l->path, "libonnx");
-  if (const LoadedLib* l = find("libprotobuf")) j["protobuf"] = file_version(l->path, "libprotobuf");
+  // The release a layer registered beats the file name's soname (libonnx.so.1 says nothing).
+  const auto registered = registered_library_versions();
+  auto release_or_soname = [&](const char* name, const char* prefix) {
+    if (const LoadedLib* l = find(prefix)) {
+      const auto r = registered.find(name);
+      j[name] = r != registered.end() ? r->second : file_version(l->path, prefix);
+    }
+  };
+  release_or_soname("onnx", "libonnx");
+  release_or_soname("protobuf", "libprotobuf");
   if (find("libcudart")) {
     using Fn = int (*)(int*);
     int v = 0;

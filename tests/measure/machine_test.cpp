@@ -88,3 +88,37 @@ TEST(MeasureMachine, CpuListsAndPinning) {
   EXPECT_EQ(pin_to_cpus({before.front()}), std::vector<int>{before.front()});
   EXPECT_EQ(pin_to_cpus(before), before);  // restore
 }
+
+namespace {
+// The upstream version the package manager gives the package owning `soname` ("1.12.0-2+b4" -> "1.12.0"),
+// or "" where there is no dpkg or no such package.
+std::string dpkg_upstream_version(const std::string& soname) {
+  auto run = [](const std::string& cmd) {
+    std::string out;
+    if (FILE* p = popen(cmd.c_str(), "r")) {
+      char buf[256];
+      while (fgets(buf, sizeof buf, p)) out += buf;
+      pclose(p);
+    }
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+    return out;
+  };
+  std::string pkg = run("dpkg-query -S '*/" + soname + "' 2>/dev/null | head -1 | cut -d: -f1");
+  if (pkg.empty()) return "";
+  std::string v = run("dpkg-query -W -f='${Version}' " + pkg + " 2>/dev/null");
+  if (const auto colon = v.find(':'); colon != std::string::npos) v = v.substr(colon + 1);  // epoch
+  return v.substr(0, v.find_first_of("-+~"));
+}
+}  // namespace
+
+// The machine record names ONNX's and protobuf's releases, not their sonames ("1", "32.0.12"): checked
+// against the package manager, an independent source.
+TEST(MeasureMachine, OnnxAndProtobufVersionsAreReleasesAsThePackagesSay) {
+  const nlohmann::json libs = collect_machine_facts().libraries;
+  for (const auto& [name, soname] : {std::pair{"onnx", "libonnx.so.1"}, std::pair{"protobuf", "libprotobuf.so.32"}}) {
+    if (!libs.contains(name)) continue;  // not linked into this build
+    const std::string expected = dpkg_upstream_version(soname);
+    if (expected.empty()) GTEST_SKIP() << "no dpkg package owns " << soname;
+    EXPECT_EQ(libs[name].get<std::string>(), expected) << name;
+  }
+}
