@@ -3,6 +3,8 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <set>
+#include <string_view>
 
 #include <sqlite3.h>
 
@@ -12,6 +14,7 @@
 #include "core/error.h"
 #include "models/model_ref.h"
 #include "report/analysis.h"
+#include "report/results_columns.h"
 
 namespace fb::report {
 namespace {
@@ -184,14 +187,23 @@ ResultsDb load_results(const std::string& path) {
   db.query("SELECT id, name, created_at FROM studies ORDER BY id", [&](sqlite3_stmt* st) {
     out.studies.push_back({sqlite3_column_int64(st, 0), text(st, 1), text(st, 2)});
   });
+  // Measurement columns by name (report/results_columns.h), NULL where an older writer lacked one.
+  std::set<std::string> present;
+  db.query("SELECT name FROM pragma_table_info('measurements')", [&](sqlite3_stmt* st) { present.insert(text(st, 0)); });
+  const auto& mcols = measurement_columns();
+  std::string mselect;
+  for (const Column& c : mcols) mselect += fmt::format(", {}", present.count(c.name) ? "m." + std::string(c.name) : "NULL");
+  constexpr int m0 = 14;  // after the 14 point columns
+  const int f0 = m0 + static_cast<int>(mcols.size());
+  auto mc = [&](std::string_view name) {
+    for (size_t i = 0; i < mcols.size(); ++i)
+      if (name == mcols[i].name) return m0 + static_cast<int>(i);
+    fail("internal: no measurement column '{}'", name);
+  };
   db.query(
       "SELECT p.id, p.study_id, p.seq, p.model, p.family, p.pattern, p.depth, p.width, p.resolution, p.batch,"
-      " p.backend, p.threads, p.precision, p.settings_json,"
-      " m.point_id, m.machine_id, m.finished_at, m.median_ms, m.ci95_low_ms, m.ci95_high_ms, m.mean_ms,"
-      " m.stddev_ms, m.samples, m.macs, m.flops, m.params, m.peak_activation_bytes, m.achieved_gflops,"
-      " m.peak_gflops, m.pct_of_peak, m.counters_source, m.counters_reason, m.ll_references_per_inference,"
-      " m.ll_misses_per_inference, m.ll_miss_rate, m.agreement_rel_error, m.agreement_passed, m.result_json,"
-      " f.point_id, f.machine_id, f.finished_at, f.kind, f.reason, " +
+      " p.backend, p.threads, p.precision, p.settings_json" + mselect +
+          ", f.point_id, f.machine_id, f.finished_at, f.kind, f.reason, " +
           std::string(has_device ? "p.device" : "''") +
       " FROM points p LEFT JOIN measurements m ON m.point_id = p.id LEFT JOIN failures f ON f.point_id = p.id"
       " ORDER BY p.study_id, p.seq, p.id",
@@ -210,33 +222,34 @@ ResultsDb load_results(const std::string& path) {
         r.backend = text(st, 10);
         r.threads = sqlite3_column_int64(st, 11);
         r.precision = text(st, 12);
-        const std::string settings = text(st, 13), device_column = text(st, 43);
+        const std::string settings = text(st, 13), device_column = text(st, f0 + 5);
         const std::map<std::string, std::string> options = options_of(parse_json(settings));
-        if (sqlite3_column_type(st, 14) != SQLITE_NULL) {
+        const bool has_measurement = sqlite3_column_type(st, mc("point_id")) != SQLITE_NULL;
+        if (has_measurement) {
           r.status = Status::Measured;
-          r.machine_id = opt_int(st, 15);
-          r.finished_at = text(st, 16);
-          r.median_ms = opt_real(st, 17);
-          r.ci95_low_ms = opt_real(st, 18);
-          r.ci95_high_ms = opt_real(st, 19);
-          r.mean_ms = opt_real(st, 20);
-          r.stddev_ms = opt_real(st, 21);
-          r.samples = opt_int(st, 22);
-          r.macs = opt_real(st, 23);
-          r.flops = opt_real(st, 24);
-          r.params = opt_real(st, 25);
-          r.peak_activation_bytes = opt_real(st, 26);
-          r.achieved_gflops = opt_real(st, 27);
-          r.peak_gflops = opt_real(st, 28);
-          r.pct_of_peak = opt_real(st, 29);
-          r.counters_source = text(st, 30);
-          r.counters_reason = text(st, 31);
-          r.ll_references = opt_real(st, 32);
-          r.ll_misses = opt_real(st, 33);
-          r.ll_miss_rate = opt_real(st, 34);
-          r.agreement_rel_error = opt_real(st, 35);
-          if (auto p = opt_int(st, 36)) r.agreement_passed = *p != 0;
-          const std::string result = text(st, 37);
+          r.machine_id = opt_int(st, mc("machine_id"));
+          r.finished_at = text(st, mc("finished_at"));
+          r.median_ms = opt_real(st, mc("median_ms"));
+          r.ci95_low_ms = opt_real(st, mc("ci95_low_ms"));
+          r.ci95_high_ms = opt_real(st, mc("ci95_high_ms"));
+          r.mean_ms = opt_real(st, mc("mean_ms"));
+          r.stddev_ms = opt_real(st, mc("stddev_ms"));
+          r.samples = opt_int(st, mc("samples"));
+          r.macs = opt_real(st, mc("macs"));
+          r.flops = opt_real(st, mc("flops"));
+          r.params = opt_real(st, mc("params"));
+          r.peak_activation_bytes = opt_real(st, mc("peak_activation_bytes"));
+          r.achieved_gflops = opt_real(st, mc("achieved_gflops"));
+          r.peak_gflops = opt_real(st, mc("peak_gflops"));
+          r.pct_of_peak = opt_real(st, mc("pct_of_peak"));
+          r.counters_source = text(st, mc("counters_source"));
+          r.counters_reason = text(st, mc("counters_reason"));
+          r.ll_references = opt_real(st, mc("ll_references_per_inference"));
+          r.ll_misses = opt_real(st, mc("ll_misses_per_inference"));
+          r.ll_miss_rate = opt_real(st, mc("ll_miss_rate"));
+          r.agreement_rel_error = opt_real(st, mc("agreement_rel_error"));
+          if (auto p = opt_int(st, mc("agreement_passed"))) r.agreement_passed = *p != 0;
+          const std::string result = text(st, mc("result_json"));
           r.device = device_of(device_column, r.backend, settings, result);
           const nlohmann::json rj = parse_json(result);
           if (rj.is_object() && rj.contains("ceilings") && rj["ceilings"].is_object())
@@ -250,20 +263,20 @@ ResultsDb load_results(const std::string& path) {
               if (l.is_object() && l.value("name", nlohmann::json()).is_string() && l.value("ms", nlohmann::json()).is_number() &&
                   l["ms"].get<double>() > 0)
                 r.layers.push_back({l["name"].get<std::string>(), l.value("op", std::string()), l["ms"].get<double>()});
-        } else if (sqlite3_column_type(st, 38) != SQLITE_NULL) {
+        } else if (sqlite3_column_type(st, f0) != SQLITE_NULL) {
           r.status = Status::Failed;
-          r.machine_id = opt_int(st, 39);
-          r.finished_at = text(st, 40);
-          r.failure_kind = text(st, 41);
-          r.failure_reason = text(st, 42);
+          r.machine_id = opt_int(st, f0 + 1);
+          r.finished_at = text(st, f0 + 2);
+          r.failure_kind = text(st, f0 + 3);
+          r.failure_reason = text(st, f0 + 4);
         }
         // A time only counts when the outputs agreed with the reference: a disagreeing measurement is shown
         // as failed, with its error, and its latency takes part in nothing.
         if (r.status == Status::Measured && r.agreement_passed == false) {
           r.status = Status::Failed;
           r.failure_kind = "disagreement";
-          r.failure_reason = text(st, 41) == "disagreement"
-                                 ? text(st, 42)
+          r.failure_reason = text(st, f0 + 3) == "disagreement"
+                                 ? text(st, f0 + 4)
                                  : fmt::format("outputs disagree with the reference backend (relative max error {:.3g})",
                                                r.agreement_rel_error.value_or(std::nan("")));
           r.median_ms.reset();
@@ -275,6 +288,23 @@ ResultsDb load_results(const std::string& path) {
           r.ll_references.reset();
           r.ll_misses.reset();
           r.ll_miss_rate.reset();
+        }
+        // Schema 2's paired figures (NULL in a version-1 file): a disagreeing backend's speedup takes part in
+        // nothing.
+        if (has_measurement) {
+          r.processes = opt_int(st, mc("processes"));
+          r.rounds = opt_int(st, mc("rounds"));
+          r.remeasured = opt_int(st, mc("remeasured"));
+          r.native_point_id = text(st, mc("native_point_id"));
+          r.unstable = text(st, mc("unstable"));
+          r.steal_pct_max = opt_real(st, mc("steal_pct_max"));
+          r.beside_other_measurement = opt_int(st, mc("beside_other_measurement")).value_or(0) != 0;
+          r.excluded_processes = opt_int(st, mc("excluded_processes"));
+          if (r.status == Status::Measured) {
+            r.paired_speedup = opt_real(st, mc("speedup"));
+            r.paired_ci95_low = opt_real(st, mc("speedup_ci95_low"));
+            r.paired_ci95_high = opt_real(st, mc("speedup_ci95_high"));
+          }
         }
         if (r.device.empty()) r.device = device_of(device_column, r.backend, settings, "");
         // After the device guess, which reads the name of the backend that ran.
@@ -301,37 +331,6 @@ ResultsDb load_results(const std::string& path) {
                auto n = [&](int c) { return static_cast<int>(sqlite3_column_int64(st, c)); };
                out.rechecks = {n(0), n(1), n(2), n(3), n(4), n(5), n(6), n(7)};
              });
-  // Schema 2's measurement columns, where the writer has them.
-  bool has_paired = false;
-  bool has_excluded = false;
-  db.query("SELECT name FROM pragma_table_info('measurements')", [&](sqlite3_stmt* st) {
-    has_paired |= text(st, 0) == "speedup";
-    has_excluded |= text(st, 0) == "excluded_processes";
-  });
-  if (has_paired) {
-    std::map<std::string, Record*> by_id;
-    for (Record& r : out.records) by_id[r.point_id] = &r;
-    db.query(std::string("SELECT point_id, processes, rounds, remeasured, speedup, speedup_ci95_low, speedup_ci95_high,"
-                         " native_point_id, unstable, steal_pct_max, beside_other_measurement, ") +
-                 (has_excluded ? "excluded_processes" : "NULL") + " FROM measurements",
-             [&](sqlite3_stmt* st) {
-               auto it = by_id.find(text(st, 0));
-               if (it == by_id.end()) return;
-               Record& r = *it->second;
-               r.processes = opt_int(st, 1);
-               r.rounds = opt_int(st, 2);
-               r.remeasured = opt_int(st, 3);
-               r.native_point_id = text(st, 7);
-               r.unstable = text(st, 8);
-               r.steal_pct_max = opt_real(st, 9);
-               r.beside_other_measurement = opt_int(st, 10).value_or(0) != 0;
-               r.excluded_processes = opt_int(st, 11);
-               if (r.status != Status::Measured) return;  // a disagreeing backend's speedup takes part in nothing
-               r.paired_speedup = opt_real(st, 4);
-               r.paired_ci95_low = opt_real(st, 5);
-               r.paired_ci95_high = opt_real(st, 6);
-             });
-  }
   return out;
 }
 

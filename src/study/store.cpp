@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "report/results_columns.h"
 
 namespace fb::study {
 namespace {
@@ -14,7 +15,7 @@ namespace {
 // noise evidence. 1: one backend per process (formbench 0.2).
 constexpr int k_schema_version = 2;
 
-const char* k_schema = R"SQL(
+const char* k_schema_before = R"SQL(
 CREATE TABLE IF NOT EXISTS machines (
   id INTEGER PRIMARY KEY,
   fingerprint TEXT UNIQUE NOT NULL,
@@ -42,24 +43,10 @@ CREATE TABLE IF NOT EXISTS points (
   device TEXT NOT NULL DEFAULT 'cpu',
   settings_json TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS measurements (
-  point_id TEXT PRIMARY KEY REFERENCES points(id),
-  machine_id INTEGER NOT NULL REFERENCES machines(id),
-  finished_at TEXT NOT NULL,
-  median_ms REAL, mean_ms REAL, min_ms REAL, max_ms REAL, stddev_ms REAL, p90_ms REAL, p99_ms REAL,
-  ci95_low_ms REAL, ci95_high_ms REAL, samples INTEGER, throughput_ips REAL,
-  compile_ms REAL, first_inference_ms REAL,
-  macs INTEGER, flops INTEGER, params INTEGER, peak_activation_bytes INTEGER,
-  achieved_gflops REAL, peak_gflops REAL, pct_of_peak REAL,
-  counters_source TEXT,
-  counters_reason TEXT,
-  ll_references_per_inference REAL, ll_misses_per_inference REAL, ll_miss_rate REAL,
-  agreement_rel_error REAL, agreement_passed INTEGER,
-  processes INTEGER, rounds INTEGER, remeasured INTEGER,
-  speedup REAL, speedup_ci95_low REAL, speedup_ci95_high REAL, native_point_id TEXT,
-  unstable TEXT, steal_pct_max REAL, beside_other_measurement INTEGER, excluded_processes INTEGER,
-  describe_json TEXT, result_json TEXT
-);
+)SQL";
+
+// After `measurements`, whose DDL comes from its column table (report/results_columns.h).
+const char* k_schema_after = R"SQL(
 CREATE TABLE IF NOT EXISTS process_results (
   group_key TEXT NOT NULL,
   process INTEGER NOT NULL,
@@ -86,16 +73,6 @@ CREATE TABLE IF NOT EXISTS failures (
 );
 )SQL";
 
-// Columns copied from the bench JSON as they are (same names), in this order.
-const char* k_real_fields[] = {"median_ms",  "mean_ms",        "min_ms",          "max_ms",         "stddev_ms",
-                               "p90_ms",     "p99_ms",         "ci95_low_ms",     "ci95_high_ms",   "throughput_ips",
-                               "compile_ms", "first_inference_ms", "achieved_gflops", "peak_gflops", "pct_of_peak",
-                               "speedup",    "speedup_ci95_low", "speedup_ci95_high", "steal_pct_max"};
-const char* k_int_fields[] = {"samples", "macs", "flops", "params", "peak_activation_bytes", "processes", "rounds",
-                              "remeasured", "beside_other_measurement", "excluded_processes"};
-const char* k_text_fields[] = {"native_point_id", "unstable"};
-const char* k_counter_fields[] = {"ll_references_per_inference", "ll_misses_per_inference", "ll_miss_rate"};
-
 std::optional<double> real_of(const nlohmann::json& j, const char* key) {
   if (!j.is_object()) return std::nullopt;
   auto it = j.find(key);
@@ -118,7 +95,7 @@ std::optional<std::string> text_of(const nlohmann::json& j, const char* key) {
 
 }  // namespace
 
-const char* schema_sql() { return k_schema; }
+std::string schema_sql() { return k_schema_before + report::measurements_ddl() + k_schema_after; }
 
 std::string now_rfc3339() {
   const auto now = std::chrono::system_clock::now();
@@ -186,13 +163,13 @@ Store::Store(const std::string& path, bool create) : db_(path, create) {
          path, version, k_schema_version);
   if (version == 0) {
     Transaction t(db_);
-    db_.exec(k_schema);
+    db_.exec(schema_sql());
     db_.exec(fmt::format("PRAGMA user_version={}", k_schema_version));
     t.commit();
     return;
   }
-  // Schema 2 as first written lacked three columns, added since (NULL in old rows): the processes left out
-  // as disturbed, and the A/A rechecks' rerun-interval verdicts.
+  // Schema 2 as first written lacked columns added since (NULL in old rows): every measurement column the
+  // table (report/results_columns.h) has and the file lacks, and the A/A rechecks' rerun-interval verdicts.
   auto ensure_column = [&](const char* table, const char* column, const char* type) {
     bool has = false;
     {
@@ -201,7 +178,8 @@ Store::Store(const std::string& path, bool create) : db_(path, create) {
     }
     if (!has) db_.exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", table, column, type));
   };
-  ensure_column("measurements", "excluded_processes", "INTEGER");
+  for (const report::Column& c : report::measurement_columns())
+    if (!*c.constraint) ensure_column("measurements", c.name, report::sql_type_name(c.type));
   ensure_column("rechecks", "median_inside_rerun", "INTEGER");
   ensure_column("rechecks", "speedup_inside_rerun", "INTEGER");
 }
@@ -241,39 +219,37 @@ int64_t Store::machine_id(const nlohmann::json& facts) {
 
 void Store::insert_measurement(const std::string& point_id, int64_t machine_id, const nlohmann::json& b,
                                const std::optional<FailureRecord>& flag) {
-  std::string cols = "point_id, machine_id, finished_at";
-  std::string vals = "?1, ?2, ?3";
-  int n = 3;
-  auto add = [&](const char* c) {
-    cols += std::string(", ") + c;
-    vals += fmt::format(", ?{}", ++n);
-  };
-  for (const char* c : k_real_fields) add(c);
-  for (const char* c : k_int_fields) add(c);
-  for (const char* c : k_text_fields) add(c);
-  for (const char* c : {"counters_source", "counters_reason"}) add(c);
-  for (const char* c : k_counter_fields) add(c);
-  for (const char* c : {"agreement_rel_error", "agreement_passed", "describe_json", "result_json"}) add(c);
+  std::string cols, vals;
+  int n = 0;
+  for (const report::Column& c : report::measurement_columns()) {
+    const char* sep = n++ ? ", " : "";
+    cols += fmt::format("{}{}", sep, c.name);
+    vals += fmt::format("{}?{}", sep, n);
+  }
   Stmt ins(db_, fmt::format("INSERT OR REPLACE INTO measurements({}) VALUES({})", cols, vals));
-  int i = 0;
-  ins.bind(++i, point_id);
-  ins.bind(++i, machine_id);
-  ins.bind(++i, now_rfc3339());
-  for (const char* c : k_real_fields) ins.bind(++i, real_of(b, c));
-  for (const char* c : k_int_fields) ins.bind(++i, int_of(b, c));
-  for (const char* c : k_text_fields) ins.bind(++i, text_of(b, c));
   const nlohmann::json counters = b.value("counters", nlohmann::json());
-  ins.bind(++i, text_of(counters, "source"));
-  ins.bind(++i, text_of(counters, "reason"));
-  for (const char* c : k_counter_fields) ins.bind(++i, real_of(counters, c));
   const nlohmann::json agreement = b.value("agreement", nlohmann::json());
-  ins.bind(++i, real_of(agreement, "rel_max_error"));
-  std::optional<int64_t> passed;
-  if (agreement.is_object() && agreement.contains("passed") && agreement["passed"].is_boolean())
-    passed = agreement["passed"].get<bool>() ? 1 : 0;
-  ins.bind(++i, passed);
-  ins.bind(++i, b.contains("describe") ? std::optional<std::string>(b["describe"].dump()) : std::nullopt);
-  ins.bind(++i, b.dump());
+  int i = 0;
+  for (const report::Column& c : report::measurement_columns()) {
+    const nlohmann::json* from = &b;
+    switch (c.source) {
+      case report::ColumnSource::PointId: ins.bind(++i, point_id); continue;
+      case report::ColumnSource::MachineId: ins.bind(++i, machine_id); continue;
+      case report::ColumnSource::FinishedAt: ins.bind(++i, now_rfc3339()); continue;
+      case report::ColumnSource::Record: ins.bind(++i, b.dump()); continue;
+      case report::ColumnSource::JsonText:
+        ins.bind(++i, b.is_object() && b.contains(c.key) ? std::optional<std::string>(b[c.key].dump()) : std::nullopt);
+        continue;
+      case report::ColumnSource::Counters: from = &counters; break;
+      case report::ColumnSource::Agreement: from = &agreement; break;
+      case report::ColumnSource::Key: break;
+    }
+    switch (c.type) {
+      case report::ColumnType::Real: ins.bind(++i, real_of(*from, c.key)); break;
+      case report::ColumnType::Integer: ins.bind(++i, int_of(*from, c.key)); break;
+      case report::ColumnType::Text: ins.bind(++i, text_of(*from, c.key)); break;
+    }
+  }
   ins.run();
   // A measurement replaces an earlier failure of the same point (a retry that worked).
   Stmt del(db_, "DELETE FROM failures WHERE point_id=?1");

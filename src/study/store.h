@@ -73,6 +73,6 @@ std::string machine_fingerprint(const nlohmann::json& facts);
 // Now, RFC 3339 UTC.
 std::string now_rfc3339();
 // The schema (CREATE TABLE IF NOT EXISTS ...), for merge's output.
-const char* schema_sql();
+std::string schema_sql();
 
 }  // namespace fb::study
