@@ -25,6 +25,7 @@ struct Options {
   bool keep_going = false;
   uint64_t order_seed = 1;
   int processes = 1;
+  double span_s = 0;
   std::string lock = "wait";
 };
 
@@ -40,11 +41,12 @@ std::vector<std::string> split_list(const std::string& s) {
 int run_compare_cmd(const Options& o) {
   if (o.json && o.csv) fail("--json and --csv are exclusive");
   if (o.processes < 1) fail("--processes must be >= 1, got {}", o.processes);
+  if (o.span_s > 0 && o.processes < 2) fail("--span spreads processes: it needs --processes 2 or more");
   const measure::MeasurementLock lock = measure::MeasurementLock::take(measure::parse_lock_mode(o.lock), note_line);
   if (o.processes > 1) {
     if (o.csv) fail("--csv is not available with --processes > 1 (use --json)");
     if (o.per_layer) fail("--per-layer is not available with --processes > 1");
-    return run_in_processes(o.processes, o.json);
+    return run_in_processes(o.processes, o.json, o.span_s);
   }
   measure::CompareSettings cs;
   cs.base = o.f.resolve();
@@ -96,6 +98,11 @@ CommandRegistrar reg(31, [](CLI::App& app) {
   add_cache_sim_flags(sub, o->f);
   sub->add_option("--processes", o->processes,
                   "measure in K independent processes: CIs over processes and rounds (two-level)")
+      ->capture_default_str();
+  sub->add_option("--span", o->span_s,
+                  "with --processes K: spread the K processes' starts over SECONDS, so the figures also "
+                  "sample the host's drift over that time")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   sub->add_option("--order-seed", o->order_seed, "seed of the rounds' random order")->capture_default_str();
   sub->add_flag("--keep-going", o->keep_going, "report a backend that fails and measure the others");

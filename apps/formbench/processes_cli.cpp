@@ -1,6 +1,8 @@
 #include "processes_cli.h"
 
+#include <chrono>
 #include <iostream>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -33,7 +35,7 @@ std::vector<std::string> process_args(const std::vector<std::string>& own, int i
       bench = true;
       check = false;  // bench checks only when asked (--check)
       out.push_back("compare");
-    } else if (is(a, "--processes") || is(a, "--lock") || is(a, "--order-seed")) {
+    } else if (is(a, "--processes") || is(a, "--lock") || is(a, "--order-seed") || is(a, "--span")) {
       if (has_value) ++j;
     } else if (a == "--json" || a == "--csv") {
     } else if (bench && (a == "-B" || a == "--backend")) {
@@ -55,10 +57,20 @@ std::vector<std::string> process_args(const std::vector<std::string>& own, int i
   return out;
 }
 
-int run_in_processes(int k, bool json) {
+int run_in_processes(int k, bool json, double span_s) {
+  if (span_s < 0) fail("--span must be >= 0 seconds, got {}", span_s);
   const std::vector<std::string> own = own_args();
+  using clock = std::chrono::steady_clock;
+  const clock::time_point t0 = clock::now();
+  const double gap_s = k > 1 ? span_s / (k - 1) : 0;
+  // Process i + 1 starts no earlier than t0 + (i + 1) x gap; processes the stability rule adds follow at once.
+  auto wait_for_next = [&](int i, const nlohmann::json&) {
+    if (gap_s <= 0 || i + 1 >= k) return;
+    std::this_thread::sleep_until(t0 + std::chrono::duration_cast<clock::duration>(
+                                           std::chrono::duration<double>(gap_s * (i + 1))));
+  };
   study::ProcessesRun run = study::run_processes(
-      "/proc/self/exe", [&](int i) { return process_args(own, i); }, k, 2 * k, 3600);
+      "/proc/self/exe", [&](int i) { return process_args(own, i); }, k, 2 * k, 3600, {}, wait_for_next);
   if (!run.combined) fail("{}: {}", run.failure->kind, run.failure->reason);
   nlohmann::json& c = *run.combined;
   c["remeasured"] = run.remeasured;

@@ -16,6 +16,8 @@ std::vector<std::string> process_args(const std::vector<std::string>& own, int i
 std::vector<std::string> own_args();
 
 // Runs K processes (more while unstable, up to 2K) and prints the combination. Returns the exit code.
-int run_in_processes(int k, bool json);
+// `span_s` > 0 spreads the K processes' starts evenly over that many seconds: back to back they sample
+// about ten seconds of the host, whose speed drifts by a few percent over minutes.
+int run_in_processes(int k, bool json, double span_s = 0);
 
 }  // namespace fb::cli

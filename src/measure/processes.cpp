@@ -198,6 +198,8 @@ nlohmann::json combine_processes(const std::vector<nlohmann::json>& ps, const St
                         {"ci95_low_ms", lat.low},
                         {"ci95_high_ms", lat.high},
                         {"process_medians_ms", lat.process_medians},
+                        {"next_process_low_ms", nullptr},
+                        {"next_process_high_ms", nullptr},
                         {"min_ms", st.min},
                         {"mean_ms", st.mean},
                         {"stddev_ms", st.stddev ? nlohmann::json(*st.stddev) : nlohmann::json(nullptr)},
@@ -208,6 +210,12 @@ nlohmann::json combine_processes(const std::vector<nlohmann::json>& ps, const St
                         {"images_per_s", 1000.0 / lat.estimate * first.value("batch", 1.0)},
                         {"compile_ms", median_in_place(compile)},
                         {"first_inference_ms", median_in_place(first_ms)}};
+    if (lat.process_medians.size() >= 2) {
+      // Never narrower than the CI: a later process carries the estimate's error as well as its own.
+      const Bounds next = next_process_interval(lat.estimate, lat.process_medians);
+      b["next_process_low_ms"] = std::min(next.low, lat.low);
+      b["next_process_high_ms"] = std::max(next.high, lat.high);
+    }
     const double gflops = flops / (lat.estimate * 1e6);
     b["achieved_gflops"] = gflops;
     b["peak_gflops"] = peak;
@@ -242,6 +250,11 @@ nlohmann::json combine_processes(const std::vector<nlohmann::json>& ps, const St
         b["speedup_ci95_low"] = sp.low;
         b["speedup_ci95_high"] = sp.high;
         b["process_speedups"] = sp.process_medians;
+        if (sp.process_medians.size() >= 2) {
+          const Bounds next = next_process_interval(sp.estimate, sp.process_medians);
+          b["speedup_next_process_low"] = std::min(next.low, sp.low);
+          b["speedup_next_process_high"] = std::max(next.high, sp.high);
+        }
         b["rounds"] = sp.values;
         b["round_ratios_by_process"] = ratios;
       }
@@ -315,7 +328,8 @@ std::string combined_table(const nlohmann::json& c) {
                                 c.value("model", ""), c.value("threads", 0), c.value("batch", 0),
                                 c.value("precision", ""), c.value("device", ""), c.value("processes", 0),
                                 c.value("block", 0));
-  TextTable t({"backend", "samples", "median ms", "95% CI (2-level)", "process medians ms",
+  // "a later process": where one more process's median should land (95%), wider than the CI by sqrt(k + 1).
+  TextTable t({"backend", "samples", "median ms", "95% CI (2-level)", "a later process", "process medians ms",
                "speedup vs " + c.value("native", std::string()), "speedup 95% CI", "process speedups", "agreement"});
   auto list = [](const nlohmann::json& a, bool ms) {
     std::vector<std::string> v;
@@ -324,7 +338,7 @@ std::string combined_table(const nlohmann::json& c) {
   };
   for (const auto& b : c["backends"]) {
     if (!b.value("error", nlohmann::json()).is_null()) {
-      t.add_row({b.value("backend", ""), "0", "failed: " + b["error"].get<std::string>(), "", "", "", "", "", ""});
+      t.add_row({b.value("backend", ""), "0", "failed: " + b["error"].get<std::string>(), "", "", "", "", "", "", ""});
       continue;
     }
     const bool has_speedup = b["speedup"].is_number() && b["speedup_ci95_low"].is_number();
@@ -334,6 +348,10 @@ std::string combined_table(const nlohmann::json& c) {
                           b["agreement"].value("rel_max_error", 0.0));
     t.add_row({b.value("backend", ""), std::to_string(b.value("samples", 0)), fmt_ms(b["median_ms"].get<double>()),
                fmt::format("[{}, {}]", fmt_ms(b["ci95_low_ms"].get<double>()), fmt_ms(b["ci95_high_ms"].get<double>())),
+               b.value("next_process_low_ms", nlohmann::json()).is_number()
+                   ? fmt::format("[{}, {}]", fmt_ms(b["next_process_low_ms"].get<double>()),
+                                 fmt_ms(b["next_process_high_ms"].get<double>()))
+                   : "-",
                list(b["process_medians_ms"], true),
                b["speedup"].is_number() ? fmt::format("{:.3f}x", b["speedup"].get<double>()) : "-",
                has_speedup ? fmt::format("[{:.3f}, {:.3f}]", b["speedup_ci95_low"].get<double>(),

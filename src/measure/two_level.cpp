@@ -21,16 +21,33 @@ double student_t_975(int dof) {
   return dof <= 30 ? q[dof - 1] : 1.96;
 }
 
+namespace {
+double log_sd(const std::vector<double>& values) {  // sample standard deviation of the logs (k >= 2)
+  const size_t k = values.size();
+  double mean = 0;
+  for (double x : values) mean += std::log(x);
+  mean /= static_cast<double>(k);
+  double ss = 0;
+  for (double x : values) ss += (std::log(x) - mean) * (std::log(x) - mean);
+  return std::sqrt(ss / static_cast<double>(k - 1));
+}
+}  // namespace
+
 double between_process_half_width(const std::vector<double>& process_values) {
   const size_t k = process_values.size();
   if (k < 2) return 0;
-  double mean = 0;
-  for (double x : process_values) mean += std::log(x);
-  mean /= static_cast<double>(k);
-  double ss = 0;
-  for (double x : process_values) ss += (std::log(x) - mean) * (std::log(x) - mean);
-  const double sd = std::sqrt(ss / static_cast<double>(k - 1));
-  return student_t_975(static_cast<int>(k) - 1) * sd / std::sqrt(static_cast<double>(k));
+  return student_t_975(static_cast<int>(k) - 1) * log_sd(process_values) / std::sqrt(static_cast<double>(k));
+}
+
+Bounds next_process_interval(double estimate, const std::vector<double>& process_values) {
+  const size_t k = process_values.size();
+  if (k < 2) fail("a prediction interval needs at least 2 processes, got {}", k);
+  if (!(estimate > 0)) fail("a prediction interval needs a positive estimate, got {}", estimate);
+  for (double x : process_values)
+    if (!(x > 0)) fail("a prediction interval needs positive process values, got {}", x);
+  const double half = student_t_975(static_cast<int>(k) - 1) * log_sd(process_values) *
+                      std::sqrt(1.0 + 1.0 / static_cast<double>(k));
+  return {estimate * std::exp(-half), estimate * std::exp(half)};
 }
 
 Bounds rerun_interval(double estimate, double ci_low, double ci_high) {

@@ -4,6 +4,8 @@
 
 #include <sys/wait.h>
 
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -203,6 +205,35 @@ TEST(MeasureCli, CompareJsonAndCacheSimChild) {
   CliResult c = run_cli({"_cachesim-child", k_model, "--backend", "reference", "--iterations", "1"});
   EXPECT_EQ(c.code, 0) << c.err;
   EXPECT_EQ(run_cli({"compare", k_model, "--backends", "reference,reference"}).code, 1);
+}
+
+// bench --processes K: K processes combined; the later-process interval recomputed here from the process
+// medians; --span spreads the processes' starts (a lower bound on the wall time, never an upper one).
+TEST(MeasureCli, BenchInProcessesGivesALaterProcessIntervalAndSpreadsWithSpan) {
+  const auto t0 = std::chrono::steady_clock::now();
+  CliResult r = run_cli(args({"bench", k_model, "--backend", "reference", "--processes", "3", "--span", "3", "--json"}));
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["schema"], "formbench.compare.processes/1");
+  ASSERT_GE(j["processes"].get<int>(), 3);
+  const nlohmann::json& b = j["backends"][0];
+  std::vector<double> logs;
+  for (const auto& m : b["process_medians_ms"]) logs.push_back(std::log(m.get<double>()));
+  double mean = 0, ss = 0;
+  for (double x : logs) mean += x / static_cast<double>(logs.size());
+  for (double x : logs) ss += (x - mean) * (x - mean);
+  const size_t k = logs.size();
+  const double t = k == 3 ? 4.303 : k == 4 ? 3.182 : k == 5 ? 2.776 : 2.571;  // t(k-1), 97.5%
+  const double half = t * std::sqrt(ss / static_cast<double>(k - 1)) * std::sqrt(1 + 1.0 / static_cast<double>(k));
+  const double est = b["median_ms"].get<double>();
+  // The prediction interval, or the CI where that is wider (never narrower than the CI).
+  EXPECT_NEAR(b["next_process_low_ms"].get<double>(), std::min(est * std::exp(-half), b["ci95_low_ms"].get<double>()),
+              1e-9 * est);
+  EXPECT_NEAR(b["next_process_high_ms"].get<double>(), std::max(est * std::exp(half), b["ci95_high_ms"].get<double>()),
+              1e-9 * est);
+  EXPECT_GE(wall_s, 3.0);  // the third process started no earlier than 3 s after the first
+  expect_error(run_cli(args({"bench", k_model, "--backend", "reference", "--span", "5"})), "--span");
 }
 
 // --opt [BACKEND:]KEY=VALUE on the command line: a scoped option reaches its backend and no other.

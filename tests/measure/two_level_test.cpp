@@ -2,6 +2,7 @@
 // computed by hand.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -78,6 +79,48 @@ TEST(TwoLevel, RerunIntervalIsTheCiWidenedBySqrtTwoOnTheLogScale) {
   EXPECT_THROW(rerun_interval(0, 0, 1), fb::Error);
 }
 
+TEST(TwoLevel, NextProcessIntervalIsTheHandComputedPredictionInterval) {
+  // Process medians 8, 16, 8.4: logs 2.07944, 2.77259, 2.12823, mean 2.32675, s = 0.38692; t(2) = 4.303;
+  // half = 4.303 x 0.38687 x sqrt(1 + 1/3) = 1.92225 -> 8.4 exp(-+1.92225) = [1.2287, 57.425].
+  const Bounds b = next_process_interval(8.4, {8, 16, 8.4});
+  EXPECT_NEAR(b.low, 1.2287, 1e-3);
+  EXPECT_NEAR(b.high, 57.425, 2e-2);
+  // sqrt(k + 1) = 2 times the Student-t part of the CI (half-width 0.96122 above) on the log scale.
+  EXPECT_NEAR(std::log(b.high / 8.4), 2 * between_process_half_width({8, 16, 8.4}), 1e-9);
+  // Agreeing processes: a point interval.
+  EXPECT_DOUBLE_EQ(next_process_interval(5, {5, 5, 5}).low, 5);
+  EXPECT_THROW(next_process_interval(5, {5}), fb::Error);
+  EXPECT_THROW(next_process_interval(5, {5, 0}), fb::Error);
+}
+
+TEST(TwoLevel, ALaterSingleProcessLandsInTheNextProcessIntervalAsOftenAsItPromises) {
+  // 5 processes, each shifted by its own log-normal factor (sd 5%), 20 values with 1% noise; then one more
+  // independent process. The CI of the median over 5 holds that single later process far less often (its
+  // own process effect comes on top): about 70% here; the next-process interval about 95%.
+  fb::Rng rng(11);
+  auto process = [&] {
+    std::vector<double> p;
+    const double shift = std::exp(0.05 * rng.normal());
+    for (int i = 0; i < 20; ++i) p.push_back(shift * std::exp(0.01 * rng.normal()));
+    return p;
+  };
+  const int trials = 1500;
+  int in_ci = 0, in_next = 0;
+  for (int i = 0; i < trials; ++i) {
+    std::vector<std::vector<double>> ps;
+    for (int j = 0; j < 5; ++j) ps.push_back(process());
+    const TwoLevel a = two_level(ps, 200, rng.next_u64());
+    std::vector<double> later = process();
+    std::nth_element(later.begin(), later.begin() + 10, later.end());
+    const double m = later[10];  // 20 values: the upper middle; close enough for the check at 1% noise
+    in_ci += a.low <= m && m <= a.high;
+    const Bounds n = next_process_interval(a.estimate, a.process_medians);
+    in_next += n.low <= m && m <= n.high;
+  }
+  EXPECT_LT(static_cast<double>(in_ci) / trials, 0.85);
+  EXPECT_NEAR(static_cast<double>(in_next) / trials, 0.95, 0.025);
+}
+
 TEST(TwoLevel, ARerunLandsInTheCiAndTheRerunIntervalAsOftenAsTheyPromise) {
   // Simulated A/A pairs: 3 processes each, every process shifted by its own log-normal factor (sd 5%),
   // 20 values each with 1% noise. The 95% CI from 3 processes (Student's t, 2 dof) holds the true value 95%
@@ -139,7 +182,11 @@ TEST(Processes, CombinesLatenciesAndPairedSpeedupsOverProcesses) {
   EXPECT_NEAR(torch["ci95_low_ms"].get<double>(), 3.212, 2e-3);
   EXPECT_NEAR(torch["ci95_high_ms"].get<double>(), 21.97, 1e-2);
   EXPECT_EQ(torch["samples"], 12);
+  // Where one more process should land: the prediction interval over the same medians (test above).
+  EXPECT_NEAR(torch["next_process_low_ms"].get<double>(), 1.2287, 1e-3);
+  EXPECT_NEAR(torch["next_process_high_ms"].get<double>(), 57.425, 2e-2);
   EXPECT_DOUBLE_EQ(onednn["speedup"].get<double>(), 4);
+  EXPECT_DOUBLE_EQ(onednn["speedup_next_process_low"].get<double>(), 4);
   EXPECT_DOUBLE_EQ(onednn["speedup_ci95_low"].get<double>(), 4);
   EXPECT_DOUBLE_EQ(onednn["speedup_ci95_high"].get<double>(), 4);
   EXPECT_EQ(onednn["rounds"], 6);
