@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "measure/affinity.h"
+#include "measure/timing_flags.h"
 
 namespace fb::cli {
 
@@ -56,18 +57,8 @@ void add_point_flags(CLI::App* sub, BenchFlags& f) {
 
 void add_timing_flags(CLI::App* sub, BenchFlags& f) {
   auto& r = f.s.run;
-  sub->add_option("--warmup", r.warmup_runs, "warm-up runs (at least)")->capture_default_str();
-  sub->add_option("--warmup-time", r.warmup_ms, "warm-up time in ms (at least)")->capture_default_str();
-  sub->add_option("--min-runs", r.min_runs, "timed runs (at least)")->capture_default_str();
-  sub->add_option("--min-time", r.min_time_ms, "timed phase in ms (at least)")->capture_default_str();
-  sub->add_option("--max-runs", r.max_runs, "timed runs (at most)")->capture_default_str();
-  sub->add_option("--max-time", r.max_time_ms, "timed phase in ms (at most)")->capture_default_str();
-  sub->add_option("--target-ci", r.target_ci_pct,
-                  "stop early once the 95% CI of the median is within +-PCT% (0: off)")
-      ->capture_default_str();
-  sub->add_option("--max-round-trip", r.max_round_trip_ns,
-                  "interleaved rounds with 2+ threads count only while two CPUs answer within NS (0: off)")
-      ->capture_default_str();
+  for (const measure::TimingFlag& t : measure::timing_flags())
+    std::visit([&](auto field) { sub->add_option(t.flag, r.*field, t.help)->capture_default_str(); }, t.field);
   sub->add_option("--pin", f.pin, "pin to these CPUs, e.g. 0,1 or 0-3 (what was granted is recorded)");
   sub->add_flag("--no-counters", f.no_counters, "do not try hardware counters");
   sub->add_flag("--no-ceilings", f.no_ceilings, "do not measure/read the machine's FMA peak (no % of peak)");

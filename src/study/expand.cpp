@@ -11,6 +11,7 @@
 #include "formbench/version.h"
 #include "measure/machine.h"
 #include "measure/processes.h"
+#include "measure/timing_flags.h"
 #include "study/point.h"
 
 namespace fb::study {
@@ -127,18 +128,11 @@ std::vector<std::string> group_args(const std::vector<const Point*>& group, int 
                                 "--precision", p.precision, "--json", "--keep-going", "--order-seed",
                                 std::to_string(process + 1), "--processes", "1"};
   if (p.device != "cpu") a.insert(a.end(), {"--device", p.device});
-  auto opt = [&](const char* flag, const auto& v) {
-    if (v) a.insert(a.end(), {flag, fmt_number(static_cast<double>(*v))});
-  };
-  opt("--warmup", p.measure.warmup);
-  opt("--warmup-time", p.measure.warmup_ms);
-  opt("--min-runs", p.measure.repetitions);
-  opt("--min-time", p.measure.min_time_ms);
-  opt("--max-runs", p.measure.max_repetitions);
-  opt("--max-time", p.measure.max_time_ms);
-  opt("--target-ci", p.measure.target_ci_pct);
-  opt("--block", p.measure.block);
-  opt("--max-round-trip", p.measure.max_round_trip_ns);
+  // Timing settings by their spec keys, as the point's identity records them (measure/timing_flags.h).
+  const nlohmann::json settings = p.settings_json();
+  for (const measure::TimingFlag& t : measure::timing_flags())
+    if (settings.contains(t.spec_key)) a.insert(a.end(), {t.flag, fmt_number(settings[t.spec_key].get<double>())});
+  if (p.measure.block) a.insert(a.end(), {"--block", std::to_string(*p.measure.block)});
   if (!p.measure.counters.value_or(true)) a.push_back("--no-counters");
   if (!p.measure.ceilings.value_or(true)) a.push_back("--no-ceilings");
   if (process > 0 || !p.measure.check.value_or(false)) a.push_back("--no-check");

@@ -4,9 +4,12 @@
 #include <algorithm>
 #include <set>
 
+#include <fmt/format.h>
+
 #include "core/error.h"
 #include "study/point.h"
 #include "models/model_ref.h"
+#include "measure/timing_flags.h"
 #include "study/spec.h"
 
 namespace fb::study {
@@ -227,6 +230,23 @@ TEST(StudyExpand, ShardsPartitionByComparisonGroup) {
   for (size_t i = 0; i + 1 < 48; i += 2) EXPECT_EQ(in_shard(pts[i], {1, 3}), in_shard(pts[i + 1], {1, 3}));
   EXPECT_EQ(parse_shard("2/5"), (std::pair<int, int>{2, 5}));
   for (const char* bad : {"0/3", "4/3", "1/0", "1", "a/b", "1/3x"}) EXPECT_THROW(parse_shard(bad), Error) << bad;
+}
+
+// The timing flags are one table (measure/timing_flags.h): each row's spec key is a key the spec reader
+// takes, and reaches the point's compare command line as the row's flag with its value.
+TEST(StudyExpand, EveryTimingSettingReachesThePointsCommandLineAsItsFlag) {
+  std::string s = "name=\"x\"\nbackend=\"torch\"\n[measure]\n";
+  for (const measure::TimingFlag& t : measure::timing_flags()) s += fmt::format("{} = 7\n", t.spec_key);
+  s += "[[models]]\nmodel=\"m\"\n";
+  const std::vector<Point> pts = expand(parse_spec(s), fake_info);
+  ASSERT_EQ(pts.size(), 1u);
+  const std::vector<std::string> a = group_args({&pts[0]}, 0);
+  for (const measure::TimingFlag& t : measure::timing_flags()) {
+    const auto it = std::find(a.begin(), a.end(), t.flag);
+    ASSERT_NE(it, a.end()) << t.flag;
+    ASSERT_NE(it + 1, a.end()) << t.flag;
+    EXPECT_EQ(*(it + 1), "7") << t.flag;
+  }
 }
 
 TEST(StudyExpand, GroupArgumentsMeasureTheBackendsTogether) {
