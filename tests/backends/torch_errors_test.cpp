@@ -1,5 +1,6 @@
 // Options the LibTorch backends cannot honour, bad inputs, the BLAS start-up decision, diagnostics and
 // describe(): each must say what is wrong or what happened, never ignore it silently.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -34,11 +35,21 @@ std::string compile_error(const std::string& backend, const Graph& g, const Comp
 
 class TorchErrors : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(TorchErrors, RefusesPrecisionItCannotHonour) {
+// bf16 on the cpu: eager converts weights and inputs as a PyTorch user would and says so; TorchScript's
+// frozen module stays fp32 and refuses it.
+TEST_P(TorchErrors, Bf16OnTheCpuIsEagerOnly) {
   FB_SKIP_UNLESS_BUILT(GetParam());
   CompileOptions opt;
   opt.precision = Precision::BF16;
   const std::string msg = compile_error(GetParam(), small_net(), opt);
+  if (GetParam() == "torch") {
+    EXPECT_EQ(msg, "");
+    auto exe = make_backend("torch")->compile(small_net(), opt);
+    const auto notes = exe->describe().notes;
+    EXPECT_TRUE(std::any_of(notes.begin(), notes.end(),
+                            [](const std::string& n) { return n.find("cpu bf16: weights and inputs as bfloat16") == 0; }));
+    return;
+  }
   EXPECT_NE(msg.find("fp32 only"), std::string::npos) << msg;
   EXPECT_NE(msg.find("bf16"), std::string::npos) << msg;
   EXPECT_NE(msg.find(GetParam()), std::string::npos) << msg;
@@ -79,7 +90,8 @@ TEST_P(TorchErrors, CpuRefusesReducedPrecisionsAndPointsToCuda) {
     CompileOptions opt;
     opt.precision = p;
     const std::string msg = compile_error(GetParam(), small_net(), opt);
-    EXPECT_NE(msg.find(std::string("fp32 only on the cpu, not ") + precision_name(p)), std::string::npos) << msg;
+    const std::string can = GetParam() == "torch" ? "fp32 or bf16" : "fp32 only";
+    EXPECT_NE(msg.find(can + " on the cpu, not " + precision_name(p)), std::string::npos) << msg;
     EXPECT_NE(msg.find("need --device cuda"), std::string::npos) << msg;
   }
 }

@@ -32,9 +32,31 @@ Graph build_small(const std::string& ref, std::string& why) {
 // test runs TorchScript on the models up to this size; every op and pattern still runs on it.
 constexpr size_t k_max_torchscript_nodes = 320;
 
+// bf16 on the cpu (torch eager only): within the tolerance `compare --check` uses for bf16, and really
+// computed in bf16: its error well above fp32's (8 significant bits against 24).
+constexpr double k_bf16_tol = 5e-2;
+
+void expect_bf16_agreement(const Graph& g, const std::vector<Tensor>& inputs, const std::vector<Tensor>& ref) {
+  if (!torch_test::built("torch")) return;
+  CompileOptions opt;
+  opt.threads = 1;
+  auto fp32 = make_backend("torch")->compile(g, opt);
+  opt.precision = Precision::BF16;
+  auto bf16 = make_backend("torch")->compile(g, opt);
+  std::vector<Tensor> out32, out16;
+  fp32->run(inputs, out32);
+  bf16->run(inputs, out16);
+  for (size_t i = 0; i < ref.size(); ++i) {
+    const Agreement a32 = compare_outputs(ref[i], out32[i], k_bf16_tol), a16 = compare_outputs(ref[i], out16[i], k_bf16_tol);
+    EXPECT_TRUE(a16.passed(k_bf16_tol)) << g.name << " on torch bf16, output " << i << ": " << a16.summary();
+    EXPECT_GT(a16.rel_max_error, 10 * a32.rel_max_error) << g.name << ": bf16 " << a16.summary() << ", fp32 " << a32.summary();
+  }
+}
+
 void expect_agreement(const Graph& g, double tol) {
   const auto inputs = make_inputs(g, 21);
   const auto ref = torch_test::run("reference", g, inputs);
+  expect_bf16_agreement(g, inputs, ref);
   for (const std::string backend : k_backends) {
     if (!torch_test::built(backend)) continue;
     if (backend == "torchscript" && g.nodes.size() > k_max_torchscript_nodes) {

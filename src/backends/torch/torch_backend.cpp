@@ -95,6 +95,13 @@ class TorchExecutable : public Executable {
                                     "GPU and outputs back inside run()",
                                     precision_name(target_.precision), target_.dtype == at::kHalf ? "half weights and inputs" : "fp32 tensors",
                                     target_.precision == Precision::TF32 ? "on" : "off"));
+    if (target_.device.is_cpu() && target_.dtype == at::kBFloat16)
+      d.notes.push_back(fmt::format(
+          "cpu bf16: weights and inputs as bfloat16 (a PyTorch user's module.to(torch.bfloat16)); LibTorch {} "
+          "sends every bf16 convolution to oneDNN (aten::mkldnn_convolution; in fp32 only some, the others to its "
+          "im2col + BLAS path) and the other ops to ATen's own bf16 kernels (linear: aten::addmm); outputs back "
+          "to fp32",
+          torch_be::libtorch_version()));
     for (auto& n : torch_be::runtime_notes(threads_)) d.notes.push_back(std::move(n));
     return d;
   }
@@ -289,7 +296,7 @@ class TorchBackend : public Backend {
   }
   nlohmann::json diagnostics(const CompileOptions& opt) const override;
   std::unique_ptr<Executable> compile(const Graph& g, const CompileOptions& opt) const override {
-    const torch_be::Target target = torch_be::check_options(*this, opt);
+    const torch_be::Target target = torch_be::check_options(*this, opt, /*cpu_bf16=*/true);
     check_supported(*this, g, opt);
     if (!weights_materialized(g)) fail("model '{}' has no weights yet (materialize_weights first)", g.name);
     torch_be::set_threads(opt.threads);

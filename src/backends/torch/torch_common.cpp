@@ -15,15 +15,19 @@
 
 namespace fb::torch_be {
 
-Target check_options(const Backend& b, const CompileOptions& opt) {
+Target check_options(const Backend& b, const CompileOptions& opt, bool cpu_bf16) {
   check_extra_options(b, opt, {});
   if (opt.threads < 1) fail("backend '{}': threads must be at least 1, got {}", b.name(), opt.threads);
   Target t;
   t.precision = opt.precision;
   if (opt.device == "cpu") {
+    if (opt.precision == Precision::BF16 && cpu_bf16) {
+      t.dtype = at::kBFloat16;
+      return t;
+    }
     if (opt.precision != Precision::F32)
-      fail("backend '{}' computes in fp32 only on the cpu, not {} (tf32 and fp16 need --device cuda)", b.name(),
-           precision_name(opt.precision));
+      fail("backend '{}' computes in {} on the cpu, not {} (tf32 and fp16 need --device cuda)", b.name(),
+           cpu_bf16 ? "fp32 or bf16" : "fp32 only", precision_name(opt.precision));
     return t;
   }
   if (opt.device != "cuda" && opt.device.rfind("cuda:", 0) != 0)

@@ -18,8 +18,9 @@ struct Target {
 };
 
 // Refuses what a LibTorch backend cannot honour (precision, device, unknown keys) and returns the target.
-// The cpu computes fp32 only; cuda (a CUDA-enabled LibTorch that sees a GPU) fp32, tf32 and fp16.
-Target check_options(const Backend& b, const CompileOptions& opt);
+// The cpu computes fp32, and bf16 where `cpu_bf16` (eager: weights and inputs as bfloat16, as a PyTorch
+// user's module.to(torch.bfloat16)); cuda (a CUDA-enabled LibTorch that sees a GPU) fp32, tf32 and fp16.
+Target check_options(const Backend& b, const CompileOptions& opt, bool cpu_bf16 = false);
 
 // Sets the process-wide TF32 switches for cuDNN convolutions and cuBLAS matmuls before an inference:
 // off for fp32 (strict, whatever PyTorch's own default for cuDNN), on for tf32. Nothing on the cpu.
