@@ -90,7 +90,7 @@ void note_counters_once(const CounterResult& c) {
 
 int run_cachesim_child(const BenchSettings& s, int iterations) {
   if (iterations < 1) fail("--iterations must be >= 1, got {}", iterations);
-  apply_malloc_policy(s.malloc);
+  (void)apply_malloc_policy(s.malloc);  // the simulation counts accesses; the parent's result records the policy
   auto backend = make_backend(s.backend);
   Graph g = load_bench_graph(s);
   auto exe = backend->compile(g, compile_options(s, s.backend));
@@ -183,6 +183,7 @@ nlohmann::json BenchResult::to_json() const {
   j["precision"] = precision_name(settings.precision);
   j["threads"] = settings.threads;
   j["malloc"] = malloc_policy_name(settings.malloc);
+  j["malloc_not_applied"] = malloc_not_applied ? nlohmann::json(*malloc_not_applied) : nlohmann::json(nullptr);
   j["batch"] = batch;
   j["input_shape"] = input_shape;
   j["samples"] = stats.n;
@@ -277,6 +278,7 @@ BenchResult run_bench(const BenchSettings& s, const std::function<void(const std
   r.machine = c.machine;
   r.affinity = c.affinity;
   r.pinned = c.pinned;
+  r.malloc_not_applied = c.malloc_not_applied;
   r.timing = e.timing;
   r.block = cs.block;
   r.rounds = std::move(c.rounds);

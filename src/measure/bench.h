@@ -93,6 +93,7 @@ struct BenchResult {
   std::vector<int> affinity;  // CPUs the process ran on (granted)
   bool pinned = false;
   bool beside_other_measurement = false;  // set by the caller when the measurement lock was not held
+  std::optional<std::string> malloc_not_applied;  // why the heap policy could not be applied (malloc_policy.h)
   TimingMode timing;
   int block = 5;                 // timed runs per round
   std::vector<RoundLog> rounds;  // every round's noise evidence and whether it counted (runner.h)

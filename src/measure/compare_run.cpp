@@ -46,9 +46,10 @@ CompareResult run_compare(const CompareSettings& s, const std::function<void(con
     for (size_t j = i + 1; j < s.backends.size(); ++j)
       if (s.backends[i] == s.backends[j]) fail("backend '{}' is listed twice", s.backends[i]);
   check_option_scopes(s.base.extra, s.backends);
-  apply_malloc_policy(s.base.malloc);
+  const std::optional<std::string> malloc_not_applied = apply_malloc_policy(s.base.malloc);
   CompareResult r;
   r.settings = s;
+  r.malloc_not_applied = malloc_not_applied;
   r.native = pick_native(s.backends);
   if (!s.base.pin.empty()) {
     r.affinity = pin_to_cpus(s.base.pin);
@@ -187,6 +188,7 @@ nlohmann::json CompareResult::to_json() const {
   j["precision"] = precision_name(settings.base.precision);
   j["threads"] = settings.base.threads;
   j["malloc"] = malloc_policy_name(settings.base.malloc);
+  j["malloc_not_applied"] = malloc_not_applied ? nlohmann::json(*malloc_not_applied) : nlohmann::json(nullptr);
   j["batch"] = batch;
   j["input_shape"] = input_shape;
   j["block"] = settings.block;
@@ -318,6 +320,7 @@ std::string CompareResult::table() const {
     }
   }
   out += placement.note(rounds.size());
+  if (malloc_not_applied) out += "note: " + *malloc_not_applied + "\n";
   out += fmt::format("speedup: median of per-round paired ratios; its CI covers the rounds of this one process "
                      "(--processes K adds the variation between processes); machine: {}, formbench {} ({}), {}\n",
                      machine.cpu_model, machine.formbench_version, machine.git_revision, machine.timestamp);

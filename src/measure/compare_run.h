@@ -60,6 +60,7 @@ struct CompareResult {
   MachineFacts machine;
   std::vector<int> affinity;
   bool pinned = false;
+  std::optional<std::string> malloc_not_applied;  // why the heap policy could not be applied (malloc_policy.h)
   nlohmann::json to_json() const;
   std::string table() const;
   std::string csv() const;

@@ -16,11 +16,14 @@ MallocPolicy parse_malloc_policy(const std::string& s) {
 
 const char* malloc_policy_name(MallocPolicy p) { return p == MallocPolicy::Retain ? "retain" : "default"; }
 
-void apply_malloc_policy(MallocPolicy p) {
-  if (p != MallocPolicy::Retain) return;
+std::optional<std::string> apply_malloc_policy(MallocPolicy p) {
+  if (p != MallocPolicy::Retain) return std::nullopt;
   // 32 MiB is glibc's largest mmap threshold on 64-bit; setting it also stops the threshold from moving.
-  if (mallopt(M_MMAP_THRESHOLD, 32 << 20) != 1) fail("mallopt(M_MMAP_THRESHOLD) failed");
-  if (mallopt(M_TRIM_THRESHOLD, INT_MAX) != 1) fail("mallopt(M_TRIM_THRESHOLD) failed");
+  // glibc accepts both; only another allocator (AddressSanitizer's, a preloaded jemalloc) refuses them.
+  if (mallopt(M_MMAP_THRESHOLD, 32 << 20) != 1 || mallopt(M_TRIM_THRESHOLD, INT_MAX) != 1)
+    return "heap policy 'retain' not applied: this process's malloc is not glibc's (mallopt refused); every "
+           "backend runs on that allocator alike";
+  return std::nullopt;
 }
 
 }  // namespace fb::measure

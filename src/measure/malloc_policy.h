@@ -9,6 +9,7 @@
 // faults in another; Python PyTorch draws the same lottery. `retain` (the default) fixes the mmap threshold
 // at 32 MiB and never trims, so freed activations are reused: what a performance-aware PyTorch user gets
 // from jemalloc/tcmalloc or these same settings. `default` leaves glibc alone.
+#include <optional>
 #include <string>
 
 namespace fb::measure {
@@ -18,7 +19,10 @@ enum class MallocPolicy { Retain, Default };
 MallocPolicy parse_malloc_policy(const std::string& s);  // throws fb::Error listing the valid names
 const char* malloc_policy_name(MallocPolicy p);
 // Applies `p` to this process (call before the model is loaded). `Default` changes nothing, so it must be
-// chosen before `Retain` was applied in the same process; applying Retain twice is harmless.
-void apply_malloc_policy(MallocPolicy p);
+// chosen before `Retain` was applied in the same process; applying Retain twice is harmless. Returns why
+// `Retain` could not be applied, where this process's malloc is not glibc's (a sanitizer's, or one preloaded):
+// not an error, since the policy is process-wide and every backend measured runs on that allocator alike,
+// but the result records it.
+std::optional<std::string> apply_malloc_policy(MallocPolicy p);
 
 }  // namespace fb::measure

@@ -54,6 +54,7 @@ std::string bench_table(const BenchResult& r) {
                      stop_reason_name(r.run.stop), r.timer_overhead_ns);
   if (r.batch > 1) out += fmt::format("images/s {:.1f}\n", r.throughput_ips() * static_cast<double>(r.batch));
   out += r.placement.note(r.rounds.size());
+  if (r.malloc_not_applied) out += "note: " + *r.malloc_not_applied + "\n";
   out += fmt::format("cost: {} MACs, {} FLOPs, {} params; achieved {:.2f} GFLOP/s", si(static_cast<double>(r.cost.total.macs)),
                      si(static_cast<double>(r.cost.total.flops)), with_commas(r.cost.total.params), r.achieved_gflops());
   if (r.pct_of_peak())

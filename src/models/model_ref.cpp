@@ -51,6 +51,12 @@ int64_t ModelParams::get_int(const std::string& key, int64_t fallback) {
   return v;
 }
 
+int64_t ModelParams::get_int(const std::string& key, int64_t fallback, int64_t max) {
+  const int64_t v = get_int(key, fallback);
+  if (v > max) fail("{}: {}={} is too large (valid: 1..{})", owner_, key, v, max);
+  return v;
+}
+
 double ModelParams::get_double(const std::string& key, double fallback) {
   used_.insert(key);
   auto it = kv_.find(key);

@@ -15,6 +15,12 @@
 
 namespace fb {
 
+// Upper bounds of the size parameters every model takes: far beyond any real use, low enough that a
+// model's shapes, their products and the halvings of a resolution cannot overflow int64.
+inline constexpr int64_t k_max_res = 16384;
+inline constexpr int64_t k_max_batch = 65536;
+inline constexpr int64_t k_max_classes = 1'000'000;
+
 // The key=value parameters of a reference; builders read them with typed getters and finally call
 // check_all_used(), so a misspelt key is an error that lists the valid ones.
 class ModelParams {
@@ -22,6 +28,8 @@ class ModelParams {
   ModelParams() = default;
   ModelParams(std::string owner, std::map<std::string, std::string> kv) : owner_(std::move(owner)), kv_(std::move(kv)) {}
   int64_t get_int(const std::string& key, int64_t fallback);  // positive integers only
+  // 1..max: sizes whose products and halvings must not overflow (e.g. res=9223372036854775807).
+  int64_t get_int(const std::string& key, int64_t fallback, int64_t max);
   double get_double(const std::string& key, double fallback);
   std::string get_string(const std::string& key, const std::string& fallback);
   bool has(const std::string& key) const { return kv_.count(key) > 0; }

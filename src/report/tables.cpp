@@ -1,5 +1,6 @@
 // The report's tables, built from an Analysis.
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <set>
 #include <tuple>
@@ -258,6 +259,11 @@ Table trust(const Analysis& a, const ResultsDb& db) {
   t.columns = {"check", "value", "detail"};
   int measured = 0, paired = 0, unpaired = 0, remeasured = 0, beside = 0, wide_latency = 0;
   int64_t excluded = 0, set_aside = 0, unmet = 0;
+  // Counts read from a file: a hostile one holds any int64 (UBSan found INT64_MAX + INT64_MAX here).
+  // Negative counts add nothing; the sum saturates.
+  auto count_into = [](int64_t& sum, int64_t v) {
+    if (v > 0) sum = v > std::numeric_limits<int64_t>::max() - sum ? std::numeric_limits<int64_t>::max() : sum + v;
+  };
   bool gate_recorded = false;
   // A comparison group: its backends share one record of the gate and one stability verdict.
   auto group_of = [](const Record* r) { return r->model + " · " + r->options + " · " + context_of(*r).label(); };
@@ -270,13 +276,13 @@ Table trust(const Analysis& a, const ResultsDb& db) {
     ++measured;
     if (r->processes) processes.push_back(*r->processes);
     if (r->remeasured.value_or(0) > 0) ++remeasured;
-    excluded += r->excluded_processes.value_or(0);
+    count_into(excluded, r->excluded_processes.value_or(0));
     if (r->beside_other_measurement) ++beside;
     if (r->rounds_set_aside) {
       gate_recorded = true;
       if (placement_groups.insert(group_of(r)).second) {
-        set_aside += *r->rounds_set_aside;
-        unmet += r->processes_placement_unmet.value_or(0);
+        count_into(set_aside, *r->rounds_set_aside);
+        count_into(unmet, r->processes_placement_unmet.value_or(0));
       }
     }
     if (r->steal_pct_max) steal = std::max(steal.value_or(0), *r->steal_pct_max);

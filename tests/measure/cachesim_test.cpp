@@ -138,6 +138,9 @@ TEST(MeasureCacheSim, ChildEnvironmentAvoidsAvx512UnderValgrind) {
 
 TEST(MeasureCacheSim, WorkingSetThatFitsTheSimulatedLlMissesFarLess) {
   if (!valgrind_version()) GTEST_SKIP() << "valgrind not installed";
+#ifdef __SANITIZE_ADDRESS__
+  GTEST_SKIP() << "valgrind cannot run an AddressSanitizer binary (its runtime must come first)";
+#endif
   const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
   auto argv_for = [&](int k) { return std::vector<std::string>{self, k_child_flag, std::to_string(k)}; };
   CacheSimSettings s;

@@ -165,6 +165,12 @@ TEST(ModelsPatterns, BadParametersGiveClearErrors) {
   expect_error("pattern:plain?dpeth=2", {"unknown parameter 'dpeth'", "depth", "width", "staged"});
   expect_error("pattern:plain?depth=40&staged=2&res=32", {"staged=2", "res=32"});
   expect_error("pattern:plain?depth=5000", {"depth=5000", "1..1000"});
+  // Sizes whose shapes would overflow int64 (UBSan found res=9223372036854775807 halved by (r + 1) / 2 in
+  // a hostile results database's model reference), on patterns and the zoo alike.
+  expect_error("pattern:plain?res=9223372036854775807", {"res=9223372036854775807", "too large", "1..16384"});
+  expect_error("pattern:plain?batch=65537", {"batch=65537", "1..65536"});
+  expect_error("resnet18?res=16385", {"res=16385", "1..16384"});
+  expect_error("resnet18?classes=1000001", {"classes=1000001", "1..1000000"});
 }
 
 }  // namespace

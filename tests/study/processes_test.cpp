@@ -127,7 +127,9 @@ TEST(StudyProcesses, ASpeedupWhoseProcessesDisagreeIsFlaggedUnstable) {
   EXPECT_NE(fast.unstable.find("test_noisy_fast: speedup"), std::string::npos) << fast.unstable;
   EXPECT_EQ(native.unstable, fast.unstable);
   ASSERT_TRUE(fast.speedup && fast.low && fast.high);
-  EXPECT_GT(*fast.speedup, 1.8);  // the median over processes keeps the majority's 2
+  // The median over processes keeps the majority's 2 (less the runs' fixed overhead: 1.80 under ASan), far
+  // from the slow processes' 1.43.
+  EXPECT_GT(*fast.speedup, 1.7);
   EXPECT_LT(*fast.low, 2 / 1.3);  // and the CI reaches down to the slow processes' level
 }
 

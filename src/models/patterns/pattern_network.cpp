@@ -15,10 +15,10 @@ Graph build_pattern_network(const PatternDef& def, ModelParams& p) {
   const std::string owner = "pattern:" + def.name;
   const int64_t depth = p.get_int("depth", 8);
   const int64_t width = p.get_int("width", 64);
-  const int64_t res = p.get_int("res", 224);
-  const int64_t batch = p.get_int("batch", 1);
+  const int64_t res = p.get_int("res", 224, k_max_res);
+  const int64_t batch = p.get_int("batch", 1, k_max_batch);
   const int64_t staged = p.get_int("staged", 0);  // 0 (absent): one stage
-  const int64_t classes = p.get_int("classes", 1000);
+  const int64_t classes = p.get_int("classes", 1000, k_max_classes);
   // Limits that keep a typo from allocating a monster; far beyond what the study uses.
   if (depth > 1000) fail("{}: depth={} is too deep (valid: 1..1000)", owner, depth);
   if (width > 8192) fail("{}: width={} is too wide (valid: 1..8192)", owner, width);

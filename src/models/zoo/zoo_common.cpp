@@ -8,9 +8,9 @@ namespace fb::zoo {
 
 CommonParams common_params(ModelParams& p, int64_t default_res) {
   CommonParams c;
-  c.batch = p.get_int("batch", 1);
-  c.res = p.get_int("res", default_res);
-  c.classes = p.get_int("classes", 1000);
+  c.batch = p.get_int("batch", 1, k_max_batch);
+  c.res = p.get_int("res", default_res, k_max_res);
+  c.classes = p.get_int("classes", 1000, k_max_classes);
   return c;
 }
 
