@@ -41,7 +41,7 @@ std::vector<std::string> split_list(const std::string& s) {
 int run_compare_cmd(const Options& o) {
   if (o.json && o.csv) fail("--json and --csv are exclusive");
   if (o.processes < 1) fail("--processes must be >= 1, got {}", o.processes);
-  if (o.span_s > 0 && o.processes < 2) fail("--span spreads processes: it needs --processes 2 or more");
+  check_span(o.processes, o.span_s);
   const measure::MeasurementLock lock = measure::MeasurementLock::take(measure::parse_lock_mode(o.lock), note_line);
   if (o.processes > 1) {
     if (o.csv) fail("--csv is not available with --processes > 1 (use --json)");
@@ -99,11 +99,7 @@ CommandRegistrar reg(31, [](CLI::App& app) {
   sub->add_option("--processes", o->processes,
                   "measure in K independent processes: CIs over processes and rounds (two-level)")
       ->capture_default_str();
-  sub->add_option("--span", o->span_s,
-                  "with --processes K: spread the K processes' starts over SECONDS, so the figures also "
-                  "sample the host's drift over that time")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
+  add_span_flag(sub, o->span_s);
   sub->add_option("--order-seed", o->order_seed, "seed of the rounds' random order")->capture_default_str();
   sub->add_flag("--keep-going", o->keep_going, "report a backend that fails and measure the others");
   sub->add_option("--lock", o->lock, "beside another measurement on this machine: wait, refuse, or ignore (and record it)")

@@ -57,6 +57,18 @@ std::vector<std::string> process_args(const std::vector<std::string>& own, int i
   return out;
 }
 
+void add_span_flag(CLI::App* sub, double& span_s) {
+  sub->add_option("--span", span_s,
+                  "with --processes K: spread the K processes' starts over SECONDS, so the figures also "
+                  "sample the host's drift over that time")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+}
+
+void check_span(int processes, double span_s) {
+  if (span_s > 0 && processes < 2) fail("--span spreads processes: it needs --processes 2 or more");
+}
+
 int run_in_processes(int k, bool json, double span_s) {
   if (span_s < 0) fail("--span must be >= 0 seconds, got {}", span_s);
   const std::vector<std::string> own = own_args();

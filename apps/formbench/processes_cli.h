@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 namespace fb::cli {
 
 // The arguments of process i (0-based) from this process's own arguments (after the program name):
@@ -14,6 +16,10 @@ std::vector<std::string> process_args(const std::vector<std::string>& own, int i
 
 // This process's arguments after the program name.
 std::vector<std::string> own_args();
+
+// `--span SECONDS` of bench and compare, and its check against --processes (a span needs 2 or more).
+void add_span_flag(CLI::App* sub, double& span_s);
+void check_span(int processes, double span_s);
 
 // Runs K processes (more while unstable, up to 2K) and prints the combination. Returns the exit code.
 // `span_s` > 0 spreads the K processes' starts evenly over that many seconds: back to back they sample

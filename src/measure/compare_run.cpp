@@ -46,10 +46,9 @@ CompareResult run_compare(const CompareSettings& s, const std::function<void(con
     for (size_t j = i + 1; j < s.backends.size(); ++j)
       if (s.backends[i] == s.backends[j]) fail("backend '{}' is listed twice", s.backends[i]);
   check_option_scopes(s.base.extra, s.backends);
-  const std::optional<std::string> malloc_not_applied = apply_malloc_policy(s.base.malloc);
   CompareResult r;
+  r.malloc_not_applied = apply_malloc_policy(s.base.malloc);
   r.settings = s;
-  r.malloc_not_applied = malloc_not_applied;
   r.native = pick_native(s.backends);
   if (!s.base.pin.empty()) {
     r.affinity = pin_to_cpus(s.base.pin);

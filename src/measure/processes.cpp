@@ -211,10 +211,9 @@ nlohmann::json combine_processes(const std::vector<nlohmann::json>& ps, const St
                         {"compile_ms", median_in_place(compile)},
                         {"first_inference_ms", median_in_place(first_ms)}};
     if (lat.process_medians.size() >= 2) {
-      // Never narrower than the CI: a later process carries the estimate's error as well as its own.
-      const Bounds next = next_process_interval(lat.estimate, lat.process_medians);
-      b["next_process_low_ms"] = std::min(next.low, lat.low);
-      b["next_process_high_ms"] = std::max(next.high, lat.high);
+      const Bounds next = next_process_interval(lat);
+      b["next_process_low_ms"] = next.low;
+      b["next_process_high_ms"] = next.high;
     }
     const double gflops = flops / (lat.estimate * 1e6);
     b["achieved_gflops"] = gflops;
@@ -251,9 +250,9 @@ nlohmann::json combine_processes(const std::vector<nlohmann::json>& ps, const St
         b["speedup_ci95_high"] = sp.high;
         b["process_speedups"] = sp.process_medians;
         if (sp.process_medians.size() >= 2) {
-          const Bounds next = next_process_interval(sp.estimate, sp.process_medians);
-          b["speedup_next_process_low"] = std::min(next.low, sp.low);
-          b["speedup_next_process_high"] = std::max(next.high, sp.high);
+          const Bounds next = next_process_interval(sp);
+          b["speedup_next_process_low"] = next.low;
+          b["speedup_next_process_high"] = next.high;
         }
         b["rounds"] = sp.values;
         b["round_ratios_by_process"] = ratios;

@@ -50,6 +50,11 @@ Bounds next_process_interval(double estimate, const std::vector<double>& process
   return {estimate * std::exp(-half), estimate * std::exp(half)};
 }
 
+Bounds next_process_interval(const TwoLevel& t) {
+  const Bounds b = next_process_interval(t.estimate, t.process_medians);
+  return {std::min(b.low, t.low), std::max(b.high, t.high)};
+}
+
 Bounds rerun_interval(double estimate, double ci_low, double ci_high) {
   if (!(estimate > 0 && ci_low > 0 && ci_high > 0 && ci_low <= estimate && estimate <= ci_high))
     fail("a rerun interval needs 0 < low <= estimate <= high, got {} in [{}, {}]", estimate, ci_low, ci_high);

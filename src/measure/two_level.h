@@ -52,6 +52,9 @@ Bounds rerun_interval(double estimate, double ci_low, double ci_high);
 // sqrt(1 + 1/k)), s the standard deviation of the logs of the k process medians. What a user rerunning a
 // single `bench` asks for; sqrt(k + 1) times the Student-t part of the CI. Needs k >= 2.
 Bounds next_process_interval(double estimate, const std::vector<double>& process_values);
+// The same for a two-level result (k >= 2), widened to its CI where that is wider: a later process carries
+// the estimate's error as well as its own.
+Bounds next_process_interval(const TwoLevel& t);
 
 // `per_process`: one non-empty vector of values per process. Throws fb::Error when there is nothing to use.
 TwoLevel two_level(const std::vector<std::vector<double>>& per_process, int resamples = 2000, uint64_t seed = 12345);

@@ -195,10 +195,12 @@ ResultsDb load_results(const std::string& path) {
   for (const Column& c : mcols) mselect += fmt::format(", {}", present.count(c.name) ? "m." + std::string(c.name) : "NULL");
   constexpr int m0 = 14;  // after the 14 point columns
   const int f0 = m0 + static_cast<int>(mcols.size());
+  std::map<std::string_view, int> mpos;  // built once; every row looks its columns up by name
+  for (size_t i = 0; i < mcols.size(); ++i) mpos[mcols[i].name] = m0 + static_cast<int>(i);
   auto mc = [&](std::string_view name) {
-    for (size_t i = 0; i < mcols.size(); ++i)
-      if (name == mcols[i].name) return m0 + static_cast<int>(i);
-    fail("internal: no measurement column '{}'", name);
+    const auto it = mpos.find(name);
+    if (it == mpos.end()) fail("internal: no measurement column '{}'", name);
+    return it->second;
   };
   db.query(
       "SELECT p.id, p.study_id, p.seq, p.model, p.family, p.pattern, p.depth, p.width, p.resolution, p.batch,"

@@ -2,6 +2,9 @@
 
 #include <chrono>
 #include <ctime>
+#include <set>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -170,18 +173,21 @@ Store::Store(const std::string& path, bool create) : db_(path, create) {
   }
   // Schema 2 as first written lacked columns added since (NULL in old rows): every measurement column the
   // table (report/results_columns.h) has and the file lacks, and the A/A rechecks' rerun-interval verdicts.
-  auto ensure_column = [&](const char* table, const char* column, const char* type) {
-    bool has = false;
+  // Each table's columns are read once, then every missing one is added.
+  auto ensure_columns = [&](const char* table, const std::vector<std::pair<std::string, std::string>>& wanted) {
+    std::set<std::string> has;
     {
       Stmt cols(db_, fmt::format("SELECT name FROM pragma_table_info('{}')", table));
-      while (cols.step()) has |= cols.text(0) == column;
+      while (cols.step()) has.insert(cols.text(0));
     }
-    if (!has) db_.exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", table, column, type));
+    for (const auto& [column, type] : wanted)
+      if (!has.count(column)) db_.exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", table, column, type));
   };
+  std::vector<std::pair<std::string, std::string>> measurement_columns;
   for (const report::Column& c : report::measurement_columns())
-    if (!*c.constraint) ensure_column("measurements", c.name, report::sql_type_name(c.type));
-  ensure_column("rechecks", "median_inside_rerun", "INTEGER");
-  ensure_column("rechecks", "speedup_inside_rerun", "INTEGER");
+    if (!*c.constraint) measurement_columns.emplace_back(c.name, report::sql_type_name(c.type));
+  ensure_columns("measurements", measurement_columns);
+  ensure_columns("rechecks", {{"median_inside_rerun", "INTEGER"}, {"speedup_inside_rerun", "INTEGER"}});
 }
 
 int64_t Store::add_study(const std::string& name, const std::string& spec_toml) {
