@@ -6,13 +6,15 @@
 
 #include "core/error.h"
 #include "measure/affinity.h"
+#include "measure/point_flags.h"
 #include "measure/timing_flags.h"
 
 namespace fb::cli {
 
 measure::BenchSettings BenchFlags::resolve() const {
   measure::BenchSettings r = s;
-  r.precision = parse_precision(precision);
+  for (const measure::PointFlag& p : measure::point_flags())
+    if (const auto it = point_values.find(p.flag); it != point_values.end()) p.read(r, it->second);
   for (const std::string& kv : opts) {
     // [BACKEND:]KEY=VALUE; kept as "BACKEND:KEY" (measure::compile_options resolves it per backend).
     const auto eq = kv.find('=');
@@ -24,7 +26,6 @@ measure::BenchSettings BenchFlags::resolve() const {
     r.extra[key] = kv.substr(eq + 1);
   }
   if (!pin.empty()) r.pin = measure::parse_cpu_list(pin);
-  r.malloc = measure::parse_malloc_policy(malloc);
   r.counters = !no_counters;
   r.ceilings = !no_ceilings;
   if (check_tol > 0) r.check_tol = check_tol;
@@ -41,18 +42,29 @@ measure::BenchSettings BenchFlags::resolve() const {
 }
 
 void add_point_flags(CLI::App* sub, BenchFlags& f) {
-  sub->add_option("-t,--threads", f.s.threads, "intra-op threads, passed to every backend")->capture_default_str();
-  sub->add_option("-b,--batch", f.s.batch, "batch size (default: the model's own)");
-  sub->add_option("--precision", f.precision, "fp32, bf16, tf32 or fp16")->capture_default_str();
-  sub->add_option("--device", f.s.device, "cpu or cuda")->capture_default_str();
+  // Kept as given and read in resolve(); numbers are checked here, as CLI11 checks every numeric flag.
+  for (const measure::PointFlag& p : measure::point_flags()) {
+    const std::string flag = p.flag;
+    CLI::Option* o = nullptr;
+    switch (p.type) {
+      case measure::PointFlag::Type::Int:
+        o = sub->add_option_function<int64_t>(
+            p.names, [&f, flag](const int64_t& v) { f.point_values[flag] = std::to_string(v); }, p.help);
+        break;
+      case measure::PointFlag::Type::UInt:
+        o = sub->add_option_function<uint64_t>(
+            p.names, [&f, flag](const uint64_t& v) { f.point_values[flag] = std::to_string(v); }, p.help);
+        break;
+      case measure::PointFlag::Type::Text:
+        o = sub->add_option_function<std::string>(
+            p.names, [&f, flag](const std::string& v) { f.point_values[flag] = v; }, p.help);
+        break;
+    }
+    if (p.show_default) o->default_str(p.write(measure::BenchSettings{}));
+  }
   sub->add_option("--opt", f.opts,
                   "backend option [BACKEND:]KEY=VALUE (repeatable): KEY=VALUE goes to every backend, "
                   "BACKEND:KEY=VALUE to that one only (and wins over KEY=VALUE there)");
-  sub->add_option("--seed", f.s.seed, "seed of the deterministic input")->capture_default_str();
-  sub->add_option("--malloc", f.malloc,
-                  "heap policy for every backend: retain (freed activations are reused, no page faults per run) "
-                  "or default (glibc as it is)")
-      ->capture_default_str();
 }
 
 void add_timing_flags(CLI::App* sub, BenchFlags& f) {

@@ -1,6 +1,7 @@
 #pragma once
 // Flags shared by `bench`, `compare` and the hidden `_cachesim-child`: what to run (threads, batch,
 // precision, backend options) and how to time it (warm-up, stopping rule, counters, pinning).
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,10 +14,9 @@ namespace fb::cli {
 
 struct BenchFlags {
   measure::BenchSettings s;
-  std::string precision = "fp32";
+  std::map<std::string, std::string> point_values;  // the point flags given (measure/point_flags.h), by flag
   std::vector<std::string> opts;  // [backend:]key=value
   std::string pin;
-  std::string malloc = "retain";
   bool no_counters = false, no_ceilings = false;
   bool cache_sim = false;
   std::string cache_sim_i1, cache_sim_d1, cache_sim_ll;
@@ -26,7 +26,7 @@ struct BenchFlags {
   measure::BenchSettings resolve() const;
 };
 
-void add_point_flags(CLI::App* sub, BenchFlags& f);    // --threads --batch --precision --device --opt --seed
+void add_point_flags(CLI::App* sub, BenchFlags& f);    // measure::point_flags() and --opt
 void add_timing_flags(CLI::App* sub, BenchFlags& f);   // warm-up, stopping rule, counters, ceilings, pinning
 void add_check_flags(CLI::App* sub, BenchFlags& f);    // --check --check-tol
 void add_cache_sim_flags(CLI::App* sub, BenchFlags& f);

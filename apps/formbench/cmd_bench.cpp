@@ -24,16 +24,16 @@ int run_bench_cmd(const Options& o) {
   if (o.json && o.csv) fail("--json and --csv are exclusive");
   if (o.processes < 1) fail("--processes must be >= 1, got {}", o.processes);
   check_span(o.processes, o.span_s);
+  const measure::BenchSettings s = o.f.resolve();  // a bad value says so before waiting for the lock
   const measure::MeasurementLock lock = measure::MeasurementLock::take(measure::parse_lock_mode(o.lock), note_line);
   if (o.processes > 1) {
     if (o.csv) fail("--csv is not available with --processes > 1 (use --json)");
     return run_in_processes(o.processes, o.json, o.span_s);
   }
-  measure::BenchSettings s = o.f.resolve();
   measure::BenchResult r = measure::run_bench(s, terminal_progress());
   end_progress();
-  r.beside_other_measurement = lock.beside_other();
-  if ((o.json || o.csv) && s.counters) measure::note_counters_once(r.counters);  // the table says it itself
+  r.session.beside_other_measurement = lock.beside_other();
+  if ((o.json || o.csv) && s.counters) measure::note_counters_once(r.entry().counters);  // the table says it itself
   if (o.json) {
     std::cout << r.to_json().dump(2) << "\n";
   } else if (o.csv) {
@@ -42,8 +42,9 @@ int run_bench_cmd(const Options& o) {
   } else {
     std::cout << measure::bench_table(r);
   }
-  if (r.agreement && !r.agreement->passed(r.agreement_tol)) {
-    std::cerr << "formbench: error: outputs disagree with the reference backend: " << r.agreement->summary() << "\n";
+  const auto& agreement = r.entry().agreement;
+  if (agreement && !agreement->passed(r.session.agreement_tol)) {
+    std::cerr << "formbench: error: outputs disagree with the reference backend: " << agreement->summary() << "\n";
     return k_exit_error;
   }
   return k_exit_ok;

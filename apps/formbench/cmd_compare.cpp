@@ -42,6 +42,7 @@ int run_compare_cmd(const Options& o) {
   if (o.json && o.csv) fail("--json and --csv are exclusive");
   if (o.processes < 1) fail("--processes must be >= 1, got {}", o.processes);
   check_span(o.processes, o.span_s);
+  const measure::BenchSettings base = o.f.resolve();  // a bad value says so before waiting for the lock
   const measure::MeasurementLock lock = measure::MeasurementLock::take(measure::parse_lock_mode(o.lock), note_line);
   if (o.processes > 1) {
     if (o.csv) fail("--csv is not available with --processes > 1 (use --json)");
@@ -49,7 +50,7 @@ int run_compare_cmd(const Options& o) {
     return run_in_processes(o.processes, o.json, o.span_s);
   }
   measure::CompareSettings cs;
-  cs.base = o.f.resolve();
+  cs.base = base;
   cs.base.check = !o.no_check;
   cs.backends = o.backends.empty() ? backend_names() : split_list(o.backends);
   if (o.backends.empty()) {  // default: every built backend except the slow oracle, unless it is alone

@@ -1,27 +1,45 @@
 #include "backends/backend.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "core/error.h"
 
 namespace fb {
 
-const char* precision_name(Precision p) {
-  switch (p) {
-    case Precision::F32: return "fp32";
-    case Precision::BF16: return "bf16";
-    case Precision::TF32: return "tf32";
-    case Precision::F16: return "fp16";
-  }
-  return "?";
+const std::vector<PrecisionInfo>& precisions() {
+  static const std::vector<PrecisionInfo> table = {
+      {Precision::F32, "fp32", "f32", 4, "fp32", 1e-3},
+      {Precision::BF16, "bf16", "", 2, "fp32", 5e-2},
+      {Precision::TF32, "tf32", "", 4, "fp32", 1e-2},
+      {Precision::F16, "fp16", "f16", 2, "fp32", 5e-2},
+      {Precision::I8, "int8", "i8", 1, "int32", 0.25},
+  };
+  return table;
 }
 
+const PrecisionInfo& precision_info(Precision p) {
+  for (const PrecisionInfo& i : precisions())
+    if (i.precision == p) return i;
+  fail("precision #{} is not in the precision table", static_cast<int>(p));
+}
+
+const char* precision_name(Precision p) { return precision_info(p).name; }
+
 Precision parse_precision(const std::string& s) {
-  if (s == "fp32" || s == "f32") return Precision::F32;
-  if (s == "bf16") return Precision::BF16;
-  if (s == "tf32") return Precision::TF32;
-  if (s == "fp16" || s == "f16") return Precision::F16;
-  fail("unknown precision '{}': valid are fp32, bf16, tf32, fp16", s);
+  std::string valid;
+  for (const PrecisionInfo& i : precisions()) {
+    if (s == i.name) return i.precision;
+    std::string aliases = i.aliases;
+    for (size_t start = 0; start < aliases.size();) {
+      const size_t comma = std::min(aliases.find(',', start), aliases.size());
+      if (s == aliases.substr(start, comma - start)) return i.precision;
+      start = comma + 1;
+    }
+    valid += (valid.empty() ? "" : ", ") + std::string(i.name);
+  }
+  fail("unknown precision '{}': valid are {}", s, valid);
 }
 
 nlohmann::json Description::to_json() const {

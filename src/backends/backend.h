@@ -18,7 +18,21 @@
 
 namespace fb {
 
-enum class Precision { F32, BF16, TF32, F16 };
+enum class Precision { F32, BF16, TF32, F16, I8 };
+
+// What a precision is, written once: its name, what an activation takes between layers, what products
+// accumulate in, and how far a backend's outputs may be from the fp32 reference (compare.h's relative max
+// error; int8's bound is loose and its cosine similarity is reported beside it, docs/int8_design.md).
+struct PrecisionInfo {
+  Precision precision;
+  const char* name;          // "fp32"; parse_precision also takes the aliases in `aliases`
+  const char* aliases;       // comma-separated, may be empty
+  int storage_bytes;         // of an activation stored between layers
+  const char* accumulation;  // "fp32" or "int32"
+  double tolerance;
+};
+const std::vector<PrecisionInfo>& precisions();
+const PrecisionInfo& precision_info(Precision p);
 const char* precision_name(Precision p);
 Precision parse_precision(const std::string& s);  // throws listing valid names
 

@@ -1,9 +1,8 @@
 #pragma once
-// One measurement: a model on a backend with T threads. Loads and compiles (timed), runs once (the first
-// inference, timed separately), then warm-up and timed rounds with their noise evidence and the placement
-// gate, exactly as `compare` measures several backends (compare_run.h: bench is that session with one
-// backend), and hardware counters in runs of their own; statistics are computed afterwards from the raw
-// samples. Optionally checks the outputs against the reference backend, and simulates the cache (cachesim.h).
+// What a measurement is given (BenchSettings) and what every measurement session uses: the model loaded with
+// its batch, each backend's compile options, the timed step (device timers, resident inputs), the check
+// against the reference backend and the cache-simulation child. The session itself, one or several backends
+// timed in interleaved rounds, is compare_run.h; `bench`'s one-backend result is bench_result.h.
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -71,41 +70,6 @@ std::unique_ptr<TimedStep> make_timed_step(Executable& exe, const std::vector<Te
 
 double tolerance_for(Precision p);  // relative max error allowed vs the reference
 
-struct BenchResult {
-  BenchSettings settings;
-  std::string model_name;
-  Shape input_shape;
-  int64_t batch = 1;
-  RunResult run;
-  LatencyStats stats;
-  double compile_ms = 0;
-  double first_inference_ms = 0;
-  double timer_overhead_ns = 0;
-  GraphCost cost;
-  std::optional<Ceilings> ceilings;
-  std::string ceilings_reason;  // when absent
-  CounterResult counters;
-  std::optional<CacheSimResult> cache_sim;
-  std::optional<Agreement> agreement;
-  double agreement_tol = 0;
-  Description describe;
-  MachineFacts machine;
-  std::vector<int> affinity;  // CPUs the process ran on (granted)
-  bool pinned = false;
-  bool beside_other_measurement = false;  // set by the caller when the measurement lock was not held
-  std::optional<std::string> malloc_not_applied;  // why the heap policy could not be applied (malloc_policy.h)
-  TimingMode timing;
-  int block = 5;                 // timed runs per round
-  std::vector<RoundLog> rounds;  // every round's noise evidence and whether it counted (runner.h)
-  PlacementOutcome placement;
-
-  double throughput_ips() const { return 1000.0 / stats.median; }
-  double achieved_gflops() const;  // flops / median
-  std::optional<double> peak_gflops() const;
-  std::optional<double> pct_of_peak() const;
-  nlohmann::json to_json() const;  // docs/bench_json.md
-};
-
 // Loads the model a settings object names, with weights and the requested batch.
 Graph load_bench_graph(const BenchSettings& s);
 
@@ -125,9 +89,6 @@ Graph load_and_record(const BenchSettings& s, Result& r) {
 void check_option_scopes(const std::map<std::string, std::string>& options, const std::vector<std::string>& backends);
 // What `backend` is compiled with: threads, precision, device and its own resolved options.
 CompileOptions compile_options(const BenchSettings& s, const std::string& backend);
-
-// The whole measurement. `progress` (may be null) receives one-line updates for a terminal.
-BenchResult run_bench(const BenchSettings& s, const std::function<void(const std::string&)>& progress = nullptr);
 
 // The simulated cache of `backend` on the settings' model (s.cache_sim must be set), in a valgrind child.
 CacheSimResult simulate_cache(const BenchSettings& s, const std::string& backend, int64_t batch);

@@ -38,10 +38,12 @@ std::string fmt_ms(double ms) {
 
 std::string bench_table(const BenchResult& r) {
   std::string out;
-  const auto& st = r.stats;
-  out += fmt::format("{} on {} ({}, {}), {} thread(s), batch {}, input {}\n", r.settings.model, r.settings.backend,
-                     r.settings.device, precision_name(r.settings.precision), r.settings.threads, r.batch,
-                     shape_str(r.input_shape));
+  const BenchSettings& bs = r.settings();
+  const CompareEntry& e = r.entry();
+  const CompareResult& c = r.session;
+  const auto& st = e.stats;
+  out += fmt::format("{} on {} ({}, {}), {} thread(s), batch {}, input {}\n", bs.model, bs.backend, bs.device,
+                     precision_name(bs.precision), bs.threads, c.batch, shape_str(c.input_shape));
   TextTable t({"samples", "min ms", "median ms", "95% CI of median", "mean ms", "stddev", "p90 ms", "p99 ms",
                "max ms", "inf/s"});
   t.add_row({std::to_string(st.n), fmt_ms(st.min), fmt_ms(st.median),
@@ -50,43 +52,43 @@ std::string bench_table(const BenchResult& r) {
              fmt::format("{:.2f}", r.throughput_ips())});
   out += t.str() + "\n";
   out += fmt::format("compile {} ms, first inference {} ms, warm-up {} runs / {:.0f} ms, stop: {}, timer {:.0f} ns/read\n",
-                     fmt_ms(r.compile_ms), fmt_ms(r.first_inference_ms), r.run.warmup_runs, r.run.warmup_ms,
-                     stop_reason_name(r.run.stop), r.timer_overhead_ns);
-  if (r.batch > 1) out += fmt::format("images/s {:.1f}\n", r.throughput_ips() * static_cast<double>(r.batch));
-  out += r.placement.note(r.rounds.size());
-  if (r.malloc_not_applied) out += "note: " + *r.malloc_not_applied + "\n";
-  out += fmt::format("cost: {} MACs, {} FLOPs, {} params; achieved {:.2f} GFLOP/s", si(static_cast<double>(r.cost.total.macs)),
-                     si(static_cast<double>(r.cost.total.flops)), with_commas(r.cost.total.params), r.achieved_gflops());
+                     fmt_ms(e.compile_ms), fmt_ms(e.first_inference_ms), e.run.warmup_runs, e.run.warmup_ms,
+                     stop_reason_name(e.run.stop), c.timer_overhead_ns);
+  if (c.batch > 1) out += fmt::format("images/s {:.1f}\n", r.throughput_ips() * static_cast<double>(c.batch));
+  out += c.placement.note(c.rounds.size());
+  if (c.malloc_not_applied) out += "note: " + *c.malloc_not_applied + "\n";
+  out += fmt::format("cost: {} MACs, {} FLOPs, {} params; achieved {:.2f} GFLOP/s", si(static_cast<double>(c.cost.total.macs)),
+                     si(static_cast<double>(c.cost.total.flops)), with_commas(c.cost.total.params), r.achieved_gflops());
   if (r.pct_of_peak())
     out += fmt::format(" = {:.1f}% of the measured {} FMA peak {:.1f} GFLOP/s on {} thread(s)", *r.pct_of_peak(),
-                       r.ceilings->fma_isa, *r.peak_gflops(), r.settings.threads);
+                       c.ceilings->fma_isa, *r.peak_gflops(), bs.threads);
   else
-    out += fmt::format(" (peak: {})", r.ceilings_reason);
+    out += fmt::format(" (peak: {})", r.ceilings_reason());
   out += "\n";
-  const CounterResult& c = r.counters;
-  if (c.source == "hardware") {
+  const CounterResult& k = e.counters;
+  if (k.source == "hardware") {
     out += fmt::format("hardware counters per inference: LL refs {}, LL misses {}, miss rate {}, cycles {}, instructions {}\n",
-                       opt_cell(c.ll_references), opt_cell(c.ll_misses), opt_cell(c.ll_miss_rate()), opt_cell(c.cycles),
-                       opt_cell(c.instructions));
-    if (c.reason) out += fmt::format("  (partly: {})\n", *c.reason);
+                       opt_cell(k.ll_references), opt_cell(k.ll_misses), opt_cell(k.ll_miss_rate()), opt_cell(k.cycles),
+                       opt_cell(k.instructions));
+    if (k.reason) out += fmt::format("  (partly: {})\n", *k.reason);
   } else {
-    out += fmt::format("hardware counters: unavailable ({})\n", c.reason.value_or("unknown"));
+    out += fmt::format("hardware counters: unavailable ({})\n", k.reason.value_or("unknown"));
   }
-  if (r.cache_sim) {
-    const CacheSimResult& s = *r.cache_sim;
+  if (e.cache_sim) {
+    const CacheSimResult& s = *e.cache_sim;
     out += fmt::format("SIMULATED cache (valgrind, LL {} KiB {}-way {} B lines; per inference, set-up excluded): "
                        "LL refs {:.4g}, LL misses {:.4g}, miss rate {:.2f}%, instructions {:.4g}\n",
                        s.ll.size_bytes / 1024, s.ll.assoc, s.ll.line_bytes, s.ll_refs, s.ll_misses,
                        100 * s.ll_miss_rate(), s.instructions);
   }
-  if (r.agreement)
-    out += fmt::format("agreement with reference: {} -> {} (tol {:.0e})\n", r.agreement->summary(),
-                       r.agreement->passed(r.agreement_tol) ? "PASS" : "FAIL", r.agreement_tol);
-  out += fmt::format("backend: {}\n", r.describe.summary());
-  for (const auto& n : r.describe.notes) out += "  note: " + n + "\n";
-  out += fmt::format("machine: {}, {} cores / {} cpus, formbench {} ({}), {}\n", r.machine.cpu_model,
-                     r.machine.physical_cores, r.machine.logical_cpus, r.machine.formbench_version,
-                     r.machine.git_revision, r.machine.timestamp);
+  if (e.agreement)
+    out += fmt::format("agreement with reference: {} -> {} (tol {:.0e})\n", e.agreement->summary(),
+                       e.agreement->passed(c.agreement_tol) ? "PASS" : "FAIL", c.agreement_tol);
+  out += fmt::format("backend: {}\n", e.describe.summary());
+  for (const auto& n : e.describe.notes) out += "  note: " + n + "\n";
+  out += fmt::format("machine: {}, {} cores / {} cpus, formbench {} ({}), {}\n", c.machine.cpu_model,
+                     c.machine.physical_cores, c.machine.logical_cpus, c.machine.formbench_version,
+                     c.machine.git_revision, c.machine.timestamp);
   return out;
 }
 

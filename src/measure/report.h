@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "measure/bench.h"
+#include "measure/bench_result.h"
 
 namespace fb::measure {
 

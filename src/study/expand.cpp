@@ -11,6 +11,7 @@
 #include "formbench/version.h"
 #include "measure/machine.h"
 #include "measure/processes.h"
+#include "measure/point_flags.h"
 #include "measure/timing_flags.h"
 #include "study/point.h"
 
@@ -123,11 +124,15 @@ std::vector<std::string> group_args(const std::vector<const Point*>& group, int 
   const Point& p = *group.front();
   std::vector<std::string> backends;
   for (const Point* q : group) backends.push_back(q->backend);
-  std::vector<std::string> a = {"compare", p.model, "--backends", fmt::format("{}", fmt::join(backends, ",")),
-                                "--threads", std::to_string(p.threads), "--batch", std::to_string(p.batch),
-                                "--precision", p.precision, "--json", "--keep-going", "--order-seed",
-                                std::to_string(process + 1), "--processes", "1"};
-  if (p.device != "cpu") a.insert(a.end(), {"--device", p.device});
+  std::vector<std::string> a = {"compare", p.model, "--backends", fmt::format("{}", fmt::join(backends, ","))};
+  // What is measured, written from one table (measure/point_flags.h); seed and heap policy are the defaults.
+  measure::BenchSettings what;
+  what.threads = p.threads;
+  what.batch = p.batch;
+  what.precision = parse_precision(p.precision);
+  what.device = p.device;
+  for (std::string& arg : measure::point_flag_args(what)) a.push_back(std::move(arg));
+  a.insert(a.end(), {"--json", "--keep-going", "--order-seed", std::to_string(process + 1), "--processes", "1"});
   // Timing settings by their spec keys, as the point's identity records them (measure/timing_flags.h).
   const nlohmann::json settings = p.settings_json();
   for (const measure::TimingFlag& t : measure::timing_flags())

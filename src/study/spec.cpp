@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "backends/backend.h"
 #include "core/error.h"
 
 namespace fb::study {
@@ -189,9 +190,15 @@ MeasureSettings read_measure(const std::string& origin, const std::string& path,
 
 void check_precisions(const std::string& origin, const std::string& key_path, const toml::node& n,
                       const std::vector<std::string>& v) {
-  static const std::set<std::string> valid{"fp32", "bf16", "tf32", "fp16"};
+  // Canonical names only (no aliases): the name is part of a point's identity.
+  std::set<std::string> valid;
+  std::string names;
+  for (const PrecisionInfo& i : precisions()) {
+    valid.insert(i.name);
+    names += (names.empty() ? "" : ", ") + std::string(i.name);
+  }
   for (const std::string& p : v)
-    if (!valid.count(p)) bad(origin, key_path, n, fmt::format("unknown precision '{}' (valid: fp32, bf16, tf32, fp16)", p));
+    if (!valid.count(p)) bad(origin, key_path, n, fmt::format("unknown precision '{}' (valid: {})", p, names));
 }
 
 void check_devices(const std::string& origin, const std::string& key_path, const toml::node& n,

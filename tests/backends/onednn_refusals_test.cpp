@@ -22,7 +22,7 @@ TEST(OnednnRefusals, AnythingElseIsNotASkip) {
            // Compile errors a regression could raise.
            std::string("backend 'onednn': threads must be >= 1, got 0"),
            std::string("model 'bf16_ops' has no weights yet (materialize_weights first)"),
-           std::string("backend 'onednn' computes in fp32 or bf16, not fp16"),
+           std::string("backend 'onednn' computes in fp32, bf16 or int8, not fp16"),
            std::string("oneDNN: could not create a primitive descriptor for a convolution (bf16)"),
            // The refusal with something before or after it.
            "error: " + bf16_refusal("avx2"), bf16_refusal("avx2") + "\n", std::string()}) {

@@ -4,6 +4,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -15,6 +16,8 @@
 
 #include "formbench/version.h"
 #include "ir/cost.h"
+#include "measure/bench.h"
+#include "measure/point_flags.h"
 #include "measure/stats.h"
 #include "models/model_ref.h"
 
@@ -180,6 +183,54 @@ TEST(MeasureCli, BadInputIsAClearError) {
   expect_error(run_cli(args({"bench", k_model, "--backend", "reference", "--pin", "x"})), "CPU list");
   CliResult u = run_cli({"bench", k_model, "--backend", "reference", "--no-such-flag"});
   EXPECT_EQ(u.code, 2);
+}
+
+// What is measured is one table (measure/point_flags.h): bench takes every row's flag and its value reaches
+// the result; a bad value is a clear error naming the flag; the cache-simulation child takes the command line
+// the table writes.
+TEST(MeasureCli, EveryPointFlagIsTakenAndReachesTheResult) {
+  // Non-default values (torch computes bf16 on the CPU; the reference only fp32).
+  std::vector<std::string> given = {"bench", k_model, "--backend", "torch", "--json", "--no-counters"};
+  const std::vector<std::string> values = {"--threads", "2",  "--batch", "3",      "--precision", "bf16",
+                                           "--device",  "cpu", "--seed", "7",      "--malloc",    "default"};
+  given.insert(given.end(), values.begin(), values.end());
+  for (const fb::measure::PointFlag& p : fb::measure::point_flags())
+    EXPECT_NE(std::find(values.begin(), values.end(), p.flag), values.end()) << p.flag << " is not tried here";
+  CliResult r = run_cli(args(given));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["threads"], 2);
+  EXPECT_EQ(j["batch"], 3);
+  EXPECT_EQ(j["input_shape"][0], 3);
+  EXPECT_EQ(j["precision"], "bf16");
+  EXPECT_EQ(j["device"], "cpu");
+  EXPECT_EQ(j["settings"]["seed"], 7);
+  EXPECT_EQ(j["malloc"], "default");
+  // The device reaches the backend, which says where it runs.
+  expect_error(run_cli(args({"bench", k_model, "--backend", "reference", "--device", "cuda"})),
+               "backend 'reference' runs on the cpu only, not on 'cuda'");
+  // A malformed number is a usage error (exit 2), as for every numeric flag; a bad name is an error naming
+  // the flag.
+  const std::vector<std::pair<std::string, std::string>> numbers = {{"--threads", "two"}, {"--batch", "1.5"}, {"--seed", "x"}};
+  for (const auto& [flag, value] : numbers) {
+    const CliResult u = run_cli(args({"bench", k_model, "--backend", "reference", flag, value}));
+    EXPECT_EQ(u.code, 2) << flag << ": " << u.err;
+    EXPECT_NE(u.err.find(flag), std::string::npos) << u.err;
+  }
+  expect_error(run_cli(args({"bench", k_model, "--backend", "reference", "--precision", "fp8"})),
+               "--precision: unknown precision 'fp8'");
+  expect_error(run_cli(args({"bench", k_model, "--backend", "reference", "--malloc", "jemalloc"})), "--malloc 'jemalloc'");
+
+  fb::measure::BenchSettings s;
+  s.model = k_model;
+  s.threads = 2;
+  s.seed = 7;
+  s.malloc = fb::measure::MallocPolicy::Default;
+  const std::vector<std::string> child = fb::measure::cachesim_child_args(s, "reference", 3, 1);
+  for (const fb::measure::PointFlag& p : fb::measure::point_flags())
+    EXPECT_NE(std::find(child.begin(), child.end(), p.flag), child.end()) << p.flag;
+  CliResult c = run_cli(child);
+  EXPECT_EQ(c.code, 0) << c.err;
 }
 
 TEST(MeasureCli, PinningIsRecorded) {

@@ -306,7 +306,8 @@ int parse_cuda_device(const std::string& device) {
 }
 
 void check_precision(Precision p) {
-  if (p == Precision::BF16) fail("backend 'cudnn' does not implement bf16 (valid: fp32, tf32, fp16)");
+  if (p == Precision::BF16 || p == Precision::I8)
+    fail("backend 'cudnn' does not implement {} (valid: fp32, tf32, fp16)", precision_name(p));
 }
 
 }  // namespace fb::cudnn

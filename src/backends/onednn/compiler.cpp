@@ -98,6 +98,7 @@ class Lowerer {
       lower_step(p_.steps[i]);
     }
     bind_outputs();
+    if (int8_mode()) out_.notes.push_back(int8_summary());
     return std::move(out_);
   }
 
@@ -114,7 +115,32 @@ class Lowerer {
     int s = new_slot(md, std::move(name));
     out_.prog.slots[static_cast<size_t>(s)].alias_of = base;
     out_.prog.slots[static_cast<size_t>(s)].view = true;
+    copy_q(base, s);
     return s;
+  }
+
+  // ---- int8 ---------------------------------------------------------------------------------------------
+  bool int8_mode() const { return opt_.int8.has_value(); }
+  static bool is_int8(const memory::desc& md) {
+    const dt t = compat::data_type(md);
+    return t == dt::u8 || t == dt::s8;
+  }
+  static dt int8_type(const QParams& q) { return q.type == QType::U8 ? dt::u8 : dt::s8; }
+  // A value's calibrated quantization (its name as the passes left it).
+  QParams calibrated(ValueId v) const {
+    const std::string& name = p_.g.value(v).name;
+    const auto it = opt_.int8->find(name);
+    if (it == opt_.int8->end()) fail("onednn int8: no calibrated range for value '{}'", name);
+    return it->second;
+  }
+  // What v's integers mean: its slot's parameters when the slot is int8 (pooling keeps its input's), else
+  // the calibrated ones.
+  QParams value_q(ValueId v) const {
+    if (const auto it = slot_q_.find(slot_of(v)); it != slot_q_.end()) return it->second;
+    return calibrated(v);
+  }
+  void copy_q(int from, int to) {
+    if (const auto it = slot_q_.find(from); it != slot_q_.end()) slot_q_[to] = it->second;
   }
   const memory::desc& md_of(int slot) const { return out_.prog.slots[static_cast<size_t>(slot)].md; }
   int slot_of(ValueId v) const {
@@ -138,18 +164,37 @@ class Lowerer {
   }
 
   // Copies slot `from` into slot `to` (converting the layout); the line goes to describe()'s reorders.
+  // Between int8 and fp32 (or two int8 scales) the reorder quantizes, dequantizes or requantizes.
   void reorder_into(int from, int to, const std::string& why) {
+    auto scale_of = [&](int s) -> std::optional<float> {
+      if (!is_int8(md_of(s))) return std::nullopt;
+      const auto it = slot_q_.find(s);
+      if (it == slot_q_.end()) fail("onednn int8: slot '{}' holds integers without a scale", out_.prog.slots[static_cast<size_t>(s)].name);
+      return it->second.scale;
+    };
+    const std::optional<float> from_scale = scale_of(from), to_scale = scale_of(to);
+    const bool scaled = from_scale != to_scale;
+    compat::Int8Attr scaling;
+    if (scaled) scaling = compat::reorder_scales(eng_, new_attr(), from_scale, to_scale);
     dnnl::reorder::primitive_desc pd;
     try {
-      pd = dnnl::reorder::primitive_desc(eng_, md_of(from), eng_, md_of(to), new_attr());
+      pd = dnnl::reorder::primitive_desc(eng_, md_of(from), eng_, md_of(to), scaled ? scaling.attr : new_attr());
     } catch (const dnnl::error& e) {
       const std::string a = compat::debug_string(md_of(from)), b = compat::debug_string(md_of(to));
       fail("reorder {} ({} -> {}, {}): {}", out_.prog.slots[static_cast<size_t>(from)].name, a, b, why, e.what());
     }
-    std::string line = fmt::format("{}: {} -> {} ({})", out_.prog.slots[static_cast<size_t>(from)].name,
-                                   layout_name(md_of(from)), layout_name(md_of(to)), why);
+    const dt from_type = compat::data_type(md_of(from)), to_type = compat::data_type(md_of(to));
+    const std::string types =
+        from_type == to_type && !scaled
+            ? ""
+            : fmt::format(" {} -> {}", dnnl_dt2str(static_cast<dnnl_data_type_t>(from_type)),
+                          dnnl_dt2str(static_cast<dnnl_data_type_t>(to_type)));
+    std::string line = fmt::format("{}: {} -> {}{} ({})", out_.prog.slots[static_cast<size_t>(from)].name,
+                                   layout_name(md_of(from)), layout_name(md_of(to)), types, why);
     out_.prog.reorders.push_back(line);
-    add_exec(dnnl::reorder(pd), pd, line, "reorder", {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
+    std::unordered_map<int, memory> consts;
+    for (const auto& [arg, m] : scaling.args) consts[arg] = m;
+    add_exec(dnnl::reorder(pd), pd, line, "reorder", {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}}, std::move(consts));
   }
 
   // A slot holding value v in layout `want`: v's own slot, or a cached reordered copy.
@@ -159,6 +204,7 @@ class Lowerer {
     for (const auto& [value, slot] : converted_)
       if (value == v && md_of(slot) == want) return slot;
     const int t = new_slot(want, p_.g.value(v).name + "@" + layout_name(want));
+    if (is_int8(want)) slot_q_[t] = value_q(v);
     reorder_into(s, t, why);
     converted_.push_back({v, t});
     return t;
@@ -168,6 +214,21 @@ class Lowerer {
   // thread wake-ups and barriers than it saves (about 20x slower on a busy 2-core machine).
   memory weights(const Tensor& t, const memory::desc& user_md, const memory::desc& want) {
     memory user(user_md, eng_, const_cast<float*>(t.data()));
+    memory m(want, eng_);
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    dnnl::reorder(user, m).execute(stream_, user, m);
+    stream_.wait();
+    omp_set_num_threads(threads);
+    return m;
+  }
+
+  // s8 weights quantized on the host (core/quantize.h), reordered into the kernel's layout (with any
+  // compensation it keeps for s8 inputs).
+  memory int8_weights(const QWeights& q, const memory::desc& user_md, const memory::desc& want) {
+    std::vector<int8_t> values(q.values.size());
+    for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<int8_t>(q.values[i]);
+    memory user(user_md, eng_, values.data());
     memory m(want, eng_);
     const int threads = omp_get_max_threads();
     omp_set_num_threads(1);
@@ -219,6 +280,7 @@ class Lowerer {
       case Op::Identity: case Op::Dropout: {
         const int in = slot_of(s.inputs[0]);
         const int o = new_slot(md_of(in), p_.g.value(s.outputs[0]).name);
+        copy_q(in, o);
         reorder_into(in, o, "identity copy");
         val_slot_[static_cast<size_t>(s.outputs[0])] = o;
         return;
@@ -227,6 +289,7 @@ class Lowerer {
   }
 
   void conv(const Step& s, const Node& n) {
+    if (int8_mode()) return conv_int8(s, n);
     const auto& a = n.attr<Conv2dAttrs>();
     const Shape& xs = p_.g.value(s.inputs[0]).shape;
     const Shape& conv_out = p_.g.value(n.outputs[0]).shape;
@@ -315,6 +378,53 @@ class Lowerer {
     val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
     add_exec(dnnl::convolution_forward(pd), pd, s.label, dw ? "conv+dw" : "conv",
              {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, std::move(consts));
+  }
+
+  // u8/s8 activations, per-channel s8 weights, f32 bias; the eltwise post-ops act on real numbers and the
+  // result is quantized at the output value's calibrated scale (dnnl_compat.h's int8_attr).
+  void conv_int8(const Step& s, const Node& n) {
+    const auto& a = n.attr<Conv2dAttrs>();
+    const Shape& xs = p_.g.value(s.inputs[0]).shape;
+    const Shape& ys = p_.g.value(s.outputs[0]).shape;
+    const int64_t cin = xs[1], cout = a.out_channels, g = a.groups;
+    const memory::dims wdims = g > 1 ? memory::dims{g, cout / g, cin / g, a.kernel_h, a.kernel_w}
+                                     : memory::dims{cout, cin, a.kernel_h, a.kernel_w};
+    std::vector<Eltwise> post;
+    for (const PostOp& po : s.post_ops) {
+      if (po.kind != PostOp::Kind::Eltwise)
+        fail("onednn int8: {} carries a {} post-op, which int8 lowering does not support", s.label,
+             po.kind == PostOp::Kind::Sum ? "sum" : "depthwise");
+      post.push_back(po.eltwise);
+    }
+    const QParams in_q = value_q(s.inputs[0]), out_q = calibrated(s.outputs[0]);
+    const QWeights qw = quantize_weights(n.param("weight"));
+    compat::Int8Scales scales;
+    scales.src = in_q.scale;
+    scales.wei = qw.scales;
+    scales.dst = out_q.scale;
+    const compat::Int8Attr ia = compat::int8_attr(eng_, new_attr(), post, scales, g > 1);
+    const bool has_bias = n.has_param("bias");
+    const memory::desc bias_md = has_bias ? memory::desc({cout}, dt::f32, tag::a) : memory::desc();
+    const tag act_tag = opt_.blocked_layouts ? tag::any : tag::nchw;
+    const auto pd = compat::make_conv_pd(
+        eng_, memory::desc(to_dims(xs), int8_type(in_q), act_tag), memory::desc(wdims, dt::s8, tag::any), bias_md,
+        memory::desc(to_dims(ys), int8_type(out_q), act_tag), {a.stride_h, a.stride_w},
+        {a.dilation_h - 1, a.dilation_w - 1}, {a.pad_top, a.pad_left}, {a.pad_bottom, a.pad_right}, ia.attr);
+    const int src = need(s.inputs[0], pd.src_desc(), "conv " + n.name + " input");
+    std::unordered_map<int, memory> consts;
+    consts[DNNL_ARG_WEIGHTS] =
+        int8_weights(qw, memory::desc(wdims, dt::s8, g > 1 ? tag::goihw : tag::oihw), pd.weights_desc());
+    if (has_bias) {
+      Tensor b = n.param("bias").clone();
+      for (int64_t c = 0; c < cout; ++c) b[c] *= ia.bias_factor[static_cast<size_t>(c)];
+      consts[DNNL_ARG_BIAS] = weights(b, bias_md, pd.bias_desc());
+    }
+    for (const auto& [arg, m] : ia.args) consts[arg] = m;
+    const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
+    slot_q_[dst] = out_q;
+    val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
+    add_exec(dnnl::convolution_forward(pd), pd, s.label, "conv", {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
+             std::move(consts));
   }
 
   // The conv accumulates into its destination, so the destination must hold the sum operand first: the
@@ -559,7 +669,9 @@ class Lowerer {
   }
 
   void pool(const Step& s, const Node& n) {
-    const int src = act(s.inputs[0]);
+    // int8 stays int8 through pooling, at its input's scale (a maximum or a mean never leaves the range).
+    const bool keep_int8 = int8_mode() && is_int8(md_of(slot_of(s.inputs[0])));
+    const int src = keep_int8 ? slot_of(s.inputs[0]) : act(s.inputs[0]);
     const Shape& xs = p_.g.value(s.inputs[0]).shape;
     const Shape& ys = p_.g.value(s.outputs[0]).shape;
     memory::dims kernel, strides, pl, pr;
@@ -588,8 +700,10 @@ class Lowerer {
       }
     }
     memory::desc dst_any = opt_.blocked_layouts ? any_md(ys) : act_plain(ys);
+    if (keep_int8) dst_any = memory::desc(to_dims(ys), compat::data_type(md_of(src)), opt_.blocked_layouts ? tag::any : plain_tag(ys.size()));
     const auto pd = compat::make_pooling_pd(eng_, alg, md_of(src), dst_any, strides, kernel, pl, pr, new_attr());
     const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
+    copy_q(src, dst);
     val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
     add_exec(dnnl::pooling_forward(pd), pd, s.label, "pool", {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
   }
@@ -599,12 +713,15 @@ class Lowerer {
   void flatten(const Step& s, const Node& n) {
     const Shape& xs = p_.g.value(s.inputs[0]).shape;
     const Shape& ys = p_.g.value(s.outputs[0]).shape;
-    int src = act(s.inputs[0]);
+    const bool keep_int8 = int8_mode() && is_int8(md_of(slot_of(s.inputs[0])));
+    int src = keep_int8 ? slot_of(s.inputs[0]) : act(s.inputs[0]);
     const std::string lay = layout_name(md_of(src));
     const bool free = lay == "nchw" || lay == "nc" || lay == "plain" ||
                       (xs.size() == 4 && xs[2] * xs[3] == 1 &&
                        (lay == "nhwc" || (lay == "nChw16c" && xs[1] % 16 == 0) || (lay == "nChw8c" && xs[1] % 8 == 0)));
-    if (!free) src = need(s.inputs[0], act_plain(xs), n.name + " needs row-major order");
+    if (!free)
+      src = need(s.inputs[0], memory::desc(to_dims(xs), compat::data_type(md_of(src)), plain_tag(xs.size())),
+                 n.name + " needs row-major order");
     val_slot_[static_cast<size_t>(s.outputs[0])] =
         view_of(src, memory::desc(to_dims(ys), compat::data_type(md_of(src)), plain_tag(ys.size())), p_.g.value(s.outputs[0]).name);
   }
@@ -654,6 +771,25 @@ class Lowerer {
     add_exec(dnnl::softmax_forward(pd), pd, s.label, "softmax", {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
   }
 
+  // "int8: conv x20, pool x2; fp32: binary x8, linear x1; 14 reorders convert between them".
+  std::string int8_summary() const {
+    std::map<std::string, int> int8, fp32;
+    int converting = 0;
+    for (const Exec& e : out_.prog.execs) {
+      bool integer = false, real = false;
+      for (const auto& [arg, slot] : e.slot_args) (is_int8(md_of(slot)) ? integer : real) = true;
+      if (e.kind == "reorder") converting += integer && real;
+      else (integer ? int8 : fp32)[e.kind]++;
+    }
+    auto list = [](const std::map<std::string, int>& m) {
+      std::string o;
+      for (const auto& [k, c] : m) o += fmt::format("{}{} x{}", o.empty() ? "" : ", ", k, c);
+      return o.empty() ? std::string("none") : o;
+    };
+    return fmt::format("int8: {}; fp32: {}; {} reorders quantize or dequantize between them", list(int8), list(fp32),
+                       converting);
+  }
+
   // Graph outputs leave in the plain layout, written straight into the caller's tensors when possible.
   void bind_outputs() {
     for (size_t i = 0; i < p_.g.outputs.size(); ++i) {
@@ -686,6 +822,7 @@ class Lowerer {
   Lowered out_;
   std::vector<int> val_slot_;
   std::vector<std::pair<ValueId, int>> converted_;
+  std::map<int, QParams> slot_q_;  // what the integers of each int8 slot mean
   std::map<int, bool> output_bound_;
   int step_index_ = 0;
 };

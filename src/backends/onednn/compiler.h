@@ -2,10 +2,13 @@
 // Lowers a fused plan to a Program: chooses layouts (format_tag::any for convolutions, blocked layouts kept
 // through pooling, eltwise, binary and concat), inserts the reorders that remain unavoidable, reorders
 // weights once, and creates every primitive.
+#include <map>
+#include <optional>
 #include <string>
 
 #include "backends/onednn/plan.h"
 #include "backends/onednn/program.h"
+#include "core/quantize.h"
 
 namespace fb::onednn {
 
@@ -13,13 +16,16 @@ struct LowerOptions {
   bool blocked_layouts = true;  // false: every activation stays plain (nchw), for comparison/fallback tests
   bool inplace_concat = true;
   bool bf16 = false;  // activations and weights in bf16 (fp32 accumulation, fp32 graph inputs/outputs)
+  // int8 (docs/int8_design.md): every value's quantization by name, from calibration. Set: convolutions (with
+  // their eltwise post-ops) and pooling run in int8 with per-channel s8 weights; every other op runs in fp32
+  // between a dequantizing and a quantizing reorder. Sum and depthwise post-ops are not supported here.
+  std::optional<std::map<std::string, QParams>> int8;
 };
 
 struct Lowered {
   Program prog;
   std::vector<std::string> notes;
-  std::vector<std::string> fusions;   // fusions decided while lowering (in-place concat)
-  std::vector<std::string> rejected;  // and those declined there
+  std::vector<std::string> rejected;  // fusions declined while lowering (concat not in place, with why)
 };
 
 Lowered lower(const Plan& p, const dnnl::engine& eng, const LowerOptions& opt);

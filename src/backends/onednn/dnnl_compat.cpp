@@ -1,6 +1,8 @@
 // The oneDNN 2.x / 3.x adapter (see dnnl_compat.h). The only file of the backend that tests the version.
 #include "backends/onednn/dnnl_compat.h"
 
+#include <algorithm>
+
 #include <dnnl_version.h>
 #include <fmt/format.h>
 
@@ -117,6 +119,80 @@ std::pair<float, float> hardswish_alpha_beta() {
 #else
   return {0.f, 0.f};  // 2.x: fixed s * relu6(s + 3) / 6, alpha and beta unused
 #endif
+}
+
+// ---- int8 ----------------------------------------------------------------------------------------------------
+Int8Attr int8_attr(const dnnl::engine& eng, dnnl::primitive_attr base, const std::vector<Eltwise>& post_ops,
+                   const Int8Scales& s, bool grouped) {
+  if (s.wei.empty()) fail("onednn int8: no weight scales");
+  const bool positive = s.src > 0 && (!s.dst || *s.dst > 0) &&
+                        std::all_of(s.wei.begin(), s.wei.end(), [](float w) { return w > 0; });
+  if (!positive) fail("onednn int8: every scale must be positive");
+  const size_t n = s.wei.size();
+  Int8Attr r;
+  r.attr = std::move(base);
+  dnnl::post_ops ops;
+#if FB_DNNL_V3
+  for (const Eltwise& e : post_ops) ops.append_eltwise(e.alg, e.alpha, e.beta);
+  r.attr.set_post_ops(ops);
+  auto scale_memory = [&](const std::vector<float>& v) {
+    memory m(memory::desc({static_cast<memory::dim>(v.size())}, memory::data_type::f32, tag::a), eng);
+    std::copy(v.begin(), v.end(), static_cast<float*>(m.get_data_handle()));
+    return m;
+  };
+  r.attr.set_scales_mask(DNNL_ARG_SRC, 0);
+  r.args.push_back({DNNL_ARG_ATTR_SCALES | DNNL_ARG_SRC, scale_memory({s.src})});
+  r.attr.set_scales_mask(DNNL_ARG_WEIGHTS, n > 1 ? (grouped ? 3 : 1) : 0);
+  r.args.push_back({DNNL_ARG_ATTR_SCALES | DNNL_ARG_WEIGHTS, scale_memory(s.wei)});
+  if (s.dst) {
+    r.attr.set_scales_mask(DNNL_ARG_DST, 0);
+    r.args.push_back({DNNL_ARG_ATTR_SCALES | DNNL_ARG_DST, scale_memory({*s.dst})});
+  }
+  r.bias_factor.assign(n, 1.0f);
+#else
+  std::vector<float> oscale(n);
+  r.bias_factor.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    oscale[i] = s.src * s.wei[i];
+    r.bias_factor[i] = 1.0f / oscale[i];
+    if (s.dst && post_ops.empty()) oscale[i] /= *s.dst;
+  }
+  r.attr.set_output_scales(n > 1 ? 1 << 1 : 0, oscale);  // mask over the destination's channel dimension
+  for (size_t i = 0; i < post_ops.size(); ++i) {
+    const float scale = i + 1 == post_ops.size() && s.dst ? 1.0f / *s.dst : 1.0f;
+    ops.append_eltwise(scale, post_ops[i].alg, post_ops[i].alpha, post_ops[i].beta);
+  }
+  r.attr.set_post_ops(ops);
+  (void)eng;
+  (void)grouped;
+#endif
+  return r;
+}
+
+Int8Attr reorder_scales(const dnnl::engine& eng, dnnl::primitive_attr base, std::optional<float> from,
+                        std::optional<float> to) {
+  if ((from && !(*from > 0)) || (to && !(*to > 0))) fail("onednn int8: every scale must be positive");
+  Int8Attr r;
+  r.attr = std::move(base);
+#if FB_DNNL_V3
+  auto scale_memory = [&](float v) {
+    memory m(memory::desc({1}, memory::data_type::f32, tag::a), eng);
+    *static_cast<float*>(m.get_data_handle()) = v;
+    return m;
+  };
+  if (from) {
+    r.attr.set_scales_mask(DNNL_ARG_FROM, 0);
+    r.args.push_back({DNNL_ARG_ATTR_SCALES | DNNL_ARG_FROM, scale_memory(*from)});
+  }
+  if (to) {
+    r.attr.set_scales_mask(DNNL_ARG_TO, 0);
+    r.args.push_back({DNNL_ARG_ATTR_SCALES | DNNL_ARG_TO, scale_memory(*to)});
+  }
+#else
+  (void)eng;
+  r.attr.set_output_scales(0, {from.value_or(1.0f) / to.value_or(1.0f)});
+#endif
+  return r;
 }
 
 // ---- primitive descriptors ---------------------------------------------------------------------------------
@@ -278,6 +354,14 @@ bool has_native_bf16(dnnl::cpu_isa isa) {
   if (isa == i::avx512_core_fp16 || isa == i::avx512_core_amx_fp16) return true;
 #endif
   return isa == i::avx512_core_bf16 || isa == i::avx512_core_amx;
+}
+
+bool has_int8_dot_product(dnnl::cpu_isa isa) {
+  using i = dnnl::cpu_isa;
+#if FB_DNNL_V3
+  if (isa == i::avx2_vnni_2) return true;
+#endif
+  return has_native_bf16(isa) || isa == i::avx512_core_vnni || isa == i::avx2_vnni;
 }
 
 bool has_avx512_core(dnnl::cpu_isa isa) {

@@ -40,12 +40,44 @@ bool is_offset_view(const memory::desc& md);
 std::string debug_string(const memory::desc& md);
 
 // ---- attributes ----------------------------------------------------------------------------------------
+// One oneDNN elementwise algorithm with its parameters (a post-op or an eltwise primitive).
+struct Eltwise {
+  dnnl::algorithm alg;
+  float alpha = 0, beta = 0;
+};
 void append_eltwise(dnnl::post_ops& ops, dnnl::algorithm alg, float alpha, float beta);
 // A depthwise convolution post-op (no output scales: the backend computes in f32/bf16).
 void append_dw(dnnl::post_ops& ops, memory::data_type wei, memory::data_type bias, memory::data_type dst,
                memory::dim kernel, memory::dim stride, memory::dim pad_l);
 // alpha and beta for eltwise_hardswish (PyTorch's x * relu6(x + 3) / 6).
 std::pair<float, float> hardswish_alpha_beta();
+
+// ---- int8 (docs/int8_design.md) -------------------------------------------------------------------------
+// The scales of an int8 convolution or inner product in 3.x's terms: y = s_src * s_wei[oc] * acc + bias, then
+// the eltwise post-ops (on real numbers), then y / s_dst into an integer destination (none: an f32 one).
+struct Int8Scales {
+  float src = 1;
+  std::vector<float> wei;    // one per output channel, or one for all
+  std::optional<float> dst;  // absent: an f32 destination, not scaled
+};
+// What such a primitive needs on either release: its attribute (`base` with the post-ops and the scales), the
+// scale memories to pass at every execution (3.x takes scales at run time; 2.x holds them in the attribute,
+// so none), and the factor each output channel's f32 bias is multiplied by before it is handed over (2.x adds
+// the bias before scaling: 1 / (s_src * s_wei[oc]); 3.x adds it as it is: 1). 2.x has no destination scale:
+// it goes into the output scale when no post-op follows, else into the last eltwise post-op's own scale.
+struct Int8Attr {
+  dnnl::primitive_attr attr;
+  std::vector<std::pair<int, memory>> args;
+  std::vector<float> bias_factor;
+};
+// `grouped`: weights with a leading groups dimension (goihw), where an output channel spans two dimensions.
+// Throws fb::Error on missing or non-positive scales.
+Int8Attr int8_attr(const dnnl::engine& eng, dnnl::primitive_attr base, const std::vector<Eltwise>& post_ops,
+                   const Int8Scales& s, bool grouped);
+// A reorder between real numbers and int8, or between two int8 scales: dst = src * from / to, where an
+// absent scale is an f32 side (no bias factor).
+Int8Attr reorder_scales(const dnnl::engine& eng, dnnl::primitive_attr base, std::optional<float> from,
+                        std::optional<float> to);
 
 // ---- primitive descriptors (forward inference) ---------------------------------------------------------
 // `bias` may be a zero memory::desc (no bias). Dilations count from 0 (oneDNN's convention).
@@ -87,6 +119,9 @@ dnnl::concat::primitive_desc make_concat_pd(const dnnl::engine& eng, const memor
 std::string isa_name(dnnl::cpu_isa isa);  // "avx512_core_bf16", ...; "other" for one the backend does not name
 bool has_avx512_core(dnnl::cpu_isa isa);  // oneDNN's bf16 kernels need at least avx512_core
 bool has_native_bf16(dnnl::cpu_isa isa);  // AVX512-BF16 (or AMX) instructions
+// VNNI dot products (or AMX): u8 x s8 products accumulate in 32 bits. Without them a pair sum goes through a
+// 16-bit intermediate that saturates unless activations use 7 bits.
+bool has_int8_dot_product(dnnl::cpu_isa isa);
 
 // ---- known bugs, by release -----------------------------------------------------------------------------
 // The x64 JIT 1x1 convolution with a depthwise post-op computes wrong values on nxc (nhwc) tensors before

@@ -2,6 +2,7 @@
 // with layout propagation, memory planning into one arena, then a run that only executes primitives.
 #include <omp.h>
 
+#include <charconv>
 #include <chrono>
 #include <map>
 
@@ -9,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "backends/backend.h"
+#include "backends/calibrate.h"
 #include "backends/onednn/compiler.h"
 #include "backends/onednn/dnnl_compat.h"
 #include "backends/onednn/plan.h"
@@ -29,6 +31,7 @@ struct Options {
   bool fuse = true;
   bool depthwise = true;
   bool depthwise_force = false;
+  int calibration_inputs = 8;  // int8: deterministic inputs the activation ranges are taken over
   LowerOptions lower;
 };
 
@@ -54,6 +57,14 @@ Options parse_options(const CompileOptions& opt) {
     if (it->second == "blocked") o.lower.blocked_layouts = true;
     else if (it->second == "plain") o.lower.blocked_layouts = false;
     else fail("backend 'onednn': option layout={} must be 'blocked' or 'plain'", it->second);
+  }
+  if (auto it = opt.extra.find("calibration_inputs"); it != opt.extra.end()) {
+    int n = 0;
+    const auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), n);
+    if (ec != std::errc() || end != it->second.data() + it->second.size() || n < 1 || n > 1000)
+      fail("backend 'onednn': option calibration_inputs={} must be an integer from 1 to 1000", it->second);
+    if (opt.precision != Precision::I8) fail("backend 'onednn': option calibration_inputs applies to --precision int8 only");
+    o.calibration_inputs = n;
   }
   if (!o.fuse) o.depthwise = o.lower.inplace_concat = false;
   return o;
@@ -196,10 +207,11 @@ class OnednnBackend : public Backend {
 
   std::unique_ptr<Executable> compile(const Graph& g, const CompileOptions& opt) const override {
     const auto t0 = std::chrono::steady_clock::now();
-    check_extra_options(*this, opt, {"fuse", "depthwise_fusion", "inplace_concat", "layout"});
+    check_extra_options(*this, opt, {"fuse", "depthwise_fusion", "inplace_concat", "layout", "calibration_inputs"});
     if (opt.device != "cpu") fail("backend 'onednn' runs on the cpu only, not on '{}'", opt.device);
-    if (opt.precision != Precision::F32 && opt.precision != Precision::BF16)
-      fail("backend 'onednn' computes in fp32 or bf16, not {}", precision_name(opt.precision));
+    if (opt.precision != Precision::F32 && opt.precision != Precision::BF16 && opt.precision != Precision::I8)
+      fail("backend 'onednn' computes in fp32, bf16 or int8, not {}", precision_name(opt.precision));
+    const bool int8 = opt.precision == Precision::I8;
     const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
     const bool native_bf16 = compat::has_native_bf16(isa);
     // avx512_core and avx512_core_vnni emulate bf16 (oneDNN's bf16 kernels need avx512_core at least).
@@ -209,6 +221,9 @@ class OnednnBackend : public Backend {
     check_supported(*this, g, opt);
     Options o = parse_options(opt);
     o.lower.bf16 = opt.precision == Precision::BF16;
+    // int8 lowers convolutions with eltwise post-ops only: a residual sum and the 1x1+depthwise fusion need
+    // scales of their own (docs/int8_design.md), not written yet; those adds run in fp32.
+    if (int8) o.depthwise = false;
     // oneDNN sizes its kernels' work split by the thread count current when a primitive is created.
     omp_set_num_threads(opt.threads);
 
@@ -218,10 +233,27 @@ class OnednnBackend : public Backend {
     passes::PassReport generic = passes::run_inference_pipeline(work, popt);
     Plan plan = make_plan(std::move(work), std::move(generic));
     if (o.fuse) {
-      fuse_sum(plan);
+      if (!int8) fuse_sum(plan);
       fuse_eltwise(plan);
       fuse_flatten_linear(plan);
       if (o.depthwise) fuse_depthwise(plan, cpu_engine(), o.depthwise_force);
+    }
+    std::string calibration;
+    if (int8) {
+      // Ranges from the reference backend on the graph as lowered (BatchNorm folded), so every int8 backend
+      // could be given the same scales; 7-bit activations where u8 x s8 pair sums would saturate.
+      const auto c0 = std::chrono::steady_clock::now();
+      CalibrationOptions co;
+      co.inputs = o.calibration_inputs;
+      const bool reduce_range = !compat::has_int8_dot_product(isa);
+      std::map<std::string, QParams> q;
+      for (const auto& [name, range] : calibrate(plan.g, co)) q[name] = activation_params(range, reduce_range);
+      o.lower.int8 = std::move(q);
+      calibration = fmt::format(
+          "int8: activation scales from {} calibration inputs on the reference backend ({:.0f} ms; u8 after ReLU, "
+          "else s8; {}), per-output-channel s8 weights; residual adds and 1x1+depthwise fusion stay fp32",
+          co.inputs, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - c0).count(),
+          reduce_range ? "7-bit: no VNNI dot products on this CPU" : "8-bit");
     }
     const auto t1 = std::chrono::steady_clock::now();
     Lowered low;
@@ -237,13 +269,14 @@ class OnednnBackend : public Backend {
     d.backend = "onednn";
     d.ops_executed = static_cast<int64_t>(low.prog.execs.size());
     d.fusions = plan.report.applied;
-    d.fusions.insert(d.fusions.end(), low.fusions.begin(), low.fusions.end());
     d.reorders = low.prog.reorders;
     d.notes.push_back(fmt::format("oneDNN {}, isa {}, {} OpenMP thread(s), {}", compat::runtime_version().str(),
                                   compat::isa_name(isa), opt.threads,
-                                  o.lower.bf16 ? (native_bf16 ? "bf16 (AVX512-BF16 instructions; fp32 accumulation)"
-                                                              : "bf16 (emulated on avx512_core; fp32 accumulation)")
-                                               : "fp32"));
+                                  int8 ? "int8 (int32 accumulation)"
+                                  : o.lower.bf16 ? (native_bf16 ? "bf16 (AVX512-BF16 instructions; fp32 accumulation)"
+                                                                : "bf16 (emulated on avx512_core; fp32 accumulation)")
+                                                 : "fp32"));
+    if (int8) d.notes.push_back(calibration);
     if (!o.fuse) d.notes.push_back("fusion disabled (fuse=off): every node runs as its own primitive");
     if (!o.lower.blocked_layouts) d.notes.push_back("layout=plain: activations kept in nchw");
     std::map<std::string, int> impls;

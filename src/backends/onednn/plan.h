@@ -6,16 +6,13 @@
 
 #include <dnnl.hpp>
 
+#include "backends/onednn/dnnl_compat.h"
 #include "ir/graph.h"
 #include "ir/passes/pass.h"
 
 namespace fb::onednn {
 
-// One oneDNN elementwise algorithm with its parameters.
-struct Eltwise {
-  dnnl::algorithm alg;
-  float alpha = 0, beta = 0;
-};
+using Eltwise = compat::Eltwise;
 
 // The eltwise chain computing an activation node (HardSigmoid needs two: linear then clip).
 std::vector<Eltwise> eltwise_chain(const Node& n);

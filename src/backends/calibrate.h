@@ -1,0 +1,32 @@
+#pragma once
+// Activation ranges for static int8 quantization (docs/int8_design.md): the graph run on the reference
+// backend over N deterministic inputs, every value observed. Run it on the graph an int8 backend compiles
+// (after the inference passes, BatchNorm folded) so the names match; both int8 backends get the same ranges,
+// so int8 is measured against int8 on equal terms.
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "core/quantize.h"
+#include "ir/graph.h"
+
+namespace fb {
+
+struct ValueRange {
+  float min = 0, max = 0;
+  float absmax() const;
+};
+
+struct CalibrationOptions {
+  int inputs = 16;
+  uint64_t first_seed = 1000;  // inputs from seeds first_seed, first_seed + 1, ...: not the evaluation's seeds
+};
+
+// The range of every value (graph inputs included), by value name. Throws fb::Error on fewer than one input,
+// a graph without weights, or a value that is not finite (naming it).
+std::map<std::string, ValueRange> calibrate(const Graph& g, const CalibrationOptions& opt = {});
+
+// A value's quantization from its range: u8 when it is never negative (after a ReLU), else s8; zero point 0.
+QParams activation_params(const ValueRange& r, bool reduce_range = false);
+
+}  // namespace fb
