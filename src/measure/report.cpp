@@ -82,7 +82,7 @@ std::string bench_table(const BenchResult& r) {
                        100 * s.ll_miss_rate(), s.instructions);
   }
   if (e.agreement)
-    out += fmt::format("agreement with reference: {} -> {} (tol {:.0e})\n", e.agreement->summary(),
+    out += fmt::format("agreement with reference: {} -> {} (tol {:.1e})\n", e.agreement->summary(),
                        e.agreement->passed(c.agreement_tol) ? "PASS" : "FAIL", c.agreement_tol);
   out += fmt::format("backend: {}\n", e.describe.summary());
   for (const auto& n : e.describe.notes) out += "  note: " + n + "\n";

@@ -481,7 +481,9 @@ TEST(StudyPresets, ExpandToTheDocumentedGrids) {
   EXPECT_EQ(all.size(), 2262u);
   for (const Point& p : all) {
     EXPECT_TRUE(p.threads == 1 || p.threads == 16) << p.label();
-    if (p.measure.cache_sim.value_or(false)) EXPECT_EQ(p.threads, 1) << p.label();
+    if (p.measure.cache_sim.value_or(false)) {
+      EXPECT_EQ(p.threads, 1) << p.label();
+    }
   }
 }
 
