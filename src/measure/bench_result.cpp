@@ -52,7 +52,7 @@ nlohmann::json BenchResult::to_json() const {
   j["malloc_not_applied"] = session.malloc_not_applied ? nlohmann::json(*session.malloc_not_applied) : nlohmann::json(nullptr);
   j["batch"] = session.batch;
   j["input_shape"] = session.input_shape;
-  j["samples"] = stats.n;
+  j.update(stats_json(stats));  // samples, min/median/mean/stddev/p90/p99/max, ci95 bounds, throughput_ips
   j["samples_ms"] = e.run.samples_ms;
   j["warmup_runs"] = e.run.warmup_runs;
   j["warmup_ms"] = e.run.warmup_ms;
@@ -60,18 +60,8 @@ nlohmann::json BenchResult::to_json() const {
   j["stop_reason"] = stop_reason_name(e.run.stop);
   j["timer"] = e.timing.timer();
   j["host_transfers"] = e.timing.transfers();
-  j["min_ms"] = stats.min;
-  j["median_ms"] = stats.median;
-  j["mean_ms"] = stats.mean;
-  j["stddev_ms"] = opt_num(stats.stddev);
-  j["p90_ms"] = stats.p90;
-  j["p99_ms"] = stats.p99;
-  j["max_ms"] = stats.max;
-  j["ci95_low_ms"] = stats.ci ? nlohmann::json(stats.ci->low) : nlohmann::json(nullptr);
-  j["ci95_high_ms"] = stats.ci ? nlohmann::json(stats.ci->high) : nlohmann::json(nullptr);
   j["ci95_coverage"] = stats.ci ? nlohmann::json(stats.ci->coverage) : nlohmann::json(nullptr);
   j["ci95_reason"] = stats.ci ? nlohmann::json(nullptr) : nlohmann::json("fewer than 6 samples");
-  j["throughput_ips"] = throughput_ips();
   j["images_per_s"] = throughput_ips() * static_cast<double>(session.batch);
   j["compile_ms"] = e.compile_ms;
   j["first_inference_ms"] = e.first_inference_ms;

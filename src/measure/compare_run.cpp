@@ -11,8 +11,6 @@
 #include "measure/runner.h"
 
 namespace fb::measure {
-namespace {
-
 nlohmann::json stats_json(const LatencyStats& st) {
   auto opt = [](bool has, double v) { return has ? nlohmann::json(v) : nlohmann::json(nullptr); };
   return {{"samples", st.n},
@@ -27,8 +25,6 @@ nlohmann::json stats_json(const LatencyStats& st) {
           {"ci95_high_ms", opt(st.ci.has_value(), st.ci ? st.ci->high : 0)},
           {"throughput_ips", 1000.0 / st.median}};
 }
-
-}  // namespace
 
 std::string pick_native(const std::vector<std::string>& backends) {
   if (backends.empty()) fail("no backends to compare");

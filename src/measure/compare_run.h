@@ -66,6 +66,9 @@ struct CompareResult {
   std::string csv() const;
 };
 
+// A latency's statistics as bench's and compare's JSON write them (docs/bench_json.md).
+nlohmann::json stats_json(const LatencyStats& st);
+
 std::string pick_native(const std::vector<std::string>& backends);
 CompareResult run_compare(const CompareSettings& s, const std::function<void(const std::string&)>& progress = nullptr);
 

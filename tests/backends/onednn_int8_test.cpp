@@ -16,6 +16,7 @@
 #include "backends/onednn/dnnl_compat.h"
 #include "backends/reference/reference_int8.h"
 #include "backends/reference/reference_ops.h"
+#include "conv_attrs.h"
 #include "core/error.h"
 #include "ir/builder.h"
 #include "models/model_ref.h"
@@ -98,16 +99,6 @@ Int8Run run_conv(const QTensor& x, const QWeights& w, const Tensor* bias, const 
   return r;
 }
 
-Conv2dAttrs attrs(int64_t cout, int64_t k, int64_t stride, int64_t pad, int64_t groups) {
-  Conv2dAttrs a;
-  a.out_channels = cout;
-  a.kernel_h = a.kernel_w = k;
-  a.stride_h = a.stride_w = stride;
-  a.pad_top = a.pad_left = a.pad_bottom = a.pad_right = pad;
-  a.groups = groups;
-  return a;
-}
-
 struct Case {
   const char* name;
   Conv2dAttrs a;
@@ -118,10 +109,10 @@ struct Case {
 TEST(OnednnInt8, ConvolutionMatchesTheIntegerOracle) {
   // 56 px and 64 channels: sizes where oneDNN offers its JIT int8 kernels; the small ones take what they get.
   const Case cases[] = {
-      {"3x3, ReLU to u8", attrs(64, 3, 1, 1, 1), {1, 64, 14, 14}, {1, 64, 14, 14}, false, true},
-      {"1x1 stride 2, ReLU to u8", attrs(32, 1, 2, 0, 1), {1, 64, 28, 28}, {1, 32, 14, 14}, false, true},
-      {"depthwise 3x3, ReLU to u8", attrs(64, 3, 1, 1, 64), {1, 64, 56, 56}, {1, 64, 56, 56}, false, true},
-      {"grouped 1x1, s8 in, s8 out, no post-op", attrs(16, 1, 1, 0, 2), {1, 16, 6, 6}, {1, 16, 6, 6}, true, false},
+      {"3x3, ReLU to u8", test::conv_attrs(64, 3, 1, 1, 1), {1, 64, 14, 14}, {1, 64, 14, 14}, false, true},
+      {"1x1 stride 2, ReLU to u8", test::conv_attrs(32, 1, 2, 0, 1), {1, 64, 28, 28}, {1, 32, 14, 14}, false, true},
+      {"depthwise 3x3, ReLU to u8", test::conv_attrs(64, 3, 1, 1, 64), {1, 64, 56, 56}, {1, 64, 56, 56}, false, true},
+      {"grouped 1x1, s8 in, s8 out, no post-op", test::conv_attrs(16, 1, 1, 0, 2), {1, 16, 6, 6}, {1, 16, 6, 6}, true, false},
   };
   for (const Case& c : cases) {
     Tensor x = random_tensor(c.x, 21);

@@ -7,6 +7,7 @@
 
 #include "backends/reference/reference_int8.h"
 #include "backends/reference/reference_ops.h"
+#include "conv_attrs.h"
 #include "core/error.h"
 
 namespace fb {
@@ -47,22 +48,12 @@ struct Case {
   Shape x, out;
 };
 
-Conv2dAttrs attrs(int64_t cout, int64_t k, int64_t stride, int64_t pad, int64_t groups) {
-  Conv2dAttrs a;
-  a.out_channels = cout;
-  a.kernel_h = a.kernel_w = k;
-  a.stride_h = a.stride_w = stride;
-  a.pad_top = a.pad_left = a.pad_bottom = a.pad_right = pad;
-  a.groups = groups;
-  return a;
-}
-
 TEST(ReferenceInt8, AgreesWithTheFp32ConvolutionOfTheDequantizedNumbers) {
   const Case cases[] = {
-      {"3x3 dense", attrs(8, 3, 1, 1, 1), {1, 16, 10, 10}, {1, 8, 10, 10}},
-      {"3x3 stride 2", attrs(8, 3, 2, 1, 1), {2, 8, 9, 9}, {2, 8, 5, 5}},
-      {"depthwise", attrs(16, 3, 1, 1, 16), {1, 16, 8, 8}, {1, 16, 8, 8}},
-      {"grouped 1x1", attrs(8, 1, 1, 0, 2), {1, 8, 6, 6}, {1, 8, 6, 6}},
+      {"3x3 dense", test::conv_attrs(8, 3, 1, 1, 1), {1, 16, 10, 10}, {1, 8, 10, 10}},
+      {"3x3 stride 2", test::conv_attrs(8, 3, 2, 1, 1), {2, 8, 9, 9}, {2, 8, 5, 5}},
+      {"depthwise", test::conv_attrs(16, 3, 1, 1, 16), {1, 16, 8, 8}, {1, 16, 8, 8}},
+      {"grouped 1x1", test::conv_attrs(8, 1, 1, 0, 2), {1, 8, 6, 6}, {1, 8, 6, 6}},
   };
   for (const Case& c : cases) {
     Tensor x = random_tensor(c.x, 11);

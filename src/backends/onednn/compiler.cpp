@@ -213,7 +213,12 @@ class Lowerer {
   // Weight reorders run on one thread: each is small, and a parallel region per weight costs more in
   // thread wake-ups and barriers than it saves (about 20x slower on a busy 2-core machine).
   memory weights(const Tensor& t, const memory::desc& user_md, const memory::desc& want) {
-    memory user(user_md, eng_, const_cast<float*>(t.data()));
+    return reordered_once(const_cast<float*>(t.data()), user_md, want);
+  }
+
+  // A copy of the host data `user` (described by user_md) in the layout `want`, made once at compile time.
+  memory reordered_once(void* user_data, const memory::desc& user_md, const memory::desc& want) {
+    memory user(user_md, eng_, user_data);
     memory m(want, eng_);
     const int threads = omp_get_max_threads();
     omp_set_num_threads(1);
@@ -228,14 +233,7 @@ class Lowerer {
   memory int8_weights(const QWeights& q, const memory::desc& user_md, const memory::desc& want) {
     std::vector<int8_t> values(q.values.size());
     for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<int8_t>(q.values[i]);
-    memory user(user_md, eng_, values.data());
-    memory m(want, eng_);
-    const int threads = omp_get_max_threads();
-    omp_set_num_threads(1);
-    dnnl::reorder(user, m).execute(stream_, user, m);
-    stream_.wait();
-    omp_set_num_threads(threads);
-    return m;
+    return reordered_once(values.data(), user_md, want);
   }
 
   // Activations inside the program are in the compute type (f32 or bf16); graph inputs/outputs stay f32.

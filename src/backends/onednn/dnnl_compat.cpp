@@ -122,6 +122,18 @@ std::pair<float, float> hardswish_alpha_beta() {
 }
 
 // ---- int8 ----------------------------------------------------------------------------------------------------
+#if FB_DNNL_V3
+namespace {
+// 3.x takes a scale per argument at run time: the attribute names its mask, the execution passes the values.
+void add_runtime_scales(Int8Attr& r, const dnnl::engine& eng, int arg, int mask, const std::vector<float>& values) {
+  memory m(memory::desc({static_cast<memory::dim>(values.size())}, memory::data_type::f32, tag::a), eng);
+  std::copy(values.begin(), values.end(), static_cast<float*>(m.get_data_handle()));
+  r.attr.set_scales_mask(arg, mask);
+  r.args.push_back({DNNL_ARG_ATTR_SCALES | arg, m});
+}
+}  // namespace
+#endif
+
 Int8Attr int8_attr(const dnnl::engine& eng, dnnl::primitive_attr base, const std::vector<Eltwise>& post_ops,
                    const Int8Scales& s, bool grouped) {
   if (s.wei.empty()) fail("onednn int8: no weight scales");
@@ -135,19 +147,9 @@ Int8Attr int8_attr(const dnnl::engine& eng, dnnl::primitive_attr base, const std
 #if FB_DNNL_V3
   for (const Eltwise& e : post_ops) ops.append_eltwise(e.alg, e.alpha, e.beta);
   r.attr.set_post_ops(ops);
-  auto scale_memory = [&](const std::vector<float>& v) {
-    memory m(memory::desc({static_cast<memory::dim>(v.size())}, memory::data_type::f32, tag::a), eng);
-    std::copy(v.begin(), v.end(), static_cast<float*>(m.get_data_handle()));
-    return m;
-  };
-  r.attr.set_scales_mask(DNNL_ARG_SRC, 0);
-  r.args.push_back({DNNL_ARG_ATTR_SCALES | DNNL_ARG_SRC, scale_memory({s.src})});
-  r.attr.set_scales_mask(DNNL_ARG_WEIGHTS, n > 1 ? (grouped ? 3 : 1) : 0);
-  r.args.push_back({DNNL_ARG_ATTR_SCALES | DNNL_ARG_WEIGHTS, scale_memory(s.wei)});
-  if (s.dst) {
-    r.attr.set_scales_mask(DNNL_ARG_DST, 0);
-    r.args.push_back({DNNL_ARG_ATTR_SCALES | DNNL_ARG_DST, scale_memory({*s.dst})});
-  }
+  add_runtime_scales(r, eng, DNNL_ARG_SRC, 0, {s.src});
+  add_runtime_scales(r, eng, DNNL_ARG_WEIGHTS, n > 1 ? (grouped ? 3 : 1) : 0, s.wei);
+  if (s.dst) add_runtime_scales(r, eng, DNNL_ARG_DST, 0, {*s.dst});
   r.bias_factor.assign(n, 1.0f);
 #else
   std::vector<float> oscale(n);
@@ -175,19 +177,8 @@ Int8Attr reorder_scales(const dnnl::engine& eng, dnnl::primitive_attr base, std:
   Int8Attr r;
   r.attr = std::move(base);
 #if FB_DNNL_V3
-  auto scale_memory = [&](float v) {
-    memory m(memory::desc({1}, memory::data_type::f32, tag::a), eng);
-    *static_cast<float*>(m.get_data_handle()) = v;
-    return m;
-  };
-  if (from) {
-    r.attr.set_scales_mask(DNNL_ARG_FROM, 0);
-    r.args.push_back({DNNL_ARG_ATTR_SCALES | DNNL_ARG_FROM, scale_memory(*from)});
-  }
-  if (to) {
-    r.attr.set_scales_mask(DNNL_ARG_TO, 0);
-    r.args.push_back({DNNL_ARG_ATTR_SCALES | DNNL_ARG_TO, scale_memory(*to)});
-  }
+  if (from) add_runtime_scales(r, eng, DNNL_ARG_FROM, 0, {*from});
+  if (to) add_runtime_scales(r, eng, DNNL_ARG_TO, 0, {*to});
 #else
   (void)eng;
   r.attr.set_output_scales(0, {from.value_or(1.0f) / to.value_or(1.0f)});
