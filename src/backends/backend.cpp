@@ -14,7 +14,7 @@ const std::vector<PrecisionInfo>& precisions() {
       {Precision::BF16, "bf16", "", 2, "fp32", 5e-2},
       {Precision::TF32, "tf32", "", 4, "fp32", 1e-2},
       {Precision::F16, "fp16", "f16", 2, "fp32", 5e-2},
-      {Precision::I8, "int8", "i8", 1, "int32", 0.25},
+      {Precision::I8, "int8", "i8", 1, "int32", 0.25, 100, 0.99, 0.95},
   };
   return table;
 }

@@ -22,7 +22,7 @@ enum class Precision { F32, BF16, TF32, F16, I8 };
 
 // What a precision is, written once: its name, what an activation takes between layers, what products
 // accumulate in, and how far a backend's outputs may be from the fp32 reference (compare.h's relative max
-// error; int8's bound is loose and its cosine similarity is reported beside it, docs/int8_design.md).
+// error; int8's bound is loose, and its accuracy over 100 inputs decides, docs/int8_design.md).
 struct PrecisionInfo {
   Precision precision;
   const char* name;          // "fp32"; parse_precision also takes the aliases in `aliases`
@@ -30,6 +30,12 @@ struct PrecisionInfo {
   int storage_bytes;         // of an activation stored between layers
   const char* accumulation;  // "fp32" or "int32"
   double tolerance;
+  // A quantized precision's accuracy bound (backends/accuracy.h), checked over this many deterministic
+  // inputs beside the tolerance (0: none): mean cosine similarity of the outputs and top-1 agreement with the
+  // fp32 reference.
+  int accuracy_inputs = 0;
+  double min_cosine = 0;
+  double min_top1 = 0;
 };
 const std::vector<PrecisionInfo>& precisions();
 const PrecisionInfo& precision_info(Precision p);

@@ -1,6 +1,7 @@
 #include "backends/calibrate.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
 #include "backends/backend.h"
@@ -9,6 +10,21 @@
 namespace fb {
 
 float ValueRange::absmax() const { return std::max(std::fabs(min), std::fabs(max)); }
+
+CalibrationOptions calibration_options(const std::string& backend, const CompileOptions& opt) {
+  CalibrationOptions c;
+  const auto it = opt.extra.find("calibration_inputs");
+  if (it == opt.extra.end()) return c;
+  const std::string& v = it->second;
+  int n = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > 1000)
+    fail("backend '{}': option calibration_inputs={} must be an integer from 1 to 1000", backend, v);
+  if (opt.precision != Precision::I8)
+    fail("backend '{}': option calibration_inputs applies to --precision int8 only", backend);
+  c.inputs = n;
+  return c;
+}
 
 std::map<std::string, ValueRange> calibrate(const Graph& g, const CalibrationOptions& opt) {
   if (opt.inputs < 1) fail("calibration needs at least one input, got {}", opt.inputs);

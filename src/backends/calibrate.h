@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/quantize.h"
+#include "backends/backend.h"
 #include "ir/graph.h"
 
 namespace fb {
@@ -18,9 +19,14 @@ struct ValueRange {
 };
 
 struct CalibrationOptions {
-  int inputs = 16;
+  int inputs = 8;
   uint64_t first_seed = 1000;  // inputs from seeds first_seed, first_seed + 1, ...: not the evaluation's seeds
 };
+
+// The calibration an int8 compile asks for: the backend option calibration_inputs=N (1..1000, int8 only;
+// default 8, so both int8 backends take the same ranges unless told otherwise). Throws fb::Error naming the
+// backend on a malformed value or on the option with another precision.
+CalibrationOptions calibration_options(const std::string& backend, const CompileOptions& opt);
 
 // The range of every value (graph inputs included), by value name. Throws fb::Error on fewer than one input,
 // a graph without weights, or a value that is not finite (naming it).

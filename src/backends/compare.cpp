@@ -27,6 +27,7 @@ std::vector<int64_t> top_k(const float* row, int64_t k_count, int64_t k) {
 bool Agreement::passed(double tol) const {
   if (has_nan) return false;
   if (rel_max_error > tol) return false;
+  if (accuracy && !accuracy->passed()) return false;
   return top1_agree + top1_ambiguous == rows;
 }
 
@@ -37,6 +38,7 @@ std::string Agreement::summary() const {
     s += fmt::format(", top-1 {}/{}{}, top-5 overlap {:.0f}%", top1_agree, rows,
                      top1_ambiguous ? fmt::format(" ({} ambiguous)", top1_ambiguous) : "", 100 * top5_overlap);
   if (has_nan) s += ", NaN/Inf in output";
+  if (accuracy) s += "; " + accuracy->summary();
   return s;
 }
 
@@ -51,6 +53,7 @@ nlohmann::json Agreement::to_json() const {
     j["rows"] = rows;
     j["top5_overlap"] = top5_overlap;
   }
+  if (accuracy) j["accuracy"] = accuracy->to_json();
   return j;
 }
 

@@ -1,9 +1,11 @@
 #pragma once
 // The one tolerance policy for comparing a backend's outputs with the reference's.
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "backends/accuracy.h"
 #include "core/tensor.h"
 
 namespace fb {
@@ -19,8 +21,10 @@ struct Agreement {
   int top1_agree = 0;
   int top1_ambiguous = 0;  // disagreeing rows whose two largest reference logits are within the tolerance
   double top5_overlap = 1.0;
+  // A quantized precision's bound over many inputs (backends/accuracy.h), where the precision has one.
+  std::optional<Accuracy> accuracy;
 
-  // rel_max_error <= tol, and every top-1 disagreement is ambiguous.
+  // rel_max_error <= tol, every top-1 disagreement is ambiguous, and the accuracy bound holds.
   bool passed(double tol) const;
   std::string summary() const;
   nlohmann::json to_json() const;

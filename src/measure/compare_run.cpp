@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "backends/accuracy.h"
 #include "core/error.h"
 #include "core/table.h"
 #include "measure/affinity.h"
@@ -153,7 +154,6 @@ CompareResult run_compare(const CompareSettings& s, const std::function<void(con
       r.entries[i].layers_supported = !r.entries[i].layers.empty();
     }
   }
-  exes.clear();
   if (s.base.check) {
     say("checking against the reference backend");
     r.agreement_tol = s.base.check_tol.value_or(tolerance_for(s.base.precision));
@@ -162,7 +162,15 @@ CompareResult run_compare(const CompareSettings& s, const std::function<void(con
       const std::vector<Tensor> ref = reference_outputs(g, inputs);
       for (size_t i : live) r.entries[i].agreement = compare_outputs(ref[0], first_outputs[i], r.agreement_tol);
     }
+    const PrecisionInfo& p = precision_info(s.base.precision);
+    if (p.accuracy_inputs > 0 && !live.empty()) {
+      say(fmt::format("accuracy of {} over {} inputs against the fp32 reference", p.name, p.accuracy_inputs));
+      const auto acc_inputs = accuracy_inputs(g, p.accuracy_inputs);
+      const std::vector<Tensor> ref = reference_first_outputs(g, acc_inputs);
+      for (size_t i : live) r.entries[i].agreement->accuracy = judge_accuracy(ref, fb::first_outputs(*exes[i], acc_inputs), p);
+    }
   }
+  exes.clear();
   if (s.base.cache_sim)
     for (size_t i : live) {
       say("simulating the cache of " + s.backends[i] + " under valgrind (slow)");

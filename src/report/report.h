@@ -27,6 +27,9 @@ ReportFiles write_report(const std::string& db_path, const ReportOptions& opt);
 
 // The tables of one database's analysis, in report order.
 std::vector<Table> build_tables(const Analysis& a, const ResultsDb& db);
+// Where points were measured in more than one precision: the speedup by form per precision (geometric means
+// per pattern) and the ladder per point (precision_ladder.cpp); none otherwise.
+std::vector<Table> precision_tables(const Analysis& a);
 // Two databases side by side: average speedups per pattern, then latency and speedup per shared point, with
 // ratio B/A and whether it is beyond noise.
 std::vector<Table> against_tables(const Analysis& a, const Analysis& b);

@@ -413,7 +413,10 @@ Table machines(const ResultsDb& db) {
 }  // namespace
 
 std::vector<Table> build_tables(const Analysis& a, const ResultsDb& db) {
-  std::vector<Table> out = {headline(a), trust(a, db), averages(a), pattern_speedups(a), zoo(a), fits(a), correlation_summary(a), correlations(a), roofline(a)};
+  std::vector<Table> out = {headline(a), trust(a, db), averages(a)};
+  for (Table t : precision_tables(a)) out.push_back(std::move(t));
+  for (Table t : {pattern_speedups(a), zoo(a), fits(a), correlation_summary(a), correlations(a), roofline(a)})
+    out.push_back(std::move(t));
   if (!a.roofline_layers.empty() || a.unmatched_layers) out.push_back(roofline_layers(a));
   for (Table t : {measurements(a), failures(a), machines(db)}) out.push_back(std::move(t));
   return out;

@@ -53,6 +53,14 @@ std::string ok_summary(const nlohmann::json& combined) {
 std::optional<FailureRecord> disagreement(const nlohmann::json& rec) {
   const nlohmann::json a = rec.value("agreement", nlohmann::json());
   if (!a.is_object() || a.value("passed", true)) return std::nullopt;
+  const nlohmann::json acc = a.value("accuracy", nlohmann::json());
+  if (acc.is_object() && !acc.value("passed", true))
+    return FailureRecord{"disagreement",
+                         fmt::format("accuracy below the bound over {} inputs: mean cosine {:.4f} (bound {}), top-1 {} "
+                                     "of {} agree (bound {:.0f}%)",
+                                     acc.value("inputs", 0), acc.value("mean_cosine", 0.0),
+                                     acc.value("bound_mean_cosine", 0.0), acc.value("top1_agree", 0),
+                                     acc.value("top1_rows", 0), 100 * acc.value("bound_top1", 0.0))};
   return FailureRecord{"disagreement", fmt::format("outputs disagree with the reference backend: relative max error {}"
                                                    " (tolerance {})",
                                                    a.value("rel_max_error", nlohmann::json()).dump(),

@@ -90,7 +90,7 @@ TEST_P(TorchErrors, CpuRefusesReducedPrecisionsAndPointsToCuda) {
     CompileOptions opt;
     opt.precision = p;
     const std::string msg = compile_error(GetParam(), small_net(), opt);
-    const std::string can = GetParam() == "torch" ? "fp32 or bf16" : "fp32 only";
+    const std::string can = GetParam() == "torch" ? "fp32, bf16 or int8" : "fp32 only";
     EXPECT_NE(msg.find(can + " on the cpu, not " + precision_name(p)), std::string::npos) << msg;
     EXPECT_NE(msg.find("need --device cuda"), std::string::npos) << msg;
   }

@@ -267,9 +267,10 @@ TEST(MeasureCli, BenchInProcessesGivesALaterProcessIntervalAndSpreadsWithSpan) {
   ASSERT_EQ(r.code, 0) << r.err;
   const nlohmann::json j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["schema"], "formbench.compare.processes/1");
-  // Three processes ran; one the stability rule found disturbed (a busy machine: the suite runs in parallel) is
-  // left out of the combination and counted apart.
-  EXPECT_EQ(j["processes"].get<int>() + j["excluded_processes"].get<int>(), 3);
+  // Three processes ran, and on a busy machine (the suite runs in parallel) the stability rule may leave out a
+  // disturbed one (counted apart) and add processes while a CI stays wide, up to 2K.
+  EXPECT_GE(j["processes"].get<int>() + j["excluded_processes"].get<int>(), 3);
+  EXPECT_LE(j["processes"].get<int>() + j["excluded_processes"].get<int>(), 6);
   ASSERT_GE(j["processes"].get<int>(), 2);
   const nlohmann::json& b = j["backends"][0];
   std::vector<double> logs;

@@ -684,5 +684,79 @@ TEST(ReportTable, LongTablesLinkToTheirCsvInMarkdown) {
   EXPECT_NE(to_markdown(t).find("| 1,199 |"), std::string::npos);
 }
 
+// Precision as a study axis: a pattern measured in fp32, bf16 and int8 on both backends, and a zoo network in
+// fp32 only. The ladder puts each point's speedups per precision side by side with each side's gain from its
+// own fp32 (hand-computed below); the per-pattern table takes geometric means; single-precision points stay
+// out of both.
+TEST(ReportPrecision, LadderPerPointAndByPattern) {
+  const std::string path = tmp_path("precision.sqlite");
+  {
+    test::SyntheticDb db(path);
+    test::MeasureSpec m;
+    // (precision, depth) -> native ms, onednn ms
+    const std::vector<std::tuple<std::string, int, double, double>> points = {
+        {"fp32", 1, 10, 4}, {"bf16", 1, 8, 2}, {"int8", 1, 6, 1},
+        {"fp32", 4, 40, 10}, {"bf16", 4, 30, 5}, {"int8", 4, 24, 4}};
+    for (const auto& [precision, depth, native_ms, onednn_ms] : points) {
+      test::PointSpec p;
+      p.model = "pattern:plain?depth=" + std::to_string(depth);
+      p.pattern = "plain";
+      p.depth = depth;
+      p.width = 32;
+      p.precision = precision;
+      m.median_ms = native_ms;
+      db.measure(db.point(p), m);
+      p.backend = "onednn";
+      m.median_ms = onednn_ms;
+      db.measure(db.point(p), m);
+    }
+    test::PointSpec z;
+    z.model = "resnet18";
+    z.family = "hand-crafted";
+    m.median_ms = 10;
+    db.measure(db.point(z), m);
+    z.backend = "onednn";
+    m.median_ms = 5;
+    db.measure(db.point(z), m);
+  }
+  const ResultsDb db = load_results(path);
+  const Analysis a = analyze(db);
+  const std::vector<Table> tables = precision_tables(a);
+  ASSERT_EQ(tables.size(), 2u);
+  const Table& by_pattern = tables[0];
+  const Table& ladder = tables[1];
+  EXPECT_EQ(ladder.id, "precision_ladder");
+  ASSERT_EQ(ladder.rows.size(), 2u);  // plain at depths 1 and 4; resnet18 has fp32 only
+  const std::vector<std::string> want = {"pattern / model", "width", "depth", "res", "backend", "speedup fp32",
+                                         "speedup bf16", "speedup int8", "accelerated bf16 / fp32", "native bf16 / fp32",
+                                         "accelerated int8 / fp32", "native int8 / fp32", "setting"};
+  EXPECT_EQ(ladder.columns, want);
+  const auto value = [](const Cell& c) { return c.value.value_or(-1); };
+  const std::vector<Cell>& d1 = ladder.rows[0];
+  EXPECT_EQ(d1[2].text, "1");
+  EXPECT_DOUBLE_EQ(value(d1[5]), 2.5);      // 10 / 4
+  EXPECT_DOUBLE_EQ(value(d1[6]), 4.0);      // 8 / 2
+  EXPECT_DOUBLE_EQ(value(d1[7]), 6.0);      // 6 / 1
+  EXPECT_DOUBLE_EQ(value(d1[8]), 2.0);      // onednn 4 ms in fp32 / 2 ms in bf16
+  EXPECT_DOUBLE_EQ(value(d1[9]), 1.25);     // torch 10 / 8
+  EXPECT_DOUBLE_EQ(value(d1[10]), 4.0);     // onednn 4 / 1
+  EXPECT_NEAR(value(d1[11]), 10.0 / 6, 1e-12);
+  EXPECT_EQ(ladder.rows[1][2].text, "4");
+  EXPECT_DOUBLE_EQ(value(ladder.rows[1][7]), 6.0);  // 24 / 4
+  EXPECT_EQ(by_pattern.id, "precision_by_pattern");
+  ASSERT_EQ(by_pattern.rows.size(), 1u);
+  EXPECT_EQ(by_pattern.rows[0][0].text, "plain");
+  EXPECT_NEAR(value(by_pattern.rows[0][2]), std::sqrt(2.5 * 4.0), 1e-2);  // speedup fp32: geomean of 2.5 and 4, 2 decimals
+  EXPECT_NEAR(value(by_pattern.rows[0][4]), 6.0, 1e-12);                 // speedup int8 at both depths
+  EXPECT_EQ(by_pattern.rows[0][by_pattern.columns.size() - 2].text, "2");
+  // In the report, after the averages; and absent from a database with one precision.
+  const std::vector<Table> all = build_tables(a, db);
+  EXPECT_EQ(all[3].id, "precision_by_pattern");
+  const std::string single = tmp_path("single_precision.sqlite");
+  test::build_reference_study(single);
+  const ResultsDb one = load_results(single);
+  EXPECT_TRUE(precision_tables(analyze(one)).empty());
+}
+
 }  // namespace
 }  // namespace fb::report

@@ -724,7 +724,66 @@ class Lowerer {
         view_of(src, memory::desc(to_dims(ys), compat::data_type(md_of(src)), plain_tag(ys.size())), p_.g.value(s.outputs[0]).name);
   }
 
+  // u8/s8 input (quantized on the way in where it arrives in fp32), per-output-channel s8 weights, f32 bias,
+  // eltwise post-ops on real numbers; the result quantized at its calibrated scale when a node reads it, else
+  // (the logits) written as f32.
+  void linear_int8(const Step& s, const Node& n) {
+    const Shape& xs = p_.g.value(s.inputs[0]).shape;
+    const Shape& ys = p_.g.value(s.outputs[0]).shape;
+    const int64_t out_f = n.attr<LinearAttrs>().out_features;
+    const bool flat = s.flatten_input;
+    const memory::dims wdims = flat ? memory::dims{out_f, xs[1], xs[2], xs[3]} : memory::dims{out_f, xs[1]};
+    std::vector<Eltwise> post;
+    for (const PostOp& po : s.post_ops) {
+      if (po.kind != PostOp::Kind::Eltwise) fail("onednn int8: {} carries a post-op int8 lowering does not support", s.label);
+      post.push_back(po.eltwise);
+    }
+    const bool real_out = p_.consumer_steps(s.outputs[0]).empty();
+    const QParams in_q = value_q(s.inputs[0]);
+    const QWeights qw = quantize_weights(n.param("weight"));  // one scale per row (output feature)
+    compat::Int8Scales scales;
+    scales.src = in_q.scale;
+    scales.wei = qw.scales;
+    std::optional<QParams> out_q;
+    if (!real_out) out_q = calibrated(s.outputs[0]);
+    if (out_q) scales.dst = out_q->scale;
+    const compat::Int8Attr ia = compat::int8_attr(eng_, new_attr(), post, scales, false);
+    const bool has_bias = n.has_param("bias");
+    const memory::desc bias_md = has_bias ? memory::desc({out_f}, dt::f32, tag::a) : memory::desc();
+    const memory::desc dst_md(to_dims(ys), out_q ? int8_type(*out_q) : dt::f32, tag::any);
+    auto make = [&](const memory::desc& src_md) {
+      return compat::make_inner_product_pd(eng_, src_md, memory::desc(wdims, dt::s8, tag::any), bias_md, dst_md, ia.attr);
+    };
+    // Read an int8 input in the layout it already has; otherwise (or when refused) the layout oneDNN prefers.
+    const int have = slot_of(s.inputs[0]);
+    dnnl::inner_product_forward::primitive_desc pd;
+    bool made = false;
+    if (is_int8(md_of(have))) {
+      try {
+        pd = make(md_of(have));
+        made = true;
+      } catch (const dnnl::error&) {
+      }
+    }
+    if (!made) pd = make(memory::desc(to_dims(xs), int8_type(in_q), tag::any));
+    const int src = need(s.inputs[0], pd.src_desc(), "linear " + n.name + " input");
+    std::unordered_map<int, memory> consts;
+    consts[DNNL_ARG_WEIGHTS] = int8_weights(qw, memory::desc(wdims, dt::s8, flat ? tag::oihw : tag::ab), pd.weights_desc());
+    if (has_bias) {
+      Tensor b = n.param("bias").clone();
+      for (int64_t c = 0; c < out_f; ++c) b[c] *= ia.bias_factor[static_cast<size_t>(c)];
+      consts[DNNL_ARG_BIAS] = weights(b, bias_md, pd.bias_desc());
+    }
+    for (const auto& [arg, m] : ia.args) consts[arg] = m;
+    const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
+    if (out_q) slot_q_[dst] = *out_q;
+    val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
+    add_exec(dnnl::inner_product_forward(pd), pd, s.label, "linear", {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
+             std::move(consts));
+  }
+
   void linear(const Step& s, const Node& n) {
+    if (int8_mode()) return linear_int8(s, n);
     const Shape& xs = p_.g.value(s.inputs[0]).shape;
     const Shape& ys = p_.g.value(s.outputs[0]).shape;
     const int64_t out_f = n.attr<LinearAttrs>().out_features;

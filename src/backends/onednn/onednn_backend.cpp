@@ -31,7 +31,7 @@ struct Options {
   bool fuse = true;
   bool depthwise = true;
   bool depthwise_force = false;
-  int calibration_inputs = 8;  // int8: deterministic inputs the activation ranges are taken over
+  CalibrationOptions calibration;  // int8: the deterministic inputs the activation ranges are taken over
   LowerOptions lower;
 };
 
@@ -58,14 +58,7 @@ Options parse_options(const CompileOptions& opt) {
     else if (it->second == "plain") o.lower.blocked_layouts = false;
     else fail("backend 'onednn': option layout={} must be 'blocked' or 'plain'", it->second);
   }
-  if (auto it = opt.extra.find("calibration_inputs"); it != opt.extra.end()) {
-    int n = 0;
-    const auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), n);
-    if (ec != std::errc() || end != it->second.data() + it->second.size() || n < 1 || n > 1000)
-      fail("backend 'onednn': option calibration_inputs={} must be an integer from 1 to 1000", it->second);
-    if (opt.precision != Precision::I8) fail("backend 'onednn': option calibration_inputs applies to --precision int8 only");
-    o.calibration_inputs = n;
-  }
+  o.calibration = calibration_options("onednn", opt);
   if (!o.fuse) o.depthwise = o.lower.inplace_concat = false;
   return o;
 }
@@ -243,8 +236,7 @@ class OnednnBackend : public Backend {
       // Ranges from the reference backend on the graph as lowered (BatchNorm folded), so every int8 backend
       // could be given the same scales; 7-bit activations where u8 x s8 pair sums would saturate.
       const auto c0 = std::chrono::steady_clock::now();
-      CalibrationOptions co;
-      co.inputs = o.calibration_inputs;
+      const CalibrationOptions& co = o.calibration;
       const bool reduce_range = !compat::has_int8_dot_product(isa);
       std::map<std::string, QParams> q;
       for (const auto& [name, range] : calibrate(plan.g, co)) q[name] = activation_params(range, reduce_range);

@@ -1,6 +1,6 @@
 // The `torch` backend: LibTorch eager. Each node runs as the ATen call(s) its PyTorch module makes in
-// forward() (nn.Conv2d -> at::conv2d with bias, nn.BatchNorm2d in eval -> at::batch_norm, nn.ReLU(inplace)
-// -> at::relu_, ...), so its latency is what a PyTorch user gets from the same architecture.
+// forward() (eager_ops.h), so its latency is what a PyTorch user gets from the same architecture; int8 is
+// PyTorch's eager static quantization (torch_int8.h).
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -11,22 +11,13 @@
 #include <torch/cuda.h>
 
 #include "backends/torch/aten_trace.h"
+#include "backends/torch/eager_ops.h"
+#include "backends/torch/torch_int8.h"
 #include "backends/torch/torch_common.h"
 #include "core/error.h"
 
 namespace fb {
 namespace {
-
-using torch_be::symmetric;
-
-struct Step {
-  const Node* node = nullptr;
-  std::vector<at::Tensor> w;       // params in PyTorch's order for this op
-  c10::optional<at::Tensor> bias;  // conv / linear bias
-  at::Tensor divisor;              // asymmetric AvgPool only
-  bool inplace = false;
-  int calls = 1;                   // ATen calls per inference
-};
 
 class TorchExecutable : public Executable {
  public:
@@ -35,8 +26,8 @@ class TorchExecutable : public Executable {
     const auto t0 = std::chrono::steady_clock::now();
     const auto inplace = torch_be::plan_inplace(g_);
     last_use_ = torch_be::last_use(g_);
-    for (size_t i = 0; i < g_.nodes.size(); ++i) steps_.push_back(prepare(g_.nodes[i], inplace[i]));
-    for (const Step& s : steps_) calls_ += s.calls;
+    for (size_t i = 0; i < g_.nodes.size(); ++i) steps_.push_back(torch_be::prepare_eager(g_, g_.nodes[i], inplace[i], target_));
+    for (const torch_be::EagerStep& s : steps_) calls_ += s.calls;
     compile_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     trace_ = torch_be::AtenTrace::from_env(g_.name);
   }
@@ -50,7 +41,7 @@ class TorchExecutable : public Executable {
     std::vector<at::Tensor> v(g_.values.size());
     for (size_t i = 0; i < inputs.size(); ++i) v[static_cast<size_t>(g_.inputs[i])] = torch_be::to_at(inputs[i], target_, false);
     for (size_t i = 0; i < steps_.size(); ++i) {
-      execute(steps_[i], v);
+      torch_be::execute_eager(g_, steps_[i], v);
       release(i, v);
     }
     torch_be::synchronize(target_);  // kernels are queued asynchronously on cuda: a host timer must wait for them
@@ -70,7 +61,7 @@ class TorchExecutable : public Executable {
       torch_be::synchronize(target_);
       for (size_t i = 0; i < steps_.size(); ++i) {
         const auto t0 = std::chrono::steady_clock::now();
-        execute(steps_[i], v);
+        torch_be::execute_eager(g_, steps_[i], v);
         torch_be::synchronize(target_);
         ms[i] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
         release(i, v);
@@ -107,151 +98,6 @@ class TorchExecutable : public Executable {
   }
 
  private:
-  at::Tensor param(const Node& n, const char* name) const { return torch_be::to_at(n.param(name), target_, true); }
-
-  Step prepare(const Node& n, bool inplace) const {
-    Step s;
-    s.node = &n;
-    s.inplace = inplace;
-    switch (n.op) {
-      case Op::Conv2d:
-        s.w = {param(n, "weight")};
-        if (n.has_param("bias")) s.bias = param(n, "bias");
-        s.calls = symmetric(n.attr<Conv2dAttrs>()) ? 1 : 2;
-        break;
-      case Op::BatchNorm:
-        s.w = {param(n, "weight"), param(n, "bias"), param(n, "running_mean"), param(n, "running_var")};
-        break;
-      case Op::Linear:
-        s.w = {param(n, "weight")};
-        if (n.has_param("bias")) s.bias = param(n, "bias");
-        break;
-      case Op::MaxPool:
-        s.calls = symmetric(n.attr<PoolAttrs>()) ? 1 : 3;
-        break;
-      case Op::AvgPool:
-        if (!symmetric(n.attr<PoolAttrs>())) {
-          const Shape& x = g_.value(n.inputs[0]).shape;
-          const Shape& y = g_.value(n.outputs[0]).shape;
-          s.divisor = torch_be::avg_pool_divisor(n.attr<PoolAttrs>(), x[2], x[3], y[2], y[3]).to(target_.device, target_.dtype);
-          s.calls = 4;
-        }
-        break;
-      case Op::HardSigmoid:
-        s.calls = torch_be::is_torch_hardsigmoid(n.attr<HardSigmoidAttrs>()) ? 1 : 3;
-        break;
-      case Op::ChannelShuffle: s.calls = 4; break;
-      case Op::Identity: s.calls = 0; break;
-      default: break;
-    }
-    return s;
-  }
-
-  // Pads, then crops what ceil mode would have kept from the explicit padding (PyTorch drops a last window
-  // that starts in the right padding, which explicit padding turns into input).
-  at::Tensor crop(const at::Tensor& y, const Node& n) const {
-    const Shape& out = g_.value(n.outputs[0]).shape;
-    return y.narrow(2, 0, out[2]).narrow(3, 0, out[3]);
-  }
-
-  void execute(const Step& s, std::vector<at::Tensor>& v) const {
-    const Node& n = *s.node;
-    const at::Tensor& x = v[static_cast<size_t>(n.inputs[0])];
-    at::Tensor y;
-    switch (n.op) {
-      case Op::Conv2d: {
-        const auto& a = n.attr<Conv2dAttrs>();
-        if (symmetric(a)) {
-          y = at::conv2d(x, s.w[0], s.bias, {a.stride_h, a.stride_w}, {a.pad_top, a.pad_left},
-                         {a.dilation_h, a.dilation_w}, a.groups);
-        } else {  // as TensorFlow-ported models do it in PyTorch: F.pad, then an unpadded conv
-          at::Tensor p = at::constant_pad_nd(x, {a.pad_left, a.pad_right, a.pad_top, a.pad_bottom}, 0);
-          y = at::conv2d(p, s.w[0], s.bias, {a.stride_h, a.stride_w}, at::IntArrayRef{0, 0},
-                         {a.dilation_h, a.dilation_w}, a.groups);
-        }
-        break;
-      }
-      case Op::BatchNorm:
-        y = at::batch_norm(x, s.w[0], s.w[1], s.w[2], s.w[3], /*training=*/false, /*momentum=*/0.1,
-                           n.attr<BatchNormAttrs>().eps, /*cudnn_enabled=*/true);
-        break;
-      case Op::Relu: y = s.inplace ? at::relu_(v[static_cast<size_t>(n.inputs[0])]) : at::relu(x); break;
-      case Op::Relu6:
-        y = s.inplace ? at::hardtanh_(v[static_cast<size_t>(n.inputs[0])], 0.0, 6.0) : at::hardtanh(x, 0.0, 6.0);
-        break;
-      case Op::Sigmoid: y = at::sigmoid(x); break;
-      case Op::HardSigmoid: {
-        const auto& a = n.attr<HardSigmoidAttrs>();
-        y = torch_be::is_torch_hardsigmoid(a) ? at::hardsigmoid(x)
-                                              : at::add(at::mul(x, a.alpha), a.beta).clamp_(0.0, 1.0);
-        break;
-      }
-      case Op::Silu: y = s.inplace ? at::silu_(v[static_cast<size_t>(n.inputs[0])]) : at::silu(x); break;
-      case Op::HardSwish:
-        y = s.inplace ? at::hardswish_(v[static_cast<size_t>(n.inputs[0])]) : at::hardswish(x);
-        break;
-      case Op::Add: {
-        const at::Tensor& b = v[static_cast<size_t>(n.inputs[1])];
-        y = s.inplace ? v[static_cast<size_t>(n.inputs[0])].add_(b) : at::add(x, b);
-        break;
-      }
-      case Op::Mul: y = at::mul(x, v[static_cast<size_t>(n.inputs[1])]); break;
-      case Op::Concat: {
-        std::vector<at::Tensor> xs;
-        for (ValueId id : n.inputs) xs.push_back(v[static_cast<size_t>(id)]);
-        y = at::cat(xs, n.attr<AxisAttrs>().axis);
-        break;
-      }
-      case Op::Split: {
-        auto parts = at::split_with_sizes(x, n.attr<SplitAttrs>().sizes, 1);
-        for (size_t i = 0; i < parts.size(); ++i) v[static_cast<size_t>(n.outputs[i])] = parts[i];
-        return;
-      }
-      case Op::ChannelShuffle: {  // torchvision's shufflenetv2.channel_shuffle
-        const int64_t g = n.attr<ChannelShuffleAttrs>().groups;
-        const int64_t b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-        y = at::transpose(x.reshape({b, g, c / g, h, w}), 1, 2).contiguous().view({b, -1, h, w});
-        break;
-      }
-      case Op::MaxPool: {
-        const auto& a = n.attr<PoolAttrs>();
-        if (symmetric(a)) {
-          y = at::max_pool2d(x, {a.kernel_h, a.kernel_w}, {a.stride_h, a.stride_w}, {a.pad_top, a.pad_left}, {1, 1},
-                             a.ceil_mode);
-        } else {
-          at::Tensor p = at::constant_pad_nd(x, {a.pad_left, a.pad_right, a.pad_top, a.pad_bottom},
-                                             -std::numeric_limits<double>::infinity());
-          y = crop(at::max_pool2d(p, {a.kernel_h, a.kernel_w}, {a.stride_h, a.stride_w}, {0, 0}, {1, 1}, a.ceil_mode), n);
-        }
-        break;
-      }
-      case Op::AvgPool: {
-        const auto& a = n.attr<PoolAttrs>();
-        if (symmetric(a)) {
-          y = at::avg_pool2d(x, {a.kernel_h, a.kernel_w}, {a.stride_h, a.stride_w}, {a.pad_top, a.pad_left},
-                             a.ceil_mode, a.count_include_pad);
-        } else {
-          at::Tensor p = at::constant_pad_nd(x, {a.pad_left, a.pad_right, a.pad_top, a.pad_bottom}, 0);
-          at::Tensor sum = at::avg_pool2d(p, {a.kernel_h, a.kernel_w}, {a.stride_h, a.stride_w}, {0, 0}, a.ceil_mode,
-                                          true, /*divisor_override=*/1);
-          y = at::div(crop(sum, n), s.divisor);
-        }
-        break;
-      }
-      case Op::GlobalAvgPool: y = at::adaptive_avg_pool2d(x, {1, 1}); break;
-      case Op::Flatten: {
-        const int64_t axis = n.attr<AxisAttrs>().axis;
-        y = axis == 1 ? at::flatten(x, 1) : x.reshape(g_.value(n.outputs[0]).shape);
-        break;
-      }
-      case Op::Linear: y = at::linear(x, s.w[0], s.bias); break;
-      case Op::Softmax: y = at::softmax(x, n.attr<AxisAttrs>().axis); break;
-      case Op::Identity: y = x; break;
-      case Op::Dropout: y = at::dropout(x, 0.5, /*train=*/false); break;
-    }
-    v[static_cast<size_t>(n.outputs[0])] = std::move(y);
-  }
-
   // Drops every value whose last reader was step i, as Python frees a tensor when its last name goes.
   void release(size_t i, std::vector<at::Tensor>& v) const {
     for (ValueId id : g_.nodes[i].inputs)
@@ -270,14 +116,14 @@ class TorchExecutable : public Executable {
 
   int inplace_count() const {
     int c = 0;
-    for (const Step& s : steps_) c += s.inplace;
+    for (const torch_be::EagerStep& s : steps_) c += s.inplace;
     return c;
   }
 
   Graph g_;
   int threads_;
   torch_be::Target target_;
-  std::vector<Step> steps_;
+  std::vector<torch_be::EagerStep> steps_;
   std::vector<int> last_use_;
   int64_t calls_ = 0;
   double compile_ms_ = 0;
@@ -296,6 +142,15 @@ class TorchBackend : public Backend {
   }
   nlohmann::json diagnostics(const CompileOptions& opt) const override;
   std::unique_ptr<Executable> compile(const Graph& g, const CompileOptions& opt) const override {
+    if (opt.precision == Precision::I8) {
+      if (opt.device != "cpu") fail("backend 'torch' computes int8 on the cpu only, not on '{}'", opt.device);
+      check_extra_options(*this, opt, {"calibration_inputs"});
+      if (opt.threads < 1) fail("backend 'torch': threads must be at least 1, got {}", opt.threads);
+      check_supported(*this, g, opt);
+      if (!weights_materialized(g)) fail("model '{}' has no weights yet (materialize_weights first)", g.name);
+      torch_be::set_threads(opt.threads);
+      return torch_be::compile_int8(g, opt);
+    }
     const torch_be::Target target = torch_be::check_options(*this, opt, /*cpu_bf16=*/true);
     check_supported(*this, g, opt);
     if (!weights_materialized(g)) fail("model '{}' has no weights yet (materialize_weights first)", g.name);

@@ -27,7 +27,7 @@ Target check_options(const Backend& b, const CompileOptions& opt, bool cpu_bf16)
     }
     if (opt.precision != Precision::F32)
       fail("backend '{}' computes in {} on the cpu, not {} (tf32 and fp16 need --device cuda)", b.name(),
-           cpu_bf16 ? "fp32 or bf16" : "fp32 only", precision_name(opt.precision));
+           cpu_bf16 ? "fp32, bf16 or int8" : "fp32 only", precision_name(opt.precision));
     return t;
   }
   if (opt.device != "cuda" && opt.device.rfind("cuda:", 0) != 0)
