@@ -2,7 +2,7 @@
 # Each precision's gain on the CPU (issue: precision as a study axis), interleaved in one process per model
 # (precision_bench.cpp), then the same again in a second process, so a claim holds only when both agree.
 #   bench/precision/run.sh [--threads 2] [--min-time 3000] [--out DIR] [MODEL...]
-# Default models: resnet50 (the int8 >= 2.5x and bf16 >= 1.9x targets) and the zoo at 224 px.
+# Default model: resnet50 (the int8 >= 2.5x and bf16 >= 1.9x targets); name zoo models to measure them too.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 threads=2 min_time=3000 out="" models=()
@@ -42,8 +42,8 @@ print()
 print("| model | backend | precision | pass 1 ms | pass 2 ms | agreement |")
 print("|---|---|---|---|---|---|")
 for m1, m2 in zip(a, b):
-    l2 = {(l["backend"], l["precision"]): l for l in m2["latency"]}
-    for l in m1["latency"]:
+    l2 = {(l["backend"], l["precision"]): l for l in m2.get("latency", [])}
+    for l in m1.get("latency", []):
         s = l2.get((l["backend"], l["precision"]))
         second = f"{s['median_ms']:.3f}" if s else "-"
         print(f"| {m1['model']} | {l['backend']} | {l['precision']} | {l['median_ms']:.3f} | {second} | {l['agreement']} |")

@@ -59,6 +59,14 @@ std::map<std::string, ValueRange> calibrate(const Graph& g, const CalibrationOpt
   return by_name;
 }
 
+bool cpu_has_int8_dot_product() {
+#if defined(__x86_64__) || defined(__i386__)
+  return __builtin_cpu_supports("avx512vnni") || __builtin_cpu_supports("avxvnni");
+#else
+  return false;
+#endif
+}
+
 QParams activation_params(const ValueRange& r, bool reduce_range) {
   return r.min >= 0 ? choose_u8(r.max, reduce_range) : choose_s8(r.absmax());
 }

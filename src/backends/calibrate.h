@@ -32,6 +32,10 @@ CalibrationOptions calibration_options(const std::string& backend, const Compile
 // a graph without weights, or a value that is not finite (naming it).
 std::map<std::string, ValueRange> calibrate(const Graph& g, const CalibrationOptions& opt = {});
 
+// Whether this CPU has int8 dot products (AVX512-VNNI or AVX-VNNI). Without them a u8 x s8 pair sum can
+// saturate 16 bits, so both int8 backends take 7-bit activations there (reduce_range below).
+bool cpu_has_int8_dot_product();
+
 // A value's quantization from its range: u8 when it is never negative (after a ReLU), else s8; zero point 0.
 QParams activation_params(const ValueRange& r, bool reduce_range = false);
 

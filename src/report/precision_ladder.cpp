@@ -17,9 +17,10 @@ namespace {
 // A point apart from its precision.
 using Key = std::tuple<std::string, int64_t, int64_t, int64_t, int64_t, std::string, std::string, int64_t, int64_t>;
 // pattern or model, width, depth, resolution, machine, device, backend, batch, threads
-Key key_of(const Record& r) {
+Key key_of(const Speedup& s) {
+  const Record& r = *s.accel;
   return {r.pattern.value_or(r.model), r.width.value_or(-1), r.depth.value_or(-1), r.resolution,
-          r.machine_id.value_or(-1), r.device, r.backend, r.batch, r.threads};
+          context_of(s).machine, r.device, r.backend, r.batch, r.threads};  // a pending point: its native twin's machine
 }
 
 // The precisions present, in the precision table's order, fp32 first.
@@ -49,7 +50,7 @@ std::vector<Table> precision_tables(const Analysis& a) {
   const std::vector<std::string> order = present(a);
   if (order.size() < 2) return {};
   std::map<Key, std::map<std::string, const Speedup*>> by_point;
-  for (const Speedup& s : a.speedups) by_point[key_of(*s.accel)][s.accel->precision] = &s;
+  for (const Speedup& s : a.speedups) by_point[key_of(s)][s.accel->precision] = &s;
 
   Table t{"precision_ladder", "Speedup by precision, per point",
           fmt::format("Each point's speedup over {} measured in each precision (native and accelerated in the same "

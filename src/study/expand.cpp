@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "backends/calibrate.h"
 #include "backends/options.h"
 #include "core/error.h"
 #include "formbench/version.h"
@@ -282,8 +283,17 @@ double estimate_seconds(const Point& p) {
   timed = std::min(timed, std::max(latency_s, p.measure.max_time_ms.value_or(60000) / 1000));
   // Every process starts, warms up and times again; the check and the simulation run in the first only.
   double t = static_cast<double>(processes_of(p.measure)) * (startup_s + warmup + latency_s + timed);
-  // One reference run (~1 GFLOP/s) for the whole comparison group, shared among its points.
-  if (p.measure.check.value_or(false)) t += 2 * p.gmacs / 1.0 / static_cast<double>(std::max<int64_t>(1, p.group_size));
+  // One reference run (~1 GFLOP/s) for the whole comparison group, shared among its points; a precision with an
+  // accuracy bound (int8) runs its inputs on the reference too.
+  const PrecisionInfo* prec = nullptr;
+  for (const PrecisionInfo& i : precisions())
+    if (p.precision == i.name) prec = &i;
+  const double reference_s = 2 * p.gmacs / 1.0;
+  if (p.measure.check.value_or(false))
+    t += reference_s * (1 + (prec ? prec->accuracy_inputs : 0)) / static_cast<double>(std::max<int64_t>(1, p.group_size));
+  // int8 calibrates on the reference backend at every compile, so in every process.
+  if (prec && prec->precision == Precision::I8)
+    t += static_cast<double>(processes_of(p.measure)) * CalibrationOptions{}.inputs * reference_s;
   // Under valgrind: ~12 s of uninstrumented start-up, then a warm-up and k = 1 runs at ~50x (one thread).
   if (p.measure.cache_sim.value_or(false)) t += 12 + 2 * 50 * (2 * p.gmacs / 50.0);
   return t;

@@ -388,18 +388,38 @@ class Lowerer {
     const memory::dims wdims = g > 1 ? memory::dims{g, cout / g, cin / g, a.kernel_h, a.kernel_w}
                                      : memory::dims{cout, cin, a.kernel_h, a.kernel_w};
     std::vector<Eltwise> post;
+    ValueId sum_operand = -1;
+    size_t sum_at = 0;
     for (const PostOp& po : s.post_ops) {
-      if (po.kind != PostOp::Kind::Eltwise)
-        fail("onednn int8: {} carries a {} post-op, which int8 lowering does not support", s.label,
-             po.kind == PostOp::Kind::Sum ? "sum" : "depthwise");
+      if (po.kind == PostOp::Kind::Depthwise)
+        fail("onednn int8: {} carries a depthwise post-op, which int8 lowering does not support", s.label);
+      if (po.kind == PostOp::Kind::Sum) {
+        sum_operand = po.sum_operand;
+        sum_at = post.size();
+        continue;
+      }
       post.push_back(po.eltwise);
     }
-    const QParams in_q = value_q(s.inputs[0]), out_q = calibrated(s.outputs[0]);
+    const QParams in_q = value_q(s.inputs[0]);
+    QParams out_q = calibrated(s.outputs[0]);
+    // A residual sum accumulates the operand's integers as they lie in the destination, so both take one type:
+    // an s8 operand makes the destination s8 (a u8 range re-chosen as s8), and a u8 operand under an s8
+    // destination is requantized to s8 on its way in.
+    std::optional<QParams> sum_q;
+    if (sum_operand >= 0) {
+      sum_q = value_q(sum_operand);
+      if (sum_q->type == QType::S8 && out_q.type == QType::U8) out_q = as_s8(out_q);
+      if (sum_q->type != out_q.type) sum_q = as_s8(*sum_q);
+    }
     const QWeights qw = quantize_weights(n.param("weight"));
     compat::Int8Scales scales;
     scales.src = in_q.scale;
     scales.wei = qw.scales;
     scales.dst = out_q.scale;
+    if (sum_q) {
+      scales.sum = sum_q->scale;
+      scales.sum_at = sum_at;
+    }
     const compat::Int8Attr ia = compat::int8_attr(eng_, new_attr(), post, scales, g > 1);
     const bool has_bias = n.has_param("bias");
     const memory::desc bias_md = has_bias ? memory::desc({cout}, dt::f32, tag::a) : memory::desc();
@@ -418,29 +438,46 @@ class Lowerer {
       consts[DNNL_ARG_BIAS] = weights(b, bias_md, pd.bias_desc());
     }
     for (const auto& [arg, m] : ia.args) consts[arg] = m;
-    const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
+    const int dst = sum_q ? sum_destination(s, sum_operand, pd.dst_desc(), n.name, sum_q)
+                          : new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
     slot_q_[dst] = out_q;
     val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
     add_exec(dnnl::convolution_forward(pd), pd, s.label, "conv", {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
              std::move(consts));
   }
 
+  // A u8 range as s8 parameters over the same real range (one bit less resolution).
+  static QParams as_s8(const QParams& q) {
+    if (q.type == QType::S8) return q;
+    QParams r = q;
+    r.type = QType::S8;
+    r.scale = q.scale * static_cast<float>(q.qmax()) / 127.0f;
+    r.reduce_range = false;
+    return r;
+  }
+
   // The conv accumulates into its destination, so the destination must hold the sum operand first: the
   // operand's own buffer when it dies here in the same layout (true in-place), else a copy made just before.
-  int sum_destination(const Step& s, ValueId operand, const memory::desc& dst_md, const std::string& conv_name) {
+  // int8: `q` is what the operand's integers must mean in the destination (the sum post-op's scale); a slot
+  // holding them otherwise is copied through a requantizing reorder.
+  int sum_destination(const Step& s, ValueId operand, const memory::desc& dst_md, const std::string& conv_name,
+                      std::optional<QParams> q = std::nullopt) {
     const int os = slot_of(operand);
     const Slot& sl = out_.prog.slots[static_cast<size_t>(os)];
+    const bool same_meaning = !q || (is_int8(sl.md) && slot_q_.count(os) && slot_q_.at(os).scale == q->scale &&
+                                     slot_q_.at(os).type == q->type);
     const auto cons = p_.consumer_steps(operand);
     const bool dies_here = !cons.empty() && cons.back() == step_index_ && !p_.is_graph_output(operand);
     const bool external = out_.prog.slots[static_cast<size_t>(out_.prog.root(os))].kind != Slot::Kind::Arena;
-    if (dies_here && !external && !sl.view && sl.md == dst_md) {
+    if (dies_here && !external && !sl.view && sl.md == dst_md && same_meaning) {
       const int d = new_slot(dst_md, p_.g.value(s.outputs[0]).name);
       out_.prog.slots[static_cast<size_t>(d)].alias_of = os;
       return d;
     }
     const int d = new_slot(dst_md, p_.g.value(s.outputs[0]).name);
+    if (q) slot_q_[d] = *q;
     const char* why = !dies_here ? "sum operand still needed later" : external ? "sum operand is a graph input"
-                                                                            : "sum operand layout differs";
+                      : sl.md != dst_md ? "sum operand layout differs" : "sum operand requantized";
     out_.notes.push_back(fmt::format("{}: sum post-op copies its operand ({})", conv_name, why));
     reorder_into(os, d, fmt::format("sum operand copy for {}", conv_name));
     return d;

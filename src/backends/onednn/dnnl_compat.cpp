@@ -144,8 +144,15 @@ Int8Attr int8_attr(const dnnl::engine& eng, dnnl::primitive_attr base, const std
   Int8Attr r;
   r.attr = std::move(base);
   dnnl::post_ops ops;
+  if (s.sum && !(*s.sum > 0)) fail("onednn int8: every scale must be positive");
+  if (s.sum && s.sum_at > post_ops.size()) fail("onednn int8: the sum post-op after {} of {} eltwise post-ops", s.sum_at, post_ops.size());
+  const bool sum_last = s.sum && s.sum_at == post_ops.size();
 #if FB_DNNL_V3
-  for (const Eltwise& e : post_ops) ops.append_eltwise(e.alg, e.alpha, e.beta);
+  for (size_t i = 0; i < post_ops.size(); ++i) {
+    if (s.sum && s.sum_at == i) ops.append_sum(*s.sum);
+    ops.append_eltwise(post_ops[i].alg, post_ops[i].alpha, post_ops[i].beta);
+  }
+  if (sum_last) ops.append_sum(*s.sum);
   r.attr.set_post_ops(ops);
   add_runtime_scales(r, eng, DNNL_ARG_SRC, 0, {s.src});
   add_runtime_scales(r, eng, DNNL_ARG_WEIGHTS, n > 1 ? (grouped ? 3 : 1) : 0, s.wei);
@@ -157,12 +164,17 @@ Int8Attr int8_attr(const dnnl::engine& eng, dnnl::primitive_attr base, const std
   for (size_t i = 0; i < n; ++i) {
     oscale[i] = s.src * s.wei[i];
     r.bias_factor[i] = 1.0f / oscale[i];
-    if (s.dst && post_ops.empty()) oscale[i] /= *s.dst;
+    if (s.dst && post_ops.empty() && !s.sum) oscale[i] /= *s.dst;
   }
   r.attr.set_output_scales(n > 1 ? 1 << 1 : 0, oscale);  // mask over the destination's channel dimension
   for (size_t i = 0; i < post_ops.size(); ++i) {
-    const float scale = i + 1 == post_ops.size() && s.dst ? 1.0f / *s.dst : 1.0f;
+    if (s.sum && s.sum_at == i) ops.append_sum(*s.sum);
+    const float scale = i + 1 == post_ops.size() && s.dst && !sum_last ? 1.0f / *s.dst : 1.0f;
     ops.append_eltwise(scale, post_ops[i].alg, post_ops[i].alpha, post_ops[i].beta);
+  }
+  if (sum_last) {
+    ops.append_sum(*s.sum);
+    if (s.dst) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_linear, 1.0f / *s.dst, 0.0f);
   }
   r.attr.set_post_ops(ops);
   (void)eng;

@@ -59,12 +59,16 @@ struct Int8Scales {
   float src = 1;
   std::vector<float> wei;    // one per output channel, or one for all
   std::optional<float> dst;  // absent: an f32 destination, not scaled
+  // A residual sum post-op (y += sum * q, q the integers already in the destination) before post_ops[sum_at].
+  std::optional<float> sum;
+  size_t sum_at = 0;
 };
 // What such a primitive needs on either release: its attribute (`base` with the post-ops and the scales), the
 // scale memories to pass at every execution (3.x takes scales at run time; 2.x holds them in the attribute,
 // so none), and the factor each output channel's f32 bias is multiplied by before it is handed over (2.x adds
 // the bias before scaling: 1 / (s_src * s_wei[oc]); 3.x adds it as it is: 1). 2.x has no destination scale:
-// it goes into the output scale when no post-op follows, else into the last eltwise post-op's own scale.
+// it goes into the output scale when no post-op follows, else into the last eltwise post-op's own scale (or an
+// eltwise_linear appended after a final sum).
 struct Int8Attr {
   dnnl::primitive_attr attr;
   std::vector<std::pair<int, memory>> args;

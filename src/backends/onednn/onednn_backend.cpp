@@ -214,8 +214,8 @@ class OnednnBackend : public Backend {
     check_supported(*this, g, opt);
     Options o = parse_options(opt);
     o.lower.bf16 = opt.precision == Precision::BF16;
-    // int8 lowers convolutions with eltwise post-ops only: a residual sum and the 1x1+depthwise fusion need
-    // scales of their own (docs/int8_design.md), not written yet; those adds run in fp32.
+    // int8 lowers convolutions with eltwise and residual-sum post-ops; the 1x1+depthwise fusion needs scales
+    // of its own (docs/int8_design.md), not written yet.
     if (int8) o.depthwise = false;
     // oneDNN sizes its kernels' work split by the thread count current when a primitive is created.
     omp_set_num_threads(opt.threads);
@@ -226,7 +226,7 @@ class OnednnBackend : public Backend {
     passes::PassReport generic = passes::run_inference_pipeline(work, popt);
     Plan plan = make_plan(std::move(work), std::move(generic));
     if (o.fuse) {
-      if (!int8) fuse_sum(plan);
+      fuse_sum(plan);
       fuse_eltwise(plan);
       fuse_flatten_linear(plan);
       if (o.depthwise) fuse_depthwise(plan, cpu_engine(), o.depthwise_force);
@@ -237,13 +237,15 @@ class OnednnBackend : public Backend {
       // could be given the same scales; 7-bit activations where u8 x s8 pair sums would saturate.
       const auto c0 = std::chrono::steady_clock::now();
       const CalibrationOptions& co = o.calibration;
-      const bool reduce_range = !compat::has_int8_dot_product(isa);
+      // The CPU's answer too, which the torch backend's int8 takes: one set of scales unless oneDNN's ISA is capped.
+      const bool reduce_range = !compat::has_int8_dot_product(isa) || !cpu_has_int8_dot_product();
       std::map<std::string, QParams> q;
       for (const auto& [name, range] : calibrate(plan.g, co)) q[name] = activation_params(range, reduce_range);
       o.lower.int8 = std::move(q);
       calibration = fmt::format(
           "int8: activation scales from {} calibration inputs on the reference backend ({:.0f} ms; u8 after ReLU, "
-          "else s8; {}), per-output-channel s8 weights; residual adds and 1x1+depthwise fusion stay fp32",
+          "else s8; {}), per-output-channel s8 weights; residual adds fused into convolutions as int8 sums; no "
+          "1x1+depthwise fusion",
           co.inputs, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - c0).count(),
           reduce_range ? "7-bit: no VNNI dot products on this CPU" : "8-bit");
     }

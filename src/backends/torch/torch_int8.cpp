@@ -107,7 +107,10 @@ class TorchInt8Executable : public Executable {
     engine_ = pick_engine();
     at::globalContext().setQEngine(engine_);  // packed weights belong to the engine current when packed
     const CalibrationOptions co = calibration_options("torch", opt);
-    for (const auto& [name, range] : calibrate(g_, co)) q_[name] = activation_params(range);
+    // 7-bit activations where u8 x s8 pair sums would saturate (no VNNI): PyTorch's x86 qconfig does the same,
+    // and so does the onednn backend, so both int8 backends keep one set of scales.
+    const bool reduce_range = !cpu_has_int8_dot_product();
+    for (const auto& [name, range] : calibrate(g_, co)) q_[name] = activation_params(range, reduce_range);
     calibration_inputs_ = co.inputs;
     last_use_ = last_use(g_);
     read_.assign(g_.values.size(), false);
@@ -168,8 +171,8 @@ class TorchInt8Executable : public Executable {
                                   list(quantized), list(fp32)));
     d.notes.push_back(fmt::format(
         "int8: activation scales from {} calibration inputs on the reference backend, the same as onednn's (u8 "
-        "after ReLU, else s8 as quint8 with zero point 128; 8-bit)",
-        calibration_inputs_));
+        "after ReLU, else s8 as quint8 with zero point 128; {})",
+        calibration_inputs_, cpu_has_int8_dot_product() ? "8-bit" : "7-bit: no VNNI dot products on this CPU"));
     if (engine_ == at::kONEDNN)
       d.notes.push_back("int8: LibTorch's oneDNN engine (ideep) calls the same oneDNN library as the onednn backend");
     for (auto& n : runtime_notes(threads_)) d.notes.push_back(std::move(n));
@@ -205,9 +208,16 @@ class TorchInt8Executable : public Executable {
       QStep s;
       s.node = &n;
       s.out = n.outputs[0];
+      // ReLU6 folds by quantizing at its output's u8 scale, so only where that range ends at or below 6 (an
+      // all-zero output has scale 1 and would end at 255).
+      const auto relu6_foldable = [&](const Node& act) {
+        const QParams& q = calibrated(act.outputs[0]);
+        return q.type == QType::U8 && q.scale * q.qmax() <= 6.0f * (1 + 1e-6f);
+      };
       const auto fold = [&](Kind kind, bool relu6_ok) {
         s.kind = kind;
-        if (const Node* act = sole_activation(n.outputs[0], consumers); act && (act->op == Op::Relu || relu6_ok)) {
+        if (const Node* act = sole_activation(n.outputs[0], consumers);
+            act && (act->op == Op::Relu || (relu6_ok && relu6_foldable(*act)))) {
           s.relu = act->op == Op::Relu;
           s.out = act->outputs[0];
           s.fused = true;
