@@ -109,6 +109,17 @@ int64_t naive_activation_bytes(const Graph& g) {
 
 std::string libtorch_version() { return TORCH_VERSION; }
 
+std::string libtorch_onednn_version() {
+  const std::string c = at::show_config();
+  for (const char* key : {"MKL-DNN v", "oneDNN v"}) {
+    const size_t at = c.find(key);
+    if (at == std::string::npos) continue;
+    const size_t from = at + std::strlen(key);
+    return c.substr(from, c.find_first_of(" \n", from) - from);
+  }
+  return "";
+}
+
 std::vector<std::string> runtime_notes(int threads) {
   std::vector<std::string> notes;
   notes.push_back(fmt::format("LibTorch {}, {} intra-op thread(s), oneDNN (mkldnn) {}", libtorch_version(), threads,

@@ -49,6 +49,8 @@ int64_t naive_activation_bytes(const Graph& g);
 // One line each: LibTorch version, threads, BLAS library and core, the start-up BLAS tuning.
 std::vector<std::string> runtime_notes(int threads);
 std::string libtorch_version();
+// The oneDNN release LibTorch was built with (its ideep/mkldnn paths), from at::show_config(); "" if not said.
+std::string libtorch_onednn_version();
 
 // Per node: may it write its result into its first input, as torchvision's inplace=True activations and
 // `out += identity` do? Only when that input is a fresh tensor (not a graph input, not a view/alias of

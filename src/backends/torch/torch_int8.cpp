@@ -173,8 +173,12 @@ class TorchInt8Executable : public Executable {
         "int8: activation scales from {} calibration inputs on the reference backend, the same as onednn's (u8 "
         "after ReLU, else s8 as quint8 with zero point 128; {})",
         calibration_inputs_, cpu_has_int8_dot_product() ? "8-bit" : "7-bit: no VNNI dot products on this CPU"));
-    if (engine_ == at::kONEDNN)
-      d.notes.push_back("int8: LibTorch's oneDNN engine (ideep) calls the same oneDNN library as the onednn backend");
+    if (engine_ == at::kONEDNN) {
+      const std::string v = libtorch_onednn_version();
+      d.notes.push_back(fmt::format("int8: LibTorch's oneDNN engine (ideep) runs on oneDNN {} (LibTorch's build; the "
+                                    "onednn backend's release is in its own notes)",
+                                    v.empty() ? "of an unstated release" : v));
+    }
     for (auto& n : runtime_notes(threads_)) d.notes.push_back(std::move(n));
     return d;
   }
