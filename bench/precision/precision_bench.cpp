@@ -25,6 +25,7 @@
 #include "core/error.h"
 #include "measure/runner.h"
 #include "measure/speedup.h"
+#include "measure/stats.h"
 #include "models/model_ref.h"
 
 namespace {
@@ -39,11 +40,6 @@ std::vector<std::string> split(const std::string& s) {
     start = end + 1;
   }
   return out;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
 }
 
 struct Entry {
@@ -131,7 +127,8 @@ int main(int argc, char** argv) {
       const fb::measure::Interleaved il = fb::measure::run_interleaved(steps, rs, how);
       for (size_t k = 0; k < entries.size(); ++k) {
         entries[k].samples = il.runs[k].samples_ms;
-        entries[k].median_ms = median(entries[k].samples);
+        std::vector<double> sorted = entries[k].samples;
+        entries[k].median_ms = fb::measure::median_in_place(sorted);
       }
       auto find = [&](const std::string& b, const std::string& p) -> const Entry* {
         for (const Entry& e : entries)

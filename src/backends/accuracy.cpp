@@ -89,7 +89,7 @@ std::vector<std::vector<Tensor>> accuracy_inputs(const Graph& g, int n) {
   return in;
 }
 
-std::vector<Tensor> first_outputs(Executable& exe, const std::vector<std::vector<Tensor>>& inputs) {
+std::vector<Tensor> first_output_of_each(Executable& exe, const std::vector<std::vector<Tensor>>& inputs) {
   std::vector<Tensor> firsts, out;
   for (const auto& in : inputs) {
     exe.run(in, out);
@@ -100,7 +100,7 @@ std::vector<Tensor> first_outputs(Executable& exe, const std::vector<std::vector
 
 std::vector<Tensor> reference_first_outputs(const Graph& g, const std::vector<std::vector<Tensor>>& inputs) {
   auto exe = make_backend("reference")->compile(g, CompileOptions{});
-  return first_outputs(*exe, inputs);
+  return first_output_of_each(*exe, inputs);
 }
 
 }  // namespace fb

@@ -41,6 +41,6 @@ Accuracy judge_accuracy(const std::vector<Tensor>& ref, const std::vector<Tensor
 std::vector<std::vector<Tensor>> accuracy_inputs(const Graph& g, int n);
 std::vector<Tensor> reference_first_outputs(const Graph& g, const std::vector<std::vector<Tensor>>& inputs);
 // `exe`'s first output on each input.
-std::vector<Tensor> first_outputs(Executable& exe, const std::vector<std::vector<Tensor>>& inputs);
+std::vector<Tensor> first_output_of_each(Executable& exe, const std::vector<std::vector<Tensor>>& inputs);
 
 }  // namespace fb

@@ -167,7 +167,7 @@ CompareResult run_compare(const CompareSettings& s, const std::function<void(con
       say(fmt::format("accuracy of {} over {} inputs against the fp32 reference", p.name, p.accuracy_inputs));
       const auto acc_inputs = accuracy_inputs(g, p.accuracy_inputs);
       const std::vector<Tensor> ref = reference_first_outputs(g, acc_inputs);
-      for (size_t i : live) r.entries[i].agreement->accuracy = judge_accuracy(ref, fb::first_outputs(*exes[i], acc_inputs), p);
+      for (size_t i : live) r.entries[i].agreement->accuracy = judge_accuracy(ref, first_output_of_each(*exes[i], acc_inputs), p);
     }
   }
   exes.clear();

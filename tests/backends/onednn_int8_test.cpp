@@ -11,6 +11,7 @@
 #include <iostream>
 #include <unordered_map>
 
+#include "backends/accuracy.h"
 #include "backends/backend.h"
 #include "backends/compare.h"
 #include "backends/onednn/dnnl_compat.h"
@@ -161,16 +162,6 @@ TEST(OnednnInt8, BadScalesAreAClearError) {
   EXPECT_EQ(ok.args.size(), v3 ? 3u : 0u);
 }
 
-double cosine(const Tensor& a, const Tensor& b) {
-  double ab = 0, aa = 0, bb = 0;
-  for (int64_t i = 0; i < a.numel(); ++i) {
-    ab += static_cast<double>(a[i]) * b[i];
-    aa += static_cast<double>(a[i]) * a[i];
-    bb += static_cast<double>(b[i]) * b[i];
-  }
-  return ab / std::sqrt(aa * bb);
-}
-
 struct AgainstReference {
   double cosine = 0;
   Agreement agreement;
@@ -188,7 +179,7 @@ AgainstReference int8_against_reference(const Graph& g, uint64_t seed) {
   std::vector<Tensor> out, want;
   exe->run(inputs, out);
   ref->run(inputs, want);
-  return {cosine(want.at(0), out.at(0)), compare_outputs(want.at(0), out.at(0), precision_info(Precision::I8).tolerance),
+  return {cosine_similarity(want.at(0), out.at(0)), compare_outputs(want.at(0), out.at(0), precision_info(Precision::I8).tolerance),
           exe->describe()};
 }
 

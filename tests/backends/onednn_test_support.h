@@ -1,5 +1,6 @@
 #pragma once
-// Shared by the onednn backend tests: compile a graph on onednn and on the reference, compare outputs.
+// Shared by the onednn backend tests: compile a graph on onednn and on the reference, compare outputs (and
+// has_line, which the torch int8 test takes too).
 #include <algorithm>
 #include <string>
 

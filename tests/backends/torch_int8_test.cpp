@@ -8,6 +8,7 @@
 #include "backends/accuracy.h"
 #include "backends/backend.h"
 #include "backends/compare.h"
+#include "onednn_test_support.h"
 #include "torch_test_util.h"
 #include "core/error.h"
 #include "ir/builder.h"
@@ -16,9 +17,7 @@
 namespace fb {
 namespace {
 
-bool has_line(const std::vector<std::string>& lines, const std::string& part) {
-  return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return l.find(part) != std::string::npos; });
-}
+using test::has_line;
 
 struct Int8Run {
   Tensor out, ref;

@@ -236,6 +236,22 @@ class Lowerer {
     return reordered_once(values.data(), user_md, want);
   }
 
+  // An int8 convolution's or inner product's constant arguments: its s8 weights in the layout it wants, its
+  // f32 bias times the factor the release needs (dnnl_compat.h's Int8Attr), and the scale memories (3.x).
+  std::unordered_map<int, memory> int8_consts(const Node& n, const QWeights& qw, const memory::desc& user_wmd,
+                                              const memory::desc& want_wmd, const memory::desc& bias_md,
+                                              const memory::desc& want_bias_md, const compat::Int8Attr& ia) {
+    std::unordered_map<int, memory> consts;
+    consts[DNNL_ARG_WEIGHTS] = int8_weights(qw, user_wmd, want_wmd);
+    if (n.has_param("bias")) {
+      Tensor b = n.param("bias").clone();
+      for (int64_t c = 0; c < b.numel(); ++c) b[c] *= ia.bias_factor[static_cast<size_t>(c)];
+      consts[DNNL_ARG_BIAS] = weights(b, bias_md, want_bias_md);
+    }
+    for (const auto& [arg, m] : ia.args) consts[arg] = m;
+    return consts;
+  }
+
   // Activations inside the program are in the compute type (f32 or bf16); graph inputs/outputs stay f32.
   memory::desc act_plain(const Shape& s) const { return memory::desc(to_dims(s), adt_, plain_tag(s.size())); }
   memory::desc any_md(const Shape& s) const { return memory::desc(to_dims(s), adt_, tag::any); }
@@ -429,15 +445,8 @@ class Lowerer {
         memory::desc(to_dims(ys), int8_type(out_q), act_tag), {a.stride_h, a.stride_w},
         {a.dilation_h - 1, a.dilation_w - 1}, {a.pad_top, a.pad_left}, {a.pad_bottom, a.pad_right}, ia.attr);
     const int src = need(s.inputs[0], pd.src_desc(), "conv " + n.name + " input");
-    std::unordered_map<int, memory> consts;
-    consts[DNNL_ARG_WEIGHTS] =
-        int8_weights(qw, memory::desc(wdims, dt::s8, g > 1 ? tag::goihw : tag::oihw), pd.weights_desc());
-    if (has_bias) {
-      Tensor b = n.param("bias").clone();
-      for (int64_t c = 0; c < cout; ++c) b[c] *= ia.bias_factor[static_cast<size_t>(c)];
-      consts[DNNL_ARG_BIAS] = weights(b, bias_md, pd.bias_desc());
-    }
-    for (const auto& [arg, m] : ia.args) consts[arg] = m;
+    std::unordered_map<int, memory> consts = int8_consts(
+        n, qw, memory::desc(wdims, dt::s8, g > 1 ? tag::goihw : tag::oihw), pd.weights_desc(), bias_md, pd.bias_desc(), ia);
     const int dst = sum_q ? sum_destination(s, sum_operand, pd.dst_desc(), n.name, sum_q)
                           : new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
     slot_q_[dst] = out_q;
@@ -804,14 +813,8 @@ class Lowerer {
     }
     if (!made) pd = make(memory::desc(to_dims(xs), int8_type(in_q), tag::any));
     const int src = need(s.inputs[0], pd.src_desc(), "linear " + n.name + " input");
-    std::unordered_map<int, memory> consts;
-    consts[DNNL_ARG_WEIGHTS] = int8_weights(qw, memory::desc(wdims, dt::s8, flat ? tag::oihw : tag::ab), pd.weights_desc());
-    if (has_bias) {
-      Tensor b = n.param("bias").clone();
-      for (int64_t c = 0; c < out_f; ++c) b[c] *= ia.bias_factor[static_cast<size_t>(c)];
-      consts[DNNL_ARG_BIAS] = weights(b, bias_md, pd.bias_desc());
-    }
-    for (const auto& [arg, m] : ia.args) consts[arg] = m;
+    std::unordered_map<int, memory> consts = int8_consts(
+        n, qw, memory::desc(wdims, dt::s8, flat ? tag::oihw : tag::ab), pd.weights_desc(), bias_md, pd.bias_desc(), ia);
     const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
     if (out_q) slot_q_[dst] = *out_q;
     val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
