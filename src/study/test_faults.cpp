@@ -118,8 +118,8 @@ const bool k_registered = [] {
   register_backend("test_oom", [] { return std::make_unique<FaultBackend>("test_oom", Fault::BadAlloc); });
   // Sleeps long against a wake-up delay on a loaded 2-vCPU machine (a few ms when the test suite runs in
   // parallel), so the injected factors, not the scheduler, decide the ratios.
-  register_backend("test_noisy", [] { return std::make_unique<NoisyBackend>("test_noisy", 10.0); });
-  register_backend("test_noisy_fast", [] { return std::make_unique<NoisyBackend>("test_noisy_fast", 5.0); });
+  register_backend("test_noisy", [] { return std::make_unique<NoisyBackend>("test_noisy", 30.0); });
+  register_backend("test_noisy_fast", [] { return std::make_unique<NoisyBackend>("test_noisy_fast", 15.0); });
   register_zoo_model({"test_tiny", "test-only: conv 3x3 (4 channels), ReLU, global pool, linear",
                       "formbench's study tests", "hand-crafted", [](ModelParams& p) {
                         zoo::CommonParams c = zoo::common_params(p, 8);

@@ -1,5 +1,5 @@
 // A study point measured in k processes, end to end through the CLI, with deterministic process-level noise
-// from the test-only backends test_noisy (reference + 10 ms sleep) and test_noisy_fast (+ 5 ms), both slowed
+// from the test-only backends test_noisy (reference + 30 ms sleep) and test_noisy_fast (+ 15 ms), both slowed
 // alike in the processes that $FORMBENCH_TEST_NOISE names. No assertion rests on how fast a real kernel is.
 #include <gtest/gtest.h>
 
