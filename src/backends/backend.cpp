@@ -11,7 +11,7 @@ namespace fb {
 const std::vector<PrecisionInfo>& precisions() {
   static const std::vector<PrecisionInfo> table = {
       {Precision::F32, "fp32", "f32", 4, "fp32", 1e-3},
-      {Precision::BF16, "bf16", "", 2, "fp32", 5e-2},
+      {Precision::BF16, "bf16", "", 2, "fp32", 1e-2},
       {Precision::TF32, "tf32", "", 4, "fp32", 1e-2},
       {Precision::F16, "fp16", "f16", 2, "fp32", 5e-2},
       {Precision::I8, "int8", "i8", 1, "int32", 0.25, 100, 0.99, 0.95},

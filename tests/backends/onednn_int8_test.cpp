@@ -218,6 +218,53 @@ TEST(OnednnInt8, ResNet18WithinTheBound) {
   }
 }
 
+// A fire module (squeezenet's form): both expand convolutions write their integers at the concatenation's
+// scale, so the concatenation copies bytes in int8 and nothing is requantized; the one reorder quantizes the
+// input. Before, the concatenation ran in fp32 between dequantizing and quantizing reorders.
+TEST(OnednnInt8, ConcatenationStaysInInt8AtOneScale) {
+  FB_REQUIRE_ONEDNN();
+  GraphBuilder b("fire");
+  const ValueId sq = b.relu(b.conv(b.input("x", {1, 16, 24, 24}), {.out = 8, .k = 1, .bias = true}, "squeeze"));
+  const ValueId e1 = b.relu(b.conv(sq, {.out = 32, .k = 1, .bias = true}, "expand1x1"));
+  const ValueId e3 = b.relu(b.conv(sq, {.out = 32, .k = 3, .pad = 1, .bias = true}, "expand3x3"));
+  ValueId y = b.max_pool(b.concat({e1, e3}), {.k = 2});
+  y = b.relu(b.conv(y, {.out = 32, .k = 3, .bias = true}, "next"));
+  b.output(b.linear(b.flatten(b.global_avg_pool(y)), 10));
+  Graph g = b.finish();
+  materialize_weights(g, 5);
+  const AgainstReference r = int8_against_reference(g, 1);
+  EXPECT_GE(r.cosine, 0.999);
+  EXPECT_TRUE(r.agreement.passed(precision_info(Precision::I8).tolerance)) << r.agreement.summary();
+  EXPECT_GT(r.agreement.rel_max_error, 1e-3) << "an fp32 computation would be within 1e-5";
+  EXPECT_TRUE(fb::test::has_line(r.description.notes, "int8: concat x1, conv x4, linear x1, pool x2; fp32: none; 1 reorders"))
+      << ::testing::PrintToString(r.description.notes);
+  EXPECT_EQ(r.description.reorders.size(), 1u) << ::testing::PrintToString(r.description.reorders);
+}
+
+// DenseNet's form: concatenations that share inputs take one scale, so a feature two of them read is
+// written (or requantized) once, not once per concatenation. `c0` is also read by a convolution, so it keeps
+// its own scale and is requantized once for both concatenations; `f1`, read only by them, is written at it.
+TEST(OnednnInt8, ConcatenationsSharingInputsShareOneScale) {
+  FB_REQUIRE_ONEDNN();
+  GraphBuilder b("dense");
+  const ValueId c0 = b.relu(b.conv(b.input("x", {1, 8, 16, 16}), {.out = 16, .k = 3, .pad = 1}, "stem"));
+  const ValueId f1 = b.relu(b.conv(c0, {.out = 8, .k = 3, .pad = 1}, "layer1"));
+  const ValueId cat1 = b.concat({c0, f1}, "cat1");
+  const ValueId f2 = b.relu(b.conv(cat1, {.out = 8, .k = 3, .pad = 1}, "layer2"));
+  const ValueId cat2 = b.concat({c0, f1, f2}, "cat2");
+  b.output(b.linear(b.flatten(b.global_avg_pool(cat2)), 10));
+  Graph g = b.finish();
+  materialize_weights(g, 7);
+  const AgainstReference r = int8_against_reference(g, 2);
+  EXPECT_GE(r.cosine, 0.999);
+  EXPECT_TRUE(r.agreement.passed(precision_info(Precision::I8).tolerance)) << r.agreement.summary();
+  EXPECT_TRUE(fb::test::has_line(r.description.notes, "int8: concat x2, conv x3, linear x1, pool x1; fp32: none; 1 reorders"))
+      << ::testing::PrintToString(r.description.notes);
+  int requantized = 0;
+  for (const std::string& line : r.description.reorders) requantized += line.find("input at its scale") != std::string::npos;
+  EXPECT_EQ(requantized, 1) << ::testing::PrintToString(r.description.reorders);
+}
+
 TEST(OnednnInt8, OptionsAndOtherBackendsSayWhatTheyTake) {
   FB_REQUIRE_ONEDNN();
   GraphBuilder b("t");

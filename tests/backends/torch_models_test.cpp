@@ -32,11 +32,14 @@ Graph build_small(const std::string& ref, std::string& why) {
 // test runs TorchScript on the models up to this size; every op and pattern still runs on it.
 constexpr size_t k_max_torchscript_nodes = 320;
 
-// bf16 on the cpu (torch eager only): within the tolerance `compare --check` uses for bf16, and really
-// computed in bf16: its error well above fp32's (8 significant bits against 24).
-constexpr double k_bf16_tol = 5e-2;
-
-void expect_bf16_agreement(const Graph& g, const std::vector<Tensor>& inputs, const std::vector<Tensor>& ref) {
+// bf16 on the cpu (torch eager only): really computed in bf16, its error well above fp32's (8 significant bits
+// against 24), and within `bf16_tol`. The patterns meet the precision table's bound (the 1e-2 `compare --check`
+// applies); the zoo networks at these small sizes are only held to 3x it, a sound bf16 computation (a wrong
+// kernel path is off by O(1)): PyTorch's bf16 eager rounds every parameter (BatchNorm's statistics too) and
+// every intermediate to bf16 and misses 1e-2 on several of them, as onednn's bf16 does on a few; `compare`
+// and a study report those as failed points (docs/precision.md).
+void expect_bf16_agreement(const Graph& g, const std::vector<Tensor>& inputs, const std::vector<Tensor>& ref,
+                           double bf16_tol) {
   if (!torch_test::built("torch")) return;
   CompileOptions opt;
   opt.threads = 1;
@@ -47,16 +50,16 @@ void expect_bf16_agreement(const Graph& g, const std::vector<Tensor>& inputs, co
   fp32->run(inputs, out32);
   bf16->run(inputs, out16);
   for (size_t i = 0; i < ref.size(); ++i) {
-    const Agreement a32 = compare_outputs(ref[i], out32[i], k_bf16_tol), a16 = compare_outputs(ref[i], out16[i], k_bf16_tol);
-    EXPECT_TRUE(a16.passed(k_bf16_tol)) << g.name << " on torch bf16, output " << i << ": " << a16.summary();
+    const Agreement a32 = compare_outputs(ref[i], out32[i], bf16_tol), a16 = compare_outputs(ref[i], out16[i], bf16_tol);
+    EXPECT_TRUE(a16.passed(bf16_tol)) << g.name << " on torch bf16, output " << i << ": " << a16.summary();
     EXPECT_GT(a16.rel_max_error, 10 * a32.rel_max_error) << g.name << ": bf16 " << a16.summary() << ", fp32 " << a32.summary();
   }
 }
 
-void expect_agreement(const Graph& g, double tol) {
+void expect_agreement(const Graph& g, double tol, double bf16_tol) {
   const auto inputs = make_inputs(g, 21);
   const auto ref = torch_test::run("reference", g, inputs);
-  expect_bf16_agreement(g, inputs, ref);
+  expect_bf16_agreement(g, inputs, ref, bf16_tol);
   for (const std::string backend : k_backends) {
     if (!torch_test::built(backend)) continue;
     if (backend == "torchscript" && g.nodes.size() > k_max_torchscript_nodes) {
@@ -96,7 +99,7 @@ TEST_P(TorchPatterns, DepthsOneToFourMatchReference) {
     Graph g = build_small(fmt::format("pattern:{}?depth={}&width=32", GetParam(), depth), why);
     if (g.nodes.empty()) g = build_small(fmt::format("pattern:{}?depth={}", GetParam(), depth), why);
     if (g.nodes.empty()) GTEST_SKIP() << why;
-    expect_agreement(g, 1e-4);
+    expect_agreement(g, 1e-4, precision_info(Precision::BF16).tolerance);
   }
 }
 
@@ -111,7 +114,7 @@ TEST_P(TorchZoo, MatchesReference) {
   std::string why;
   Graph g = build_small(GetParam(), why);
   if (g.nodes.empty()) GTEST_SKIP() << why;
-  expect_agreement(g, 1e-3);
+  expect_agreement(g, 1e-3, 3 * precision_info(Precision::BF16).tolerance);
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, TorchZoo, ::testing::ValuesIn(zoo_names()),
