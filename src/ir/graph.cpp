@@ -1,5 +1,6 @@
 #include "ir/graph.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -37,6 +38,8 @@ std::vector<std::vector<NodeId>> Graph::consumers() const {
     for (ValueId v : nodes[i].inputs) c.at(static_cast<size_t>(v)).push_back(static_cast<NodeId>(i));
   return c;
 }
+
+bool Graph::is_output(ValueId id) const { return std::find(outputs.begin(), outputs.end(), id) != outputs.end(); }
 
 int64_t Graph::batch() const {
   if (inputs.empty() || value(inputs[0]).shape.empty()) return 1;

@@ -75,6 +75,7 @@ class Graph {
   // For each value, the nodes that read it (recomputed on demand; graphs are small).
   std::vector<std::vector<NodeId>> consumers() const;
   int64_t batch() const;  // the leading dimension of the first input
+  bool is_output(ValueId id) const;
 };
 
 // Re-runs shape inference over the whole graph and checks its structure (ids in range, topological order,

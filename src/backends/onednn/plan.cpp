@@ -50,9 +50,7 @@ std::vector<int> Plan::consumer_steps(ValueId v) const {
   return out;
 }
 
-bool Plan::is_graph_output(ValueId v) const {
-  return std::find(g.outputs.begin(), g.outputs.end(), v) != g.outputs.end();
-}
+bool Plan::is_graph_output(ValueId v) const { return g.is_output(v); }
 
 Plan make_plan(Graph g, passes::PassReport generic) {
   Plan p;

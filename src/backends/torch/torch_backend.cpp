@@ -101,9 +101,8 @@ class TorchExecutable : public Executable {
   // Drops every value whose last reader was step i, as Python frees a tensor when its last name goes.
   void release(size_t i, std::vector<at::Tensor>& v) const {
     for (ValueId id : g_.nodes[i].inputs)
-      if (last_use_[static_cast<size_t>(id)] == static_cast<int>(i) && !is_output(id)) v[static_cast<size_t>(id)].reset();
+      if (last_use_[static_cast<size_t>(id)] == static_cast<int>(i) && !g_.is_output(id)) v[static_cast<size_t>(id)].reset();
   }
-  bool is_output(ValueId id) const { return std::find(g_.outputs.begin(), g_.outputs.end(), id) != g_.outputs.end(); }
 
   void collect(const std::vector<at::Tensor>& v, std::vector<Tensor>& outputs) const {
     outputs.resize(g_.outputs.size());

@@ -197,7 +197,7 @@ class TorchInt8Executable : public Executable {
 
   // A ReLU (or ReLU6) that reads `v` alone and may be folded into v's producer.
   const Node* sole_activation(ValueId v, const std::vector<std::vector<NodeId>>& consumers) const {
-    if (is_output(v) || consumers[static_cast<size_t>(v)].size() != 1) return nullptr;
+    if (g_.is_output(v) || consumers[static_cast<size_t>(v)].size() != 1) return nullptr;
     const Node& n = g_.nodes[static_cast<size_t>(consumers[static_cast<size_t>(v)][0])];
     return n.op == Op::Relu || n.op == Op::Relu6 ? &n : nullptr;
   }
@@ -333,9 +333,8 @@ class TorchInt8Executable : public Executable {
   void release(const QStep& s, std::vector<at::Tensor>& v) const {
     const auto index = static_cast<int>(s.node - g_.nodes.data());
     for (ValueId id : s.node->inputs)
-      if (last_use_[static_cast<size_t>(id)] == index && !is_output(id)) v[static_cast<size_t>(id)].reset();
+      if (last_use_[static_cast<size_t>(id)] == index && !g_.is_output(id)) v[static_cast<size_t>(id)].reset();
   }
-  bool is_output(ValueId id) const { return std::find(g_.outputs.begin(), g_.outputs.end(), id) != g_.outputs.end(); }
 
   Graph g_;
   int threads_;
