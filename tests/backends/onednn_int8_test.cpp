@@ -265,6 +265,44 @@ TEST(OnednnInt8, ConcatenationsSharingInputsShareOneScale) {
   EXPECT_EQ(requantized, 1) << ::testing::PrintToString(r.description.reorders);
 }
 
+// ShuffleNet's unit: the channel split, the concatenation and the channel shuffle all move integers at one
+// scale, so the whole network is int8 (before, split and shuffle ran in fp32 and the concatenation's inputs
+// were quantized on the way in). A concatenation that only fp32 ops read (DenseNet's pre-activation
+// BatchNorm) stays an fp32 copy: in int8 it would be copied and then dequantized whole.
+TEST(OnednnInt8, SplitAndShuffleStayInInt8AndAnFp32ReaderKeepsItsConcatenationFp32) {
+  FB_REQUIRE_ONEDNN();
+  {
+    GraphBuilder b("shuffle_unit");
+    ValueId x = b.relu(b.conv(b.input("x", {1, 8, 16, 16}), {.out = 32, .k = 3, .bias = true}, "stem"));
+    for (int unit = 0; unit < 2; ++unit) {
+      const std::vector<ValueId> halves = b.split(x, {16, 16});
+      const ValueId branch = b.relu(b.conv(halves[1], {.out = 16, .k = 3, .bias = true}, "branch"));
+      x = b.channel_shuffle(b.concat({halves[0], branch}), 2);
+    }
+    b.output(b.linear(b.flatten(b.global_avg_pool(x)), 10));
+    Graph g = b.finish();
+    materialize_weights(g, 9);
+    const AgainstReference r = int8_against_reference(g, 3);
+    EXPECT_GE(r.cosine, 0.999);
+    EXPECT_TRUE(r.agreement.passed(precision_info(Precision::I8).tolerance)) << r.agreement.summary();
+    EXPECT_TRUE(fb::test::has_line(r.description.notes, "int8: concat x2, conv x3, linear x1, pool x1, shuffle x2, split x4; fp32: none; 1 reorders"))
+        << ::testing::PrintToString(r.description.notes);
+  }
+  {
+    GraphBuilder b("preactivation");
+    const ValueId c0 = b.relu(b.conv(b.input("x", {1, 8, 16, 16}), {.out = 16, .k = 3}, "stem"));
+    const ValueId f1 = b.relu(b.conv(c0, {.out = 8, .k = 3}, "layer1"));
+    const ValueId y = b.relu(b.conv(b.relu(b.batch_norm(b.concat({c0, f1}))), {.out = 8, .k = 3}, "layer2"));
+    b.output(b.linear(b.flatten(b.global_avg_pool(y)), 10));
+    Graph g = b.finish();
+    materialize_weights(g, 11);
+    const AgainstReference r = int8_against_reference(g, 4);
+    EXPECT_GE(r.cosine, 0.999);
+    EXPECT_TRUE(fb::test::has_line(r.description.notes, "fp32: batchnorm x1, concat x1, eltwise x1;"))
+        << ::testing::PrintToString(r.description.notes);
+  }
+}
+
 TEST(OnednnInt8, OptionsAndOtherBackendsSayWhatTheyTake) {
   FB_REQUIRE_ONEDNN();
   GraphBuilder b("t");

@@ -478,13 +478,29 @@ class Lowerer {
     return *q;
   }
 
-  // Concatenations that share an input take one scale, the widest of their calibrated ranges: each of
-  // DenseNet's concatenations takes all the block's earlier features, and with a scale of its own would
-  // requantize every one of them again (quadratic copies; densenet121 ran 2.3x slower that way).
+  // Whether a step reads its inputs as integers in int8 mode (the rest runs in fp32 between reorders).
+  bool reads_int8(int step) const {
+    switch (p_.node_of(p_.steps[static_cast<size_t>(step)]).op) {
+      case Op::Conv2d: case Op::Linear: case Op::MaxPool: case Op::AvgPool: case Op::GlobalAvgPool:
+      case Op::Concat: case Op::Split: case Op::ChannelShuffle: case Op::Flatten: case Op::Identity: case Op::Dropout:
+        return true;
+      default: return false;
+    }
+  }
+
+  // Which concatenations run in int8, at which scale. Only those whose result something reads in int8: one
+  // that only feeds fp32 ops (DenseNet's pre-activation BatchNorms) would be copied in int8 and then
+  // dequantized whole, so it stays an fp32 copy of dequantized pieces. Concatenations that share an input
+  // take one scale, the widest of their calibrated ranges, so a feature that several read is requantized
+  // at most once (with a scale each, every feature would be requantized again for every one of them).
   void group_concat_scales() {
     std::vector<int> cats;
-    for (size_t i = 0; i < p_.steps.size(); ++i)
-      if (!p_.steps[i].removed && p_.node_of(p_.steps[i]).op == Op::Concat) cats.push_back(static_cast<int>(i));
+    for (size_t i = 0; i < p_.steps.size(); ++i) {
+      if (p_.steps[i].removed || p_.node_of(p_.steps[i]).op != Op::Concat) continue;
+      const std::vector<int> readers = p_.consumer_steps(p_.steps[i].outputs[0]);
+      if (std::any_of(readers.begin(), readers.end(), [&](int r) { return reads_int8(r); }))
+        cats.push_back(static_cast<int>(i));
+    }
     std::vector<size_t> parent(cats.size());
     for (size_t k = 0; k < cats.size(); ++k) parent[k] = k;
     auto root = [&](size_t k) {
@@ -620,9 +636,11 @@ class Lowerer {
     int64_t axis = n.attr<AxisAttrs>().axis;
     const Shape& out = p_.g.value(s.outputs[0]).shape;
     if (axis < 0) axis += static_cast<int64_t>(out.size());
-    // int8: a concatenation copies integers, so every input must hold them at the output's calibrated scale;
-    // producers that only feed it already write them so (written_at), any other input is requantized here.
-    const std::optional<QParams> q = int8_mode() ? std::optional<QParams>(concat_q_.at(step_index_)) : std::nullopt;
+    // int8 (where something reads the result in int8, group_concat_scales): a concatenation copies integers,
+    // so every input must hold them at its scale; producers that only concatenations read already write them
+    // so (written_at), any other input is requantized here.
+    const auto grouped = concat_q_.find(step_index_);
+    const std::optional<QParams> q = grouped != concat_q_.end() ? std::optional<QParams>(grouped->second) : std::nullopt;
     const dt t = q ? int8_type(*q) : adt_;
     std::vector<memory::desc> srcs;
     std::vector<std::pair<int, int>> args;
@@ -694,7 +712,10 @@ class Lowerer {
 
   void split(const Step& s, const Node& n) {
     const Shape& xs = p_.g.value(s.inputs[0]).shape;
-    int src = act(s.inputs[0]);
+    // int8 stays int8 through a split, at its input's scale (a copy of some channels).
+    const bool keep_int8 = int8_mode() && is_int8(md_of(slot_of(s.inputs[0])));
+    int src = keep_int8 ? slot_of(s.inputs[0]) : act(s.inputs[0]);
+    const dt t = compat::data_type(md_of(src));
     const auto& sizes = n.attr<SplitAttrs>().sizes;
     // Sub-tensors of a blocked layout must start on a block boundary; otherwise split the plain layout.
     auto try_views = [&](int from) {
@@ -713,17 +734,18 @@ class Lowerer {
     try {
       views = try_views(src);
     } catch (const dnnl::error&) {
-      src = need(s.inputs[0], act_plain(xs), n.name + " channel split off block boundary");
+      src = need(s.inputs[0], memory::desc(to_dims(xs), t, plain_tag(xs.size())), n.name + " channel split off block boundary");
       views = try_views(src);
     }
     for (size_t i = 0; i < sizes.size(); ++i) {
       const Shape& os = p_.g.value(s.outputs[i]).shape;
-      memory::desc dmd = act_plain(os);
+      memory::desc dmd(to_dims(os), t, plain_tag(os.size()));
       const std::string lay = layout_name(md_of(src));
-      for (const NamedTag& t : k_tags4)
-        if (lay == t.name) dmd = memory::desc(to_dims(os), adt_, t.t);
+      for (const NamedTag& nt : k_tags4)
+        if (lay == nt.name) dmd = memory::desc(to_dims(os), t, nt.t);
       const int v = view_of(src, views[i], n.name + ".part");
       const int dst = new_slot(dmd, p_.g.value(s.outputs[i]).name);
+      copy_q(src, dst);
       dnnl::reorder::primitive_desc pd(eng_, views[i], eng_, dmd, new_attr());
       add_exec(dnnl::reorder(pd), pd, s.label, "split", {{DNNL_ARG_FROM, v}, {DNNL_ARG_TO, dst}});
       val_slot_[static_cast<size_t>(s.outputs[i])] = dst;
@@ -731,7 +753,9 @@ class Lowerer {
   }
 
   void shuffle(const Step& s, const Node& n) {
-    const int src = act(s.inputs[0]);
+    // int8 stays int8 through a channel shuffle, at its input's scale (a permutation).
+    const bool keep_int8 = int8_mode() && is_int8(md_of(slot_of(s.inputs[0])));
+    const int src = keep_int8 ? slot_of(s.inputs[0]) : act(s.inputs[0]);
     const int64_t groups = n.attr<ChannelShuffleAttrs>().groups;
     const int64_t c = p_.g.value(s.inputs[0]).shape[1];
     // PyTorch's channel_shuffle(groups=g) views C as [g, C/g] and transposes; oneDNN's group_size is the
@@ -742,6 +766,7 @@ class Lowerer {
     // There the shuffle is a transpose copy, which a strided reorder does at memory speed.
     if (kernel_rank(pd.impl_info_str()) == 0 && shuffle_as_reorder(s, src, groups, pd.impl_info_str())) return;
     const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
+    copy_q(src, dst);
     val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
     add_exec(dnnl::shuffle_forward(pd), pd, s.label, "shuffle", {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
   }
@@ -768,6 +793,7 @@ class Lowerer {
     if (kernel_rank(pd.impl_info_str()) == 0) return false;
     const std::string& name = p_.g.value(s.outputs[0]).name;
     const int dst = new_slot(md, name);
+    copy_q(src, dst);
     const int v_from = view_of(src, from5, name + ".shuffle_src"), v_to = view_of(dst, to5, name + ".shuffle_dst");
     val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
     out_.notes.push_back(fmt::format("{}: shuffle as a strided reorder (oneDNN's shuffle is '{}' in {})", s.label, had,

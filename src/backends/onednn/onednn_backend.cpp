@@ -244,7 +244,8 @@ class OnednnBackend : public Backend {
       o.lower.int8 = std::move(q);
       calibration = fmt::format(
           "int8: activation scales from {} calibration inputs on the reference backend ({:.0f} ms; u8 after ReLU, "
-          "else s8; {}), per-output-channel s8 weights; residual adds fused into convolutions as int8 sums; no "
+          "else s8; {}), per-output-channel s8 weights; residual adds fused into convolutions as int8 sums; "
+          "concatenations in int8 where int8 reads them, splits and shuffles at their input's scale; no "
           "1x1+depthwise fusion",
           co.inputs, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - c0).count(),
           reduce_range ? "7-bit: no VNNI dot products on this CPU" : "8-bit");
