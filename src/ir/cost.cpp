@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/error.h"
+
 namespace fb {
 namespace {
 
@@ -100,6 +102,21 @@ GraphCost graph_cost(const Graph& g) {
       if (last_use[static_cast<size_t>(v)] == -1) live -= value_bytes(g, v);  // dead output
   }
   return gc;
+}
+
+GraphCost at_storage_bytes(GraphCost c, int bytes) {
+  if (bytes < 1 || bytes > 4) fail("cost model: {} bytes per stored element (1 to 4)", bytes);
+  auto scale = [bytes](int64_t& b) { b = b * bytes / 4; };
+  auto scale_node = [&](NodeCost& n) {
+    scale(n.weight_bytes);
+    scale(n.activation_in_bytes);
+    scale(n.activation_out_bytes);
+  };
+  scale_node(c.total);
+  for (NodeCost& n : c.per_node) scale_node(n);
+  scale(c.peak_activation_bytes);
+  scale(c.total_activation_bytes);
+  return c;
 }
 
 }  // namespace fb

@@ -8,7 +8,8 @@
 //    ChannelShuffle, Flatten, Identity, Dropout) cost 0 FLOPs.
 //  - params count trainable values only (BatchNorm running statistics are buffers: they count in
 //    weight_bytes, not in params), as torchvision's published counts do.
-//  - Bytes are for the fp32 storage the graph declares (dtype_size of each value).
+//  - Bytes are for the fp32 storage the graph declares (dtype_size of each value); at_storage_bytes gives
+//    them for a run that stores every element in fewer bytes (bf16: 2, int8: 1).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -40,5 +41,9 @@ struct GraphCost {
 
 NodeCost node_cost(const Graph& g, const Node& n);
 GraphCost graph_cost(const Graph& g);
+// `c` (of a graph stored in fp32) for a run storing every weight and activation element in `bytes` bytes:
+// the bytes scale by bytes/4; MACs, FLOPs and params stay. A bf16 run moves half of fp32's bytes, so its
+// arithmetic intensity is twice fp32's (biases and int8's fp32 islands are not told apart).
+GraphCost at_storage_bytes(GraphCost c, int bytes);
 
 }  // namespace fb

@@ -73,14 +73,15 @@ double tolerance_for(Precision p);  // relative max error allowed vs the referen
 // Loads the model a settings object names, with weights and the requested batch.
 Graph load_bench_graph(const BenchSettings& s);
 
-// load_bench_graph, and what every result (bench, compare) reports about the model: name, batch, input, cost.
+// load_bench_graph, and what every result (bench, compare) reports about the model: name, batch, input, cost
+// (its bytes in the precision that runs).
 template <class Result>
 Graph load_and_record(const BenchSettings& s, Result& r) {
   Graph g = load_bench_graph(s);
   r.model_name = g.name;
   r.batch = g.batch();
   r.input_shape = g.value(g.inputs[0]).shape;
-  r.cost = graph_cost(g);
+  r.cost = at_storage_bytes(graph_cost(g), precision_info(s.precision).storage_bytes);
   return g;
 }
 

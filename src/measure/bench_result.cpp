@@ -1,5 +1,7 @@
 #include "measure/bench_result.h"
 
+#include "measure/ceilings.h"
+
 namespace fb::measure {
 namespace {
 
@@ -26,13 +28,14 @@ std::optional<double> BenchResult::peak_gflops() const {
 }
 
 std::optional<double> BenchResult::pct_of_peak() const {
-  auto p = peak_gflops();
-  if (!p || *p <= 0) return std::nullopt;
-  return 100.0 * achieved_gflops() / *p;
+  const nlohmann::json p = pct_of_fma_peak(achieved_gflops(), peak_gflops() ? nlohmann::json(*peak_gflops()) : nlohmann::json(),
+                                           precision_name(settings().precision), settings().device);
+  if (p.is_null()) return std::nullopt;
+  return p.get<double>();
 }
 
 std::string BenchResult::ceilings_reason() const {
-  if (session.ceilings) return "";
+  if (session.ceilings) return fma_peak_mismatch(precision_name(settings().precision), settings().device);
   return settings().ceilings ? "unavailable on this machine" : "not requested (--no-ceilings)";
 }
 

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/table.h"
 #include "measure/affinity.h"
+#include "measure/ceilings.h"
 #include "measure/report.h"
 #include "measure/runner.h"
 
@@ -226,8 +227,7 @@ nlohmann::json CompareResult::to_json() const {
     b["images_per_s"] = 1000.0 / e.stats.median * static_cast<double>(batch);
     const double gflops = static_cast<double>(cost.total.flops) / (e.stats.median * 1e6);
     b["achieved_gflops"] = gflops;
-    b["pct_of_peak"] = ceilings && ceilings->fma_peak_gflops > 0 ? nlohmann::json(100 * gflops / ceilings->fma_peak_gflops)
-                                                                  : nlohmann::json(nullptr);
+    b["pct_of_peak"] = pct_of_fma_peak(gflops, j["peak_gflops"], precision_name(settings.base.precision), settings.base.device);
     if (e.speedup) {
       b["speedup"] = e.speedup->speedup;
       b["speedup_ci95_low"] = e.speedup->low;

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/table.h"
+#include "measure/ceilings.h"
 #include "measure/report.h"
 #include "measure/speedup.h"
 #include "measure/stats.h"
@@ -218,8 +219,7 @@ nlohmann::json combine_processes(const std::vector<nlohmann::json>& ps, const St
     const double gflops = flops / (lat.estimate * 1e6);
     b["achieved_gflops"] = gflops;
     b["peak_gflops"] = peak;
-    b["pct_of_peak"] = peak.is_number() && peak.get<double>() > 0 ? nlohmann::json(100 * gflops / peak.get<double>())
-                                                                  : nlohmann::json(nullptr);
+    b["pct_of_peak"] = pct_of_fma_peak(gflops, peak, first.value("precision", "fp32"), first.value("device", "cpu"));
     for (const char* k : {"timer", "host_transfers", "describe", "hardware_counters", "per_layer_supported", "layers"})
       if (es.front()->contains(k)) b[k] = (*es.front())[k];
     // The simulation and the check ran in one process (the first that has them).

@@ -140,15 +140,15 @@ json roofline(const Analysis& a) {
     if (!p.intensity || !p.achieved_gflops) continue;
     lo = std::min(lo, *p.intensity);
     hi = std::max(hi, *p.intensity);
-    pts.push_back({{"model", p.record->model}, {"backend", p.record->backend}, {"intensity", *p.intensity},
-                   {"gflops", *p.achieved_gflops}});
+    pts.push_back({{"model", p.record->model}, {"backend", p.record->backend}, {"precision", p.record->precision},
+                   {"intensity", *p.intensity}, {"gflops", *p.achieved_gflops}});
   }
   json layer_pts = json::array();
   for (const RooflineLayer& l : a.roofline_layers) {
     lo = std::min(lo, l.intensity());
     hi = std::max(hi, l.intensity());
-    layer_pts.push_back({{"model", l.record->model}, {"backend", l.record->backend}, {"layer", l.layer}, {"op", l.op},
-                         {"intensity", l.intensity()}, {"gflops", l.achieved_gflops()}});
+    layer_pts.push_back({{"model", l.record->model}, {"backend", l.record->backend}, {"precision", l.record->precision},
+                         {"layer", l.layer}, {"op", l.op}, {"intensity", l.intensity()}, {"gflops", l.achieved_gflops()}});
   }
   if (pts.empty() && layer_pts.empty()) {
     std::string why = "no measured network";
@@ -162,7 +162,9 @@ json roofline(const Analysis& a) {
   json roof = json::array();
   for (const auto& [k, c] : a.ceilings) {
     if (!c.peak_gflops) continue;
-    const std::string name = fmt::format("machine {} · {} threads{}", k.first, k.second, c.bandwidth_gbps ? "" : " (peak only)");
+    // The roof is fp32's: a bf16 or int8 point (bytes counted in its own precision) may rise above it.
+    const std::string name = fmt::format("machine {} · {} threads · fp32 FMA peak{}", k.first, k.second,
+                                         c.bandwidth_gbps ? "" : " (peak only)");
     const double l = lo / 4, h = hi * 4;
     for (int i = 0; i <= 40; ++i) {
       const double I = l * std::pow(h / l, i / 40.0);

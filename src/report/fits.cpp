@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "backends/backend.h"
+#include "core/error.h"
 #include "ir/cost.h"
 #include "models/model_ref.h"
 #include "report/analysis_parts.h"
@@ -33,6 +35,16 @@ double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// Bytes per stored element in a record's precision, for the cost model's bytes (a bf16 point moves half of
+// fp32's); 4 for a name the precision table does not know (a database from another version).
+int storage_bytes(const std::string& precision) {
+  try {
+    return precision_info(parse_precision(precision)).storage_bytes;
+  } catch (const Error&) {
+    return 4;
+  }
 }
 
 // The model reference with the point's resolution and batch made explicit, for the cost model.
@@ -150,7 +162,7 @@ void add_roofline(Analysis& a, const AnalysisOptions& opt) {
     std::string why;
     std::map<std::string, NodeCost> nodes;  // by node name, for per-layer profiles
   };
-  std::map<std::string, Cost> cost_cache;  // by sized model reference
+  std::map<std::string, Cost> cost_cache;  // by sized model reference and precision
   for (const Record* r : a.records) {
     if (r->status != Status::Measured) continue;
     RooflinePoint p;
@@ -164,18 +176,19 @@ void add_roofline(Analysis& a, const AnalysisOptions& opt) {
       } catch (const std::exception& e) {
         ref = r->model;
       }
-      auto it = cost_cache.find(ref);
+      const std::string key = ref + " " + r->precision;
+      auto it = cost_cache.find(key);
       if (it == cost_cache.end()) {
         Cost v;
         try {
           const Graph g = load_model(ref, /*with_weights=*/false);
-          const GraphCost c = graph_cost(g);
+          const GraphCost c = at_storage_bytes(graph_cost(g), storage_bytes(r->precision));
           v.bytes = static_cast<double>(c.total.weight_bytes + c.total.activation_in_bytes + c.total.activation_out_bytes);
           for (size_t i = 0; i < g.nodes.size(); ++i) v.nodes[g.nodes[i].name] = c.per_node[i];
         } catch (const std::exception& e) {
           v.why = fmt::format("cost model cannot build '{}' here: {}", ref, e.what());
         }
-        it = cost_cache.emplace(ref, std::move(v)).first;
+        it = cost_cache.emplace(key, std::move(v)).first;
       }
       p.bytes = it->second.bytes;
       if (p.bytes && *p.bytes > 0)

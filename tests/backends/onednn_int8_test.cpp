@@ -300,6 +300,7 @@ TEST(OnednnInt8, SplitAndShuffleStayInInt8AndAnFp32ReaderKeepsItsConcatenationFp
     EXPECT_GE(r.cosine, 0.999);
     EXPECT_TRUE(fb::test::has_line(r.description.notes, "fp32: batchnorm x1, concat x1, eltwise x1;"))
         << ::testing::PrintToString(r.description.notes);
+    EXPECT_TRUE(fb::test::has_line(r.description.notes, "int8: 1 concatenation(s) in fp32: only fp32 ops read their result"));
   }
 }
 

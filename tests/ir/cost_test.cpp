@@ -1,6 +1,7 @@
 // The cost model against hand-computed values and torchvision's published ResNet-18 totals.
 #include <gtest/gtest.h>
 
+#include "core/error.h"
 #include "ir/builder.h"
 #include "ir/cost.h"
 #include "models/model_ref.h"
@@ -83,6 +84,25 @@ TEST(Cost, MacsScaleWithBatchAndResolution) {
   GraphCost four = graph_cost(load_model("resnet18?batch=4", false));
   EXPECT_EQ(four.total.macs, 4 * one.total.macs);
   EXPECT_EQ(four.total.params, one.total.params);
+}
+
+// A conv 3 -> 8, 3x3, no bias, on 1x3x8x8: weights 8*3*3*3 = 216 elements, input 192, output 512. In fp32
+// 864, 768 and 2048 bytes; a bf16 run stores them in half (arithmetic intensity doubles), int8 in a quarter.
+TEST(Cost, StorageBytesScaleWithThePrecision) {
+  GraphBuilder b("t");
+  b.output(b.conv(b.input("x", {1, 3, 8, 8}), {.out = 8, .k = 3}));
+  const GraphCost fp32 = graph_cost(b.finish());
+  EXPECT_EQ(fp32.total.weight_bytes, 864);
+  EXPECT_EQ(fp32.total.activation_in_bytes, 768);
+  EXPECT_EQ(fp32.total.activation_out_bytes, 2048);
+  const GraphCost bf16 = at_storage_bytes(fp32, 2), int8 = at_storage_bytes(fp32, 1);
+  EXPECT_EQ(bf16.total.weight_bytes, 432);
+  EXPECT_EQ(bf16.per_node[0].activation_in_bytes, 384);
+  EXPECT_EQ(int8.total.activation_out_bytes, 512);
+  EXPECT_EQ(int8.peak_activation_bytes, fp32.peak_activation_bytes / 4);
+  EXPECT_EQ(bf16.total.flops, fp32.total.flops);
+  EXPECT_DOUBLE_EQ(bf16.per_node[0].arithmetic_intensity(), 2 * fp32.per_node[0].arithmetic_intensity());
+  EXPECT_THROW(at_storage_bytes(fp32, 0), Error);
 }
 
 }  // namespace

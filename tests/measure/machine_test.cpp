@@ -9,6 +9,7 @@
 #include "formbench/version.h"
 #include "measure/affinity.h"
 #include "measure/cachesim.h"
+#include "measure/ceilings.h"
 #include "measure/machine.h"
 
 using namespace fb::measure;
@@ -121,4 +122,20 @@ TEST(MeasureMachine, OnnxAndProtobufVersionsAreReleasesAsThePackagesSay) {
     if (expected.empty()) GTEST_SKIP() << "no dpkg package owns " << soname;
     EXPECT_EQ(libs[name].get<std::string>(), expected) << name;
   }
+}
+
+// The FMA peak is fp32's rate on the cpu: a percentage of it only for fp32 cpu runs (hand-computed), never for
+// bf16, int8 or a GPU run, and a reason where there is none.
+TEST(MeasureMachine, PercentOfPeakOnlyWhereTheFp32PeakBoundsTheRun) {
+  using fb::measure::fma_peak_mismatch;
+  using fb::measure::pct_of_fma_peak;
+  EXPECT_DOUBLE_EQ(pct_of_fma_peak(150, 200.0, "fp32", "cpu").get<double>(), 75.0);
+  EXPECT_TRUE(pct_of_fma_peak(150, nlohmann::json(), "fp32", "cpu").is_null());
+  EXPECT_TRUE(pct_of_fma_peak(150, 0.0, "fp32", "cpu").is_null());
+  EXPECT_TRUE(pct_of_fma_peak(520, 200.0, "int8", "cpu").is_null());
+  EXPECT_TRUE(pct_of_fma_peak(150, 200.0, "bf16", "cpu").is_null());
+  EXPECT_TRUE(pct_of_fma_peak(150, 200.0, "fp32", "cuda").is_null());
+  EXPECT_EQ(fma_peak_mismatch("fp32", "cpu"), "");
+  EXPECT_NE(fma_peak_mismatch("int8", "cpu").find("int8"), std::string::npos);
+  EXPECT_NE(fma_peak_mismatch("fp32", "cuda").find("cuda"), std::string::npos);
 }

@@ -495,12 +495,17 @@ class Lowerer {
   // at most once (with a scale each, every feature would be requantized again for every one of them).
   void group_concat_scales() {
     std::vector<int> cats;
+    int fp32 = 0;
     for (size_t i = 0; i < p_.steps.size(); ++i) {
       if (p_.steps[i].removed || p_.node_of(p_.steps[i]).op != Op::Concat) continue;
       const std::vector<int> readers = p_.consumer_steps(p_.steps[i].outputs[0]);
       if (std::any_of(readers.begin(), readers.end(), [&](int r) { return reads_int8(r); }))
         cats.push_back(static_cast<int>(i));
+      else
+        ++fp32;
     }
+    if (fp32 > 0)
+      out_.notes.push_back(fmt::format("int8: {} concatenation(s) in fp32: only fp32 ops read their result", fp32));
     std::vector<size_t> parent(cats.size());
     for (size_t k = 0; k < cats.size(); ++k) parent[k] = k;
     auto root = [&](size_t k) {
