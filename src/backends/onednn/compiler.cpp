@@ -464,8 +464,8 @@ class Lowerer {
              std::move(consts));
   }
 
-  // The scale a producer writes v at: its own calibrated one, or, when only a concatenation reads v, the
-  // concatenation's, so that the concatenation copies the integers as they are (docs/int8_design.md section 2).
+  // The scale a producer writes v at: its own calibrated one, or, when only int8 concatenations of one scale
+  // read v, theirs, so that they copy the integers as they are (docs/int8_design.md section 2).
   QParams written_at(ValueId v) const {
     const std::vector<int> cons = p_.consumer_steps(v);
     if (cons.empty() || p_.is_graph_output(v)) return calibrated(v);
