@@ -301,6 +301,9 @@ TEST(OnednnInt8, SplitAndShuffleStayInInt8AndAnFp32ReaderKeepsItsConcatenationFp
     EXPECT_TRUE(fb::test::has_line(r.description.notes, "fp32: batchnorm x1, concat x1, eltwise x1;"))
         << ::testing::PrintToString(r.description.notes);
     EXPECT_TRUE(fb::test::has_line(r.description.notes, "int8: 1 concatenation(s) in fp32: only fp32 ops read their result"));
+    EXPECT_TRUE(fb::test::has_line(r.description.notes, "int8: why fp32: batchnorm (not folded into a convolution); concat "
+                                                        "(only fp32 ops read its result); eltwise (an activation not fused"))
+        << ::testing::PrintToString(r.description.notes);
   }
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 
 #include <omp.h>
 
@@ -99,7 +100,10 @@ class Lowerer {
       lower_step(p_.steps[i]);
     }
     bind_outputs();
-    if (int8_mode()) out_.notes.push_back(int8_summary());
+    if (int8_mode()) {
+      out_.notes.push_back(int8_summary());
+      if (std::string why = int8_fp32_reasons(); !why.empty()) out_.notes.push_back(std::move(why));
+    }
     return std::move(out_);
   }
 
@@ -980,6 +984,33 @@ class Lowerer {
     };
     return fmt::format("int8: {}; fp32: {}; {} reorders quantize or dequantize between them", list(int8), list(fp32),
                        converting);
+  }
+
+  // Why each kind of primitive that int8 left in fp32 is there (empty when none is).
+  std::string int8_fp32_reasons() const {
+    static const std::map<std::string, const char*> why = {
+        {"batchnorm", "not folded into a convolution"},
+        {"eltwise", "an activation not fused into a convolution"},
+        {"binary", "an add or multiply not fused into a convolution as its sum"},
+        {"concat", "only fp32 ops read its result"},
+        {"pool", "its input arrives in fp32"},
+        {"split", "its input arrives in fp32"},
+        {"shuffle", "its input arrives in fp32"},
+        {"softmax", "no int8 lowering"},
+    };
+    std::set<std::string> kinds;
+    for (const Exec& e : out_.prog.execs) {
+      if (e.kind == "reorder") continue;
+      bool integer = false;
+      for (const auto& [arg, slot] : e.slot_args) integer = integer || is_int8(md_of(slot));
+      if (!integer) kinds.insert(e.kind);
+    }
+    std::string o;
+    for (const std::string& k : kinds) {
+      const auto it = why.find(k);
+      o += fmt::format("{}{} ({})", o.empty() ? "" : "; ", k, it != why.end() ? it->second : "no int8 lowering");
+    }
+    return o.empty() ? o : "int8: why fp32: " + o;
   }
 
   // Graph outputs leave in the plain layout, written straight into the caller's tensors when possible.
