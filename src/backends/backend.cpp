@@ -27,18 +27,23 @@ const PrecisionInfo& precision_info(Precision p) {
 
 const char* precision_name(Precision p) { return precision_info(p).name; }
 
-Precision parse_precision(const std::string& s) {
-  std::string valid;
+const PrecisionInfo* find_precision(const std::string& s) {
   for (const PrecisionInfo& i : precisions()) {
-    if (s == i.name) return i.precision;
-    std::string aliases = i.aliases;
+    if (s == i.name) return &i;
+    const std::string aliases = i.aliases;
     for (size_t start = 0; start < aliases.size();) {
       const size_t comma = std::min(aliases.find(',', start), aliases.size());
-      if (s == aliases.substr(start, comma - start)) return i.precision;
+      if (s == aliases.substr(start, comma - start)) return &i;
       start = comma + 1;
     }
-    valid += (valid.empty() ? "" : ", ") + std::string(i.name);
   }
+  return nullptr;
+}
+
+Precision parse_precision(const std::string& s) {
+  if (const PrecisionInfo* i = find_precision(s)) return i->precision;
+  std::string valid;
+  for (const PrecisionInfo& i : precisions()) valid += (valid.empty() ? "" : ", ") + std::string(i.name);
   fail("unknown precision '{}': valid are {}", s, valid);
 }
 

@@ -41,6 +41,7 @@ const std::vector<PrecisionInfo>& precisions();
 const PrecisionInfo& precision_info(Precision p);
 const char* precision_name(Precision p);
 Precision parse_precision(const std::string& s);  // throws listing valid names
+const PrecisionInfo* find_precision(const std::string& s);  // by name or alias; null if none (a foreign database)
 
 struct CompileOptions {
   int threads = 1;  // intra-op threads; every backend honours it (the same T in every comparison)

@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include "backends/backend.h"
-#include "core/error.h"
 #include "ir/cost.h"
 #include "models/model_ref.h"
 #include "report/analysis_parts.h"
@@ -40,11 +39,8 @@ double median(std::vector<double> v) {
 // Bytes per stored element in a record's precision, for the cost model's bytes (a bf16 point moves half of
 // fp32's); 4 for a name the precision table does not know (a database from another version).
 int storage_bytes(const std::string& precision) {
-  try {
-    return precision_info(parse_precision(precision)).storage_bytes;
-  } catch (const Error&) {
-    return 4;
-  }
+  const PrecisionInfo* p = find_precision(precision);
+  return p ? p->storage_bytes : 4;
 }
 
 // The model reference with the point's resolution and batch made explicit, for the cost model.

@@ -285,9 +285,7 @@ double estimate_seconds(const Point& p) {
   double t = static_cast<double>(processes_of(p.measure)) * (startup_s + warmup + latency_s + timed);
   // One reference run (~1 GFLOP/s) for the whole comparison group, shared among its points; a precision with an
   // accuracy bound (int8) runs its inputs on the reference too.
-  const PrecisionInfo* prec = nullptr;
-  for (const PrecisionInfo& i : precisions())
-    if (p.precision == i.name) prec = &i;
+  const PrecisionInfo* prec = find_precision(p.precision);
   const double reference_s = 2 * p.gmacs / 1.0;
   if (p.measure.check.value_or(false))
     t += reference_s * (1 + (prec ? prec->accuracy_inputs : 0)) / static_cast<double>(std::max<int64_t>(1, p.group_size));

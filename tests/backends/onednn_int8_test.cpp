@@ -183,6 +183,21 @@ AgainstReference int8_against_reference(const Graph& g, uint64_t seed) {
           exe->describe()};
 }
 
+// A classifier head (global pool, linear to 10) on `features`, weights from `weight_seed`, then the graph in
+// int8 against the reference on input `seed`.
+AgainstReference classifier_in_int8(GraphBuilder& b, ValueId features, uint64_t weight_seed, uint64_t seed) {
+  b.output(b.linear(b.flatten(b.global_avg_pool(features)), 10));
+  Graph g = b.finish();
+  materialize_weights(g, weight_seed);
+  return int8_against_reference(g, seed);
+}
+
+// What every small network here meets against the fp32 reference: cosine similarity of 0.999 and int8's tolerance.
+void expect_close_in_int8(const AgainstReference& r) {
+  EXPECT_GE(r.cosine, 0.999) << r.agreement.summary();
+  EXPECT_TRUE(r.agreement.passed(precision_info(Precision::I8).tolerance)) << r.agreement.summary();
+}
+
 // The backend in int8 on a small network: the outputs agree with the fp32 reference (cosine similarity, the
 // bound docs/int8_design.md sets, and compare.h's relative error within int8's tolerance), the error is
 // int8's and not fp32's (it really computed in integers), and describe() says what ran in int8.
@@ -192,12 +207,8 @@ TEST(OnednnInt8, ASmallNetworkAgreesWithTheReferenceAndSaysWhatRanInInt8) {
   ValueId y = b.relu(b.conv(b.input("x", {1, 8, 32, 32}), {.out = 32, .k = 3, .bias = true}));
   y = b.max_pool(y, {.k = 2});
   y = b.relu(b.conv(y, {.out = 64, .k = 3, .bias = true}));
-  b.output(b.linear(b.flatten(b.global_avg_pool(y)), 10));
-  Graph g = b.finish();
-  materialize_weights(g, 3);
-  const AgainstReference r = int8_against_reference(g, 1);
-  EXPECT_GE(r.cosine, 0.999);
-  EXPECT_TRUE(r.agreement.passed(precision_info(Precision::I8).tolerance)) << r.agreement.summary();
+  const AgainstReference r = classifier_in_int8(b, y, 3, 1);
+  expect_close_in_int8(r);
   EXPECT_GT(r.agreement.rel_max_error, 1e-3) << "an fp32 computation would be within 1e-5";
   EXPECT_TRUE(fb::test::has_line(r.description.notes, "int8: conv x2, linear x1, pool x2; fp32: none")) << r.description.summary();
   EXPECT_TRUE(fb::test::has_line(r.description.notes, "activation scales from 4 calibration inputs"));
@@ -229,12 +240,8 @@ TEST(OnednnInt8, ConcatenationStaysInInt8AtOneScale) {
   const ValueId e3 = b.relu(b.conv(sq, {.out = 32, .k = 3, .pad = 1, .bias = true}, "expand3x3"));
   ValueId y = b.max_pool(b.concat({e1, e3}), {.k = 2});
   y = b.relu(b.conv(y, {.out = 32, .k = 3, .bias = true}, "next"));
-  b.output(b.linear(b.flatten(b.global_avg_pool(y)), 10));
-  Graph g = b.finish();
-  materialize_weights(g, 5);
-  const AgainstReference r = int8_against_reference(g, 1);
-  EXPECT_GE(r.cosine, 0.999);
-  EXPECT_TRUE(r.agreement.passed(precision_info(Precision::I8).tolerance)) << r.agreement.summary();
+  const AgainstReference r = classifier_in_int8(b, y, 5, 1);
+  expect_close_in_int8(r);
   EXPECT_GT(r.agreement.rel_max_error, 1e-3) << "an fp32 computation would be within 1e-5";
   EXPECT_TRUE(fb::test::has_line(r.description.notes, "int8: concat x1, conv x4, linear x1, pool x2; fp32: none; 1 reorders"))
       << ::testing::PrintToString(r.description.notes);
@@ -251,13 +258,8 @@ TEST(OnednnInt8, ConcatenationsSharingInputsShareOneScale) {
   const ValueId f1 = b.relu(b.conv(c0, {.out = 8, .k = 3, .pad = 1}, "layer1"));
   const ValueId cat1 = b.concat({c0, f1}, "cat1");
   const ValueId f2 = b.relu(b.conv(cat1, {.out = 8, .k = 3, .pad = 1}, "layer2"));
-  const ValueId cat2 = b.concat({c0, f1, f2}, "cat2");
-  b.output(b.linear(b.flatten(b.global_avg_pool(cat2)), 10));
-  Graph g = b.finish();
-  materialize_weights(g, 7);
-  const AgainstReference r = int8_against_reference(g, 2);
-  EXPECT_GE(r.cosine, 0.999);
-  EXPECT_TRUE(r.agreement.passed(precision_info(Precision::I8).tolerance)) << r.agreement.summary();
+  const AgainstReference r = classifier_in_int8(b, b.concat({c0, f1, f2}, "cat2"), 7, 2);
+  expect_close_in_int8(r);
   EXPECT_TRUE(fb::test::has_line(r.description.notes, "int8: concat x2, conv x3, linear x1, pool x1; fp32: none; 1 reorders"))
       << ::testing::PrintToString(r.description.notes);
   int requantized = 0;
@@ -279,12 +281,8 @@ TEST(OnednnInt8, SplitAndShuffleStayInInt8AndAnFp32ReaderKeepsItsConcatenationFp
       const ValueId branch = b.relu(b.conv(halves[1], {.out = 16, .k = 3, .bias = true}, "branch"));
       x = b.channel_shuffle(b.concat({halves[0], branch}), 2);
     }
-    b.output(b.linear(b.flatten(b.global_avg_pool(x)), 10));
-    Graph g = b.finish();
-    materialize_weights(g, 9);
-    const AgainstReference r = int8_against_reference(g, 3);
-    EXPECT_GE(r.cosine, 0.999);
-    EXPECT_TRUE(r.agreement.passed(precision_info(Precision::I8).tolerance)) << r.agreement.summary();
+    const AgainstReference r = classifier_in_int8(b, x, 9, 3);
+    expect_close_in_int8(r);
     EXPECT_TRUE(fb::test::has_line(r.description.notes, "int8: concat x2, conv x3, linear x1, pool x1, shuffle x2, split x4; fp32: none; 1 reorders"))
         << ::testing::PrintToString(r.description.notes);
   }
@@ -293,10 +291,7 @@ TEST(OnednnInt8, SplitAndShuffleStayInInt8AndAnFp32ReaderKeepsItsConcatenationFp
     const ValueId c0 = b.relu(b.conv(b.input("x", {1, 8, 16, 16}), {.out = 16, .k = 3}, "stem"));
     const ValueId f1 = b.relu(b.conv(c0, {.out = 8, .k = 3}, "layer1"));
     const ValueId y = b.relu(b.conv(b.relu(b.batch_norm(b.concat({c0, f1}))), {.out = 8, .k = 3}, "layer2"));
-    b.output(b.linear(b.flatten(b.global_avg_pool(y)), 10));
-    Graph g = b.finish();
-    materialize_weights(g, 11);
-    const AgainstReference r = int8_against_reference(g, 4);
+    const AgainstReference r = classifier_in_int8(b, y, 11, 4);
     EXPECT_GE(r.cosine, 0.999);
     EXPECT_TRUE(fb::test::has_line(r.description.notes, "fp32: batchnorm x1, concat x1, eltwise x1;"))
         << ::testing::PrintToString(r.description.notes);

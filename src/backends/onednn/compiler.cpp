@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <map>
 #include <optional>
-#include <set>
 
 #include <omp.h>
 
@@ -100,10 +99,8 @@ class Lowerer {
       lower_step(p_.steps[i]);
     }
     bind_outputs();
-    if (int8_mode()) {
-      out_.notes.push_back(int8_summary());
-      if (std::string why = int8_fp32_reasons(); !why.empty()) out_.notes.push_back(std::move(why));
-    }
+    if (int8_mode())
+      for (std::string& note : int8_notes()) out_.notes.push_back(std::move(note));
     return std::move(out_);
   }
 
@@ -143,6 +140,11 @@ class Lowerer {
   QParams value_q(ValueId v) const {
     if (const auto it = slot_q_.find(slot_of(v)); it != slot_q_.end()) return it->second;
     return calibrated(v);
+  }
+  // Whether slot's integers mean q (its scale and type).
+  bool holds_at(int slot, const QParams& q) const {
+    const auto it = slot_q_.find(slot);
+    return it != slot_q_.end() && it->second.scale == q.scale && it->second.type == q.type;
   }
   void copy_q(int from, int to) {
     if (const auto it = slot_q_.find(from); it != slot_q_.end()) slot_q_[to] = it->second;
@@ -206,12 +208,7 @@ class Lowerer {
   // the integers at `q` (default: what v's own integers mean), so a different scale is a requantizing copy.
   int need(ValueId v, const memory::desc& want, const std::string& why, std::optional<QParams> q = std::nullopt) {
     if (is_int8(want) && !q) q = value_q(v);
-    auto holds = [&](int slot) {
-      if (md_of(slot) != want) return false;
-      if (!q) return true;
-      const auto it = slot_q_.find(slot);
-      return it != slot_q_.end() && it->second.scale == q->scale && it->second.type == q->type;
-    };
+    auto holds = [&](int slot) { return md_of(slot) == want && (!q || holds_at(slot, *q)); };
     const int s = slot_of(v);
     if (holds(s)) return s;
     for (const auto& [value, slot] : converted_)
@@ -274,6 +271,10 @@ class Lowerer {
     if (compat::data_type(md_of(s)) == adt_) return s;
     return need(v, compat::with_data_type(md_of(s), adt_), "to the compute type");
   }
+
+  // The slot an op that keeps its input's scale (pooling, flatten, split, shuffle) reads v from: v's own
+  // integers where int8 left it int8 (the output then means what they meant), else v in the compute type.
+  int scale_keeping_src(ValueId v) { return int8_mode() && is_int8(md_of(slot_of(v))) ? slot_of(v) : act(v); }
 
   memory::desc act_md(const Shape& s) const {
     return opt_.blocked_layouts ? any_md(s) : act_plain(s);
@@ -553,8 +554,7 @@ class Lowerer {
                       std::optional<QParams> q = std::nullopt) {
     const int os = slot_of(operand);
     const Slot& sl = out_.prog.slots[static_cast<size_t>(os)];
-    const bool same_meaning = !q || (is_int8(sl.md) && slot_q_.count(os) && slot_q_.at(os).scale == q->scale &&
-                                     slot_q_.at(os).type == q->type);
+    const bool same_meaning = !q || (is_int8(sl.md) && holds_at(os, *q));
     const auto cons = p_.consumer_steps(operand);
     const bool dies_here = !cons.empty() && cons.back() == step_index_ && !p_.is_graph_output(operand);
     const bool external = out_.prog.slots[static_cast<size_t>(out_.prog.root(os))].kind != Slot::Kind::Arena;
@@ -721,9 +721,7 @@ class Lowerer {
 
   void split(const Step& s, const Node& n) {
     const Shape& xs = p_.g.value(s.inputs[0]).shape;
-    // int8 stays int8 through a split, at its input's scale (a copy of some channels).
-    const bool keep_int8 = int8_mode() && is_int8(md_of(slot_of(s.inputs[0])));
-    int src = keep_int8 ? slot_of(s.inputs[0]) : act(s.inputs[0]);
+    int src = scale_keeping_src(s.inputs[0]);  // a copy of some channels
     const dt t = compat::data_type(md_of(src));
     const auto& sizes = n.attr<SplitAttrs>().sizes;
     // Sub-tensors of a blocked layout must start on a block boundary; otherwise split the plain layout.
@@ -762,9 +760,7 @@ class Lowerer {
   }
 
   void shuffle(const Step& s, const Node& n) {
-    // int8 stays int8 through a channel shuffle, at its input's scale (a permutation).
-    const bool keep_int8 = int8_mode() && is_int8(md_of(slot_of(s.inputs[0])));
-    const int src = keep_int8 ? slot_of(s.inputs[0]) : act(s.inputs[0]);
+    const int src = scale_keeping_src(s.inputs[0]);  // a permutation
     const int64_t groups = n.attr<ChannelShuffleAttrs>().groups;
     const int64_t c = p_.g.value(s.inputs[0]).shape[1];
     // PyTorch's channel_shuffle(groups=g) views C as [g, C/g] and transposes; oneDNN's group_size is the
@@ -813,8 +809,8 @@ class Lowerer {
 
   void pool(const Step& s, const Node& n) {
     // int8 stays int8 through pooling, at its input's scale (a maximum or a mean never leaves the range).
-    const bool keep_int8 = int8_mode() && is_int8(md_of(slot_of(s.inputs[0])));
-    const int src = keep_int8 ? slot_of(s.inputs[0]) : act(s.inputs[0]);
+    const int src = scale_keeping_src(s.inputs[0]);
+    const bool keep_int8 = is_int8(md_of(src));
     const Shape& xs = p_.g.value(s.inputs[0]).shape;
     const Shape& ys = p_.g.value(s.outputs[0]).shape;
     memory::dims kernel, strides, pl, pr;
@@ -856,8 +852,7 @@ class Lowerer {
   void flatten(const Step& s, const Node& n) {
     const Shape& xs = p_.g.value(s.inputs[0]).shape;
     const Shape& ys = p_.g.value(s.outputs[0]).shape;
-    const bool keep_int8 = int8_mode() && is_int8(md_of(slot_of(s.inputs[0])));
-    int src = keep_int8 ? slot_of(s.inputs[0]) : act(s.inputs[0]);
+    int src = scale_keeping_src(s.inputs[0]);
     const std::string lay = layout_name(md_of(src));
     const bool free = lay == "nchw" || lay == "nc" || lay == "plain" ||
                       (xs.size() == 4 && xs[2] * xs[3] == 1 &&
@@ -967,8 +962,19 @@ class Lowerer {
     add_exec(dnnl::softmax_forward(pd), pd, s.label, "softmax", {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
   }
 
-  // "int8: conv x20, pool x2; fp32: binary x8, linear x1; 14 reorders convert between them".
-  std::string int8_summary() const {
+  // "int8: conv x20, pool x2; fp32: binary x8, linear x1; 14 reorders convert between them", then, when some
+  // primitive stayed fp32, why each kind of them is there.
+  std::vector<std::string> int8_notes() const {
+    static const std::map<std::string, const char*> why = {
+        {"batchnorm", "not folded into a convolution"},
+        {"eltwise", "an activation not fused into a convolution"},
+        {"binary", "an add or multiply not fused into a convolution as its sum"},
+        {"concat", "only fp32 ops read its result"},
+        {"pool", "its input arrives in fp32"},
+        {"split", "its input arrives in fp32"},
+        {"shuffle", "its input arrives in fp32"},
+        {"softmax", "no int8 lowering"},
+    };
     std::map<std::string, int> int8, fp32;
     int converting = 0;
     for (const Exec& e : out_.prog.execs) {
@@ -982,35 +988,15 @@ class Lowerer {
       for (const auto& [k, c] : m) o += fmt::format("{}{} x{}", o.empty() ? "" : ", ", k, c);
       return o.empty() ? std::string("none") : o;
     };
-    return fmt::format("int8: {}; fp32: {}; {} reorders quantize or dequantize between them", list(int8), list(fp32),
-                       converting);
-  }
-
-  // Why each kind of primitive that int8 left in fp32 is there (empty when none is).
-  std::string int8_fp32_reasons() const {
-    static const std::map<std::string, const char*> why = {
-        {"batchnorm", "not folded into a convolution"},
-        {"eltwise", "an activation not fused into a convolution"},
-        {"binary", "an add or multiply not fused into a convolution as its sum"},
-        {"concat", "only fp32 ops read its result"},
-        {"pool", "its input arrives in fp32"},
-        {"split", "its input arrives in fp32"},
-        {"shuffle", "its input arrives in fp32"},
-        {"softmax", "no int8 lowering"},
-    };
-    std::set<std::string> kinds;
-    for (const Exec& e : out_.prog.execs) {
-      if (e.kind == "reorder") continue;
-      bool integer = false;
-      for (const auto& [arg, slot] : e.slot_args) integer = integer || is_int8(md_of(slot));
-      if (!integer) kinds.insert(e.kind);
-    }
-    std::string o;
-    for (const std::string& k : kinds) {
+    std::vector<std::string> notes = {fmt::format("int8: {}; fp32: {}; {} reorders quantize or dequantize between them",
+                                                  list(int8), list(fp32), converting)};
+    std::string reasons;
+    for (const auto& [k, c] : fp32) {
       const auto it = why.find(k);
-      o += fmt::format("{}{} ({})", o.empty() ? "" : "; ", k, it != why.end() ? it->second : "no int8 lowering");
+      reasons += fmt::format("{}{} ({})", reasons.empty() ? "" : "; ", k, it != why.end() ? it->second : "no int8 lowering");
     }
-    return o.empty() ? o : "int8: why fp32: " + o;
+    if (!reasons.empty()) notes.push_back("int8: why fp32: " + reasons);
+    return notes;
   }
 
   // Graph outputs leave in the plain layout, written straight into the caller's tensors when possible.
