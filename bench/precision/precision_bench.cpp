@@ -4,8 +4,10 @@
 // per-round paired ratios with its bootstrap CI over the rounds (speedup.h):
 //   - a backend's gain from its own fp32: fp32 / bf16 and fp32 / int8 on the same backend;
 //   - accelerated against native in the same precision: torch p / onednn p.
+//   - a backend option's effect: a backend listed twice, once with options (onednn:winograd=off), is
+//     compared as the first listing / each later one.
 // One process per run: rerun it (another process, later) before calling a difference real.
-//   precision_bench [--threads 2] [--min-time 3000] [--block 3] [--backends torch,onednn]
+//   precision_bench [--threads 2] [--min-time 3000] [--block 3] [--backends torch,onednn[:KEY=VALUE...]]
 //                   [--precisions fp32,bf16,int8] [--calibration N] [--json] MODEL...
 // --calibration: int8's calibration inputs (default 8, the backends'); fewer only shortens compiling large
 // networks, whose calibration runs on the slow reference backend, and leaves the kernels as they are.
@@ -42,8 +44,24 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
+// "onednn:winograd=off:layout=plain" -> the backend's name and its options.
+std::pair<std::string, std::map<std::string, std::string>> backend_spec(const std::string& spec) {
+  std::map<std::string, std::string> extra;
+  size_t at = spec.find(':');
+  const std::string name = spec.substr(0, at);
+  while (at != std::string::npos) {
+    const size_t next = spec.find(':', at + 1);
+    const std::string kv = spec.substr(at + 1, next == std::string::npos ? std::string::npos : next - at - 1);
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) throw fb::Error("backend option '" + kv + "' in '" + spec + "' is not KEY=VALUE");
+    extra[kv.substr(0, eq)] = kv.substr(eq + 1);
+    at = next;
+  }
+  return {name, extra};
+}
+
 struct Entry {
-  std::string backend, precision;
+  std::string backend, precision;  // backend: the spec as listed
   std::unique_ptr<fb::Executable> exe;
   std::vector<fb::Tensor> out;
   std::string agreement;
@@ -95,12 +113,14 @@ int main(int argc, char** argv) {
       for (const std::string& b : backends)
         for (const std::string& p : precisions) {
           fb::CompileOptions opt;
+          const auto [name, extra] = backend_spec(b);
+          opt.extra = extra;
           opt.threads = threads;
           opt.precision = fb::parse_precision(p);
           if (calibration > 0 && opt.precision == fb::Precision::I8) opt.extra["calibration_inputs"] = std::to_string(calibration);
           Entry e{b, p, nullptr, {}, "", 0, {}};
           try {
-            e.exe = fb::make_backend(b)->compile(g, opt);
+            e.exe = fb::make_backend(name)->compile(g, opt);
           } catch (const fb::Error& err) {
             std::fprintf(stderr, "%s: %s %s not compiled: %s\n", model.c_str(), b.c_str(), p.c_str(), err.what());
             continue;
@@ -149,16 +169,21 @@ int main(int argc, char** argv) {
         for (const std::string& p : precisions)
           if (p != "fp32") ratio(find(b, "fp32"), find(b, p), fmt::format("{} fp32 / {}", b, p));
       for (const std::string& p : precisions) ratio(find("torch", p), find("onednn", p), fmt::format("torch / onednn, {}", p));
+      for (size_t i = 0; i < backends.size(); ++i)
+        for (size_t j = i + 1; j < backends.size(); ++j)
+          if (backend_spec(backends[i]).first == backend_spec(backends[j]).first)
+            for (const std::string& p : precisions)
+              ratio(find(backends[i], p), find(backends[j], p), fmt::format("{} / {}, {}", backends[i], backends[j], p));
       if (json) {
         all.push_back(m);
         continue;
       }
       std::printf("%s (%d threads, %zu rounds of %d)\n", model.c_str(), threads, il.rounds.size(), block);
       for (const Entry& e : entries)
-        std::printf("  %-7s %-5s %9.3f ms   agreement %s\n", e.backend.c_str(), e.precision.c_str(), e.median_ms,
+        std::printf("  %-20s %-5s %9.3f ms   agreement %s\n", e.backend.c_str(), e.precision.c_str(), e.median_ms,
                     e.agreement.c_str());
       for (const auto& r : m["ratios"])
-        std::printf("  %-24s %6.3fx [%.3f, %.3f]\n", r["what"].get<std::string>().c_str(), r["ratio"].get<double>(),
+        std::printf("  %-44s %6.3fx [%.3f, %.3f]\n", r["what"].get<std::string>().c_str(), r["ratio"].get<double>(),
                     r["low"].get<double>(), r["high"].get<double>());
       std::fflush(stdout);
     }

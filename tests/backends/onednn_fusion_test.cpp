@@ -38,6 +38,28 @@ TEST(OnednnFusion, ConvBnReluFusedAndUnfused) {
   EXPECT_GT(plain.description.ops_executed, fused.description.ops_executed);
 }
 
+// A pre-activation BatchNorm (DenseNet: concat -> bn -> relu -> conv) has no conv before it to fold into; its
+// ReLU becomes the BatchNorm's fuse_norm_relu flag, one pass over the tensor instead of two. Only a ReLU: a
+// ReLU6 stays a pass of its own, with the reason in describe().
+TEST(OnednnFusion, PreActivationBatchNormTakesItsRelu) {
+  FB_REQUIRE_ONEDNN();
+  for (const bool relu6 : {false, true}) {
+    SCOPED_TRACE(relu6 ? "relu6" : "relu");
+    GraphBuilder b("preact");
+    ValueId x = b.input("x", {1, 32, 28, 28});
+    ValueId c = b.relu(b.conv(x, {.out = 16, .k = 1}, "conv"), "conv_relu");
+    ValueId n = b.batch_norm(b.concat({x, c}, "cat"), "bn", 0.7f);
+    ValueId a = relu6 ? b.relu6(n, "act") : b.relu(n, "act");
+    Graph g = finish(b, b.conv(a, {.out = 16, .k = 1}, "conv2"));
+    test::RunResult r = run_against_reference(g);
+    expect_agrees(r);
+    EXPECT_EQ(has_line(r.description.fusions, "bn+act (eltwise post-op)"), !relu6) << r.description.summary();
+    EXPECT_EQ(has_line(r.description.notes, "eltwise:"), relu6) << r.description.summary();  // an eltwise primitive
+    EXPECT_EQ(has_line(r.description.notes, "not fused: bn: act not fused: a BatchNorm fuses only ReLU"), relu6)
+        << r.description.summary();
+  }
+}
+
 TEST(OnednnFusion, EveryActivationAsPostOp) {
   FB_REQUIRE_ONEDNN();
   for (Op act : {Op::Relu, Op::Relu6, Op::Sigmoid, Op::HardSigmoid, Op::Silu, Op::HardSwish}) {

@@ -99,6 +99,8 @@ class Lowerer {
       lower_step(p_.steps[i]);
     }
     bind_outputs();
+    if (std::string note = winograd_note(winograd_, opt_.winograd); !note.empty()) out_.notes.push_back(std::move(note));
+    for (const auto& w : winograd_) out_.winograd_convs += w.second.pd ? 1 : 0;
     if (int8_mode())
       for (std::string& note : int8_notes()) out_.notes.push_back(std::move(note));
     return std::move(out_);
@@ -346,10 +348,11 @@ class Lowerer {
     dnnl::primitive_attr attr = new_attr();
     attr.set_post_ops(ops);
     const Shape& final_out = p_.g.value(s.outputs[0]).shape;
-    auto make = [&](const memory::desc& src_md, const memory::desc& dst_md) {
+    auto make = [&](const memory::desc& src_md, const memory::desc& dst_md,
+                    dnnl::algorithm alg = dnnl::algorithm::convolution_direct) {
       return compat::make_conv_pd(eng_, src_md, memory::desc(wdims, adt_, tag::any), bias_md, dst_md,
                                   {a.stride_h, a.stride_w}, {a.dilation_h - 1, a.dilation_w - 1},
-                                  {a.pad_top, a.pad_left}, {a.pad_bottom, a.pad_right}, attr);
+                                  {a.pad_top, a.pad_left}, {a.pad_bottom, a.pad_right}, attr, alg);
     };
     dnnl::convolution_forward::primitive_desc pd =
         make(opt_.blocked_layouts ? any_md(xs) : md_of(act(s.inputs[0])), act_md(conv_out));
@@ -377,6 +380,14 @@ class Lowerer {
         } catch (const dnnl::error&) {
         }
       }
+    }
+    if (!dw && !opt_.bf16 && opt_.winograd != WinogradMode::Off && winograd_shape(a)) {
+      const memory::desc in_md = md_of(slot_of(s.inputs[0]));  // a copy: the timing below allocates
+      WinogradChoice w = choose_winograd(
+          eng_, pd, [&] { return make(any_md(xs), act_md(conv_out), dnnl::algorithm::convolution_winograd); },
+          opt_.winograd, in_md);
+      if (w.pd) pd = *w.pd;
+      winograd_.push_back({s.label, std::move(w)});
     }
     const bool fused_jit = dw && std::string(pd.impl_info_str()).rfind("ref_fused", 0) != 0;  // chained ones are right
     if (dw_nhwc_bug_ && fused_jit && (named_tag(pd.src_desc()) == tag::nhwc || named_tag(pd.dst_desc()) == tag::nhwc))
@@ -573,10 +584,28 @@ class Lowerer {
   }
 
   void batch_norm(const Step& s, const Node& n) {
-    const int in = act(s.inputs[0]);
-    const auto flags = dnnl::normalization_flags::use_global_stats | dnnl::normalization_flags::use_scale |
-                       dnnl::normalization_flags::use_shift;
-    const auto pd = compat::make_batch_norm_pd(eng_, md_of(in), n.attr<BatchNormAttrs>().eps, flags, new_attr());
+    int in = act(s.inputs[0]);
+    auto flags = dnnl::normalization_flags::use_global_stats | dnnl::normalization_flags::use_scale |
+                 dnnl::normalization_flags::use_shift;
+    if (!s.post_ops.empty()) flags |= dnnl::normalization_flags::fuse_norm_relu;  // fuse_eltwise: one ReLU
+    const float eps = n.attr<BatchNormAttrs>().eps;
+    auto pd = compat::make_batch_norm_pd(eng_, md_of(in), eps, flags, new_attr());
+    // oneDNN 2.6's batch normalization has an AVX-512 JIT kernel only for some layouts: on others it falls to
+    // narrower or reference loops (bf16 nchw from a concatenation: 'bnorm_ref', 6 ms where the JIT kernel
+    // takes 0.1). A blocked or nhwc copy of the input costs less, as for binary ops.
+    const Shape& xs = p_.g.value(s.inputs[0]).shape;
+    if (kernel_rank(pd.impl_info_str()) < 3 && xs.size() == 4 && opt_.blocked_layouts) {
+      for (const tag t0 : {tag::nChw16c, tag::nhwc}) {
+        const memory::desc want(to_dims(xs), compat::data_type(md_of(in)), t0);
+        if (want == md_of(in)) continue;
+        auto alt = compat::make_batch_norm_pd(eng_, want, eps, flags, new_attr());
+        if (kernel_rank(alt.impl_info_str()) < 3) continue;
+        in = need(s.inputs[0], want, fmt::format("{}: oneDNN has only '{}' for batchnorm in {}", n.name,
+                                                 pd.impl_info_str(), layout_name(md_of(in))));
+        pd = alt;
+        break;
+      }
+    }
     const int64_t c = p_.g.value(s.inputs[0]).shape[1];
     const memory::desc cmd({c}, dt::f32, tag::a);
     std::unordered_map<int, memory> consts;
@@ -660,16 +689,52 @@ class Lowerer {
       srcs.push_back(md_of(si));
       args.push_back({DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i), si});
     }
-    // The output keeps the first input's layout when it can (blocked stays blocked).
+    // The output keeps the first input's layout when it can (blocked stays blocked). Left to `any`, oneDNN
+    // 2.6 may pick a layout no other primitive has a JIT kernel for (Bacd16b for 16 + 8 channels of bf16;
+    // the BatchNorm after it then ran reference loops).
     const memory::desc plain_out(to_dims(out), t, plain_tag(out.size()));
     dnnl::concat::primitive_desc pd = [&] {
       try {
-        const memory::desc want = opt_.blocked_layouts ? memory::desc(to_dims(out), t, tag::any) : plain_out;
+        const std::optional<tag> first = named_tag(srcs[0]);
+        const memory::desc want = !opt_.blocked_layouts ? plain_out
+                                  : first               ? memory::desc(to_dims(out), t, *first)
+                                                        : memory::desc(to_dims(out), t, tag::any);
         return compat::make_concat_pd(eng_, want, static_cast<int>(axis), srcs, new_attr());
       } catch (const dnnl::error&) {
         return compat::make_concat_pd(eng_, plain_out, static_cast<int>(axis), srcs, new_attr());
       }
     }();
+    // oneDNN 2.6 has only its reference concat, 4-5x slower than its copy kernel, for inputs in different
+    // layouts (nhwc from a direct conv beside nChw16c from a Winograd one: squeezenet's fire modules) and
+    // for blocked inputs off a block boundary (DenseNet's growth of 8 channels in nChw16c). Moving the inputs
+    // to one layout costs less: the one holding the most channels, else nhwc, which takes any offset.
+    if (kernel_rank(pd.impl_info_str()) == 0 && out.size() == 4 && opt_.blocked_layouts) {
+      std::map<tag, int64_t> channels;
+      for (const memory::desc& md : srcs)
+        if (const auto t0 = named_tag(md)) channels[*t0] += compat::dims(md)[1];
+      std::vector<tag> layouts;
+      if (const auto most = std::max_element(channels.begin(), channels.end(),
+                                             [](const auto& x, const auto& y) { return x.second < y.second; });
+          most != channels.end() && channels.size() > 1)
+        layouts.push_back(most->first);
+      layouts.push_back(tag::nhwc);
+      const std::string why = fmt::format("{}: oneDNN has only '{}' for this concat", n.name, pd.impl_info_str());
+      for (const tag layout : layouts) {
+        std::vector<memory::desc> moved;
+        for (const memory::desc& have : srcs) moved.push_back(memory::desc(compat::dims(have), compat::data_type(have), layout));
+        std::optional<dnnl::concat::primitive_desc> alt;
+        try {
+          alt = compat::make_concat_pd(eng_, memory::desc(to_dims(out), t, layout), static_cast<int>(axis), moved, new_attr());
+        } catch (const dnnl::error&) {
+        }
+        if (!alt || kernel_rank(alt->impl_info_str()) == 0) continue;
+        pd = *alt;
+        for (size_t i = 0; i < s.inputs.size(); ++i)
+          if (srcs[i] != moved[i]) args[i].second = need(s.inputs[i], moved[i], why, q);
+        srcs = std::move(moved);
+        break;
+      }
+    }
     const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
     if (q) slot_q_[dst] = *q;
     if (opt_.inplace_concat) out_.rejected.push_back(inplace_concat_reason(s, n, pd.dst_desc(), static_cast<int>(axis)));
@@ -1034,6 +1099,7 @@ class Lowerer {
   std::map<int, QParams> slot_q_;  // what the integers of each int8 slot mean
   std::map<int, QParams> concat_q_;  // int8: each concatenation step's scale (group_concat_scales)
   std::map<int, bool> output_bound_;
+  std::vector<std::pair<std::string, WinogradChoice>> winograd_;  // each candidate conv and what it got
   int step_index_ = 0;
 };
 

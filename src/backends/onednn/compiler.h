@@ -8,6 +8,7 @@
 
 #include "backends/onednn/plan.h"
 #include "backends/onednn/program.h"
+#include "backends/onednn/winograd.h"
 #include "core/quantize.h"
 
 namespace fb::onednn {
@@ -15,6 +16,8 @@ namespace fb::onednn {
 struct LowerOptions {
   bool blocked_layouts = true;  // false: every activation stays plain (nchw), for comparison/fallback tests
   bool inplace_concat = true;
+  // fp32 3x3 stride-1 convolutions: Winograd where timed faster (Auto), wherever offered (On), never (Off).
+  WinogradMode winograd = WinogradMode::Auto;
   bool bf16 = false;  // activations and weights in bf16 (fp32 accumulation, fp32 graph inputs/outputs)
   // int8 (docs/int8_design.md): every value's quantization by name, from calibration. Set: convolutions (with
   // their eltwise post-ops) and pooling run in int8 with per-channel s8 weights; every other op runs in fp32
@@ -26,6 +29,7 @@ struct Lowered {
   Program prog;
   std::vector<std::string> notes;
   std::vector<std::string> rejected;  // fusions declined while lowering (concat not in place, with why)
+  int winograd_convs = 0;             // convolutions lowered to a Winograd kernel
 };
 
 Lowered lower(const Plan& p, const dnnl::engine& eng, const LowerOptions& opt);

@@ -205,9 +205,10 @@ dnnl::convolution_forward::primitive_desc make_conv_pd(const dnnl::engine& eng, 
                                                        const memory::desc& weights, const memory::desc& bias,
                                                        const memory::desc& dst, const memory::dims& strides,
                                                        const memory::dims& dilates, const memory::dims& pad_l,
-                                                       const memory::dims& pad_r, const dnnl::primitive_attr& attr) {
-  return dnnl::convolution_forward::primitive_desc(eng, prop_kind::forward_inference, algorithm::convolution_direct,
-                                                   src, weights, bias, dst, strides, dilates, pad_l, pad_r, attr);
+                                                       const memory::dims& pad_r, const dnnl::primitive_attr& attr,
+                                                       algorithm alg) {
+  return dnnl::convolution_forward::primitive_desc(eng, prop_kind::forward_inference, alg, src, weights, bias, dst,
+                                                   strides, dilates, pad_l, pad_r, attr);
 }
 
 dnnl::inner_product_forward::primitive_desc make_inner_product_pd(const dnnl::engine& eng, const memory::desc& src,
@@ -268,9 +269,10 @@ dnnl::convolution_forward::primitive_desc make_conv_pd(const dnnl::engine& eng, 
                                                        const memory::desc& weights, const memory::desc& bias,
                                                        const memory::desc& dst, const memory::dims& strides,
                                                        const memory::dims& dilates, const memory::dims& pad_l,
-                                                       const memory::dims& pad_r, const dnnl::primitive_attr& attr) {
-  dnnl::convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct, src, weights, bias,
-                                    dst, strides, dilates, pad_l, pad_r);
+                                                       const memory::dims& pad_r, const dnnl::primitive_attr& attr,
+                                                       algorithm alg) {
+  dnnl::convolution_forward::desc d(prop_kind::forward_inference, alg, src, weights, bias, dst, strides, dilates,
+                                    pad_l, pad_r);
   return dnnl::convolution_forward::primitive_desc(d, attr, eng);
 }
 

@@ -84,11 +84,13 @@ Int8Attr reorder_scales(const dnnl::engine& eng, dnnl::primitive_attr base, std:
                         std::optional<float> to);
 
 // ---- primitive descriptors (forward inference) ---------------------------------------------------------
-// `bias` may be a zero memory::desc (no bias). Dilations count from 0 (oneDNN's convention).
+// `bias` may be a zero memory::desc (no bias). Dilations count from 0 (oneDNN's convention). `alg`:
+// convolution_direct, or convolution_winograd (throws where the release offers no Winograd kernel).
 dnnl::convolution_forward::primitive_desc make_conv_pd(
     const dnnl::engine& eng, const memory::desc& src, const memory::desc& weights, const memory::desc& bias,
     const memory::desc& dst, const memory::dims& strides, const memory::dims& dilates, const memory::dims& pad_l,
-    const memory::dims& pad_r, const dnnl::primitive_attr& attr);
+    const memory::dims& pad_r, const dnnl::primitive_attr& attr,
+    dnnl::algorithm alg = dnnl::algorithm::convolution_direct);
 dnnl::inner_product_forward::primitive_desc make_inner_product_pd(const dnnl::engine& eng, const memory::desc& src,
                                                                   const memory::desc& weights,
                                                                   const memory::desc& bias, const memory::desc& dst,

@@ -73,9 +73,11 @@ void fuse_eltwise(Plan& p) {
   for (size_t si = 0; si < p.steps.size(); ++si) {
     Step& s = p.steps[si];
     const Op op = p.node_of(s).op;
-    if (s.removed || !(op == Op::Conv2d || op == Op::Linear || op == Op::Add || op == Op::Mul)) continue;
+    // A BatchNorm left unfolded (pre-activation: DenseNet) takes one ReLU as oneDNN's fuse_norm_relu flag.
+    const bool bn = op == Op::BatchNorm;
+    if (s.removed || !(op == Op::Conv2d || op == Op::Linear || op == Op::Add || op == Op::Mul || bn)) continue;
     const size_t before = s.post_ops.size();
-    while (s.outputs.size() == 1) {
+    while (s.outputs.size() == 1 && !(bn && !s.post_ops.empty())) {
       const ValueId v = s.outputs[0];
       const auto cons = p.consumer_steps(v);
       const bool act_follows = std::any_of(cons.begin(), cons.end(), [&](int c) {
@@ -88,6 +90,11 @@ void fuse_eltwise(Plan& p) {
         break;
       }
       Step& act = p.steps[static_cast<size_t>(cons[0])];
+      if (bn && p.node_of(act).op != Op::Relu) {
+        p.report.rejected.push_back(fmt::format("{}: {} not fused: a BatchNorm fuses only ReLU", s.label,
+                                                p.node_of(act).name));
+        break;
+      }
       for (const Eltwise& e : eltwise_chain(p.node_of(act))) {
         PostOp po;
         po.eltwise = e;

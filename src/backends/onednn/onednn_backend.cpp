@@ -53,6 +53,12 @@ Options parse_options(const CompileOptions& opt) {
   }
   on_off("depthwise_fusion", o.depthwise);
   on_off("inplace_concat", o.lower.inplace_concat);
+  if (auto it = opt.extra.find("winograd"); it != opt.extra.end()) {
+    if (it->second == "auto") o.lower.winograd = WinogradMode::Auto;
+    else if (it->second == "on") o.lower.winograd = WinogradMode::On;
+    else if (it->second == "off") o.lower.winograd = WinogradMode::Off;
+    else fail("backend 'onednn': option winograd={} must be 'auto', 'on' or 'off'", it->second);
+  }
   if (auto it = opt.extra.find("layout"); it != opt.extra.end()) {
     if (it->second == "blocked") o.lower.blocked_layouts = true;
     else if (it->second == "plain") o.lower.blocked_layouts = false;
@@ -155,6 +161,38 @@ class OnednnExecutable : public Executable {
   std::vector<External> external_;
 };
 
+// winograd=auto times each Winograd candidate on its own, but its nChw16c tensors can cost elsewhere what
+// it saves (reorders, a concatenation of mixed layouts: squeezenet1_1 ran 0.96x as fast with its picks).
+// So the whole program with the picks is timed against the program without any, interleaved, and the picks
+// stay only where the program is at least k_program_gain faster. Replaces `low` by the direct program
+// otherwise; returns describe()'s line.
+constexpr double k_program_gain = 1.03;
+
+std::string keep_winograd_if_faster(const Plan& plan, const LowerOptions& opt, Lowered& low, int threads) {
+  LowerOptions off = opt;
+  off.winograd = WinogradMode::Off;
+  Lowered direct = lower(plan, cpu_engine(), off);
+  OnednnExecutable with(plan.g, low.prog, Description{}, threads), without(plan.g, direct.prog, Description{}, threads);
+  const std::vector<Tensor> inputs = make_inputs(plan.g, 1);
+  std::vector<Tensor> out;
+  auto timed = [&](OnednnExecutable& e) {
+    const auto t0 = std::chrono::steady_clock::now();
+    e.run(inputs, out);
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  };
+  const double gain = time_paired([&] { return timed(without); }, [&] { return timed(with); }, 300, 41);
+  if (gain >= k_program_gain)
+    return fmt::format("winograd (auto): the whole program with those {} convs ran {:.2f}x as fast as without any "
+                       "(timed while compiling; kept at >= {:.2f}x)", low.winograd_convs, gain, k_program_gain);
+  const int dropped = low.winograd_convs;
+  for (std::string& n : low.notes)
+    if (n.rfind("winograd (", 0) == 0) direct.notes.push_back(std::move(n));  // the per-conv timings
+  low = std::move(direct);
+  return fmt::format("winograd (auto): not used: the whole program with the {} convs picked above ran {:.2f}x as "
+                     "fast as without any (timed while compiling; kept at >= {:.2f}x), so every conv is direct",
+                     dropped, gain, k_program_gain);
+}
+
 class OnednnBackend : public Backend {
  public:
   std::string name() const override { return "onednn"; }
@@ -200,7 +238,7 @@ class OnednnBackend : public Backend {
 
   std::unique_ptr<Executable> compile(const Graph& g, const CompileOptions& opt) const override {
     const auto t0 = std::chrono::steady_clock::now();
-    check_extra_options(*this, opt, {"fuse", "depthwise_fusion", "inplace_concat", "layout", "calibration_inputs"});
+    check_extra_options(*this, opt, {"fuse", "depthwise_fusion", "inplace_concat", "layout", "winograd", "calibration_inputs"});
     if (opt.device != "cpu") fail("backend 'onednn' runs on the cpu only, not on '{}'", opt.device);
     if (opt.precision != Precision::F32 && opt.precision != Precision::BF16 && opt.precision != Precision::I8)
       fail("backend 'onednn' computes in fp32, bf16 or int8, not {}", precision_name(opt.precision));
@@ -258,6 +296,10 @@ class OnednnBackend : public Backend {
       fail("backend 'onednn' could not compile model '{}': {} ({})", g.name, e.what(), dnnl_status2str(e.status));
     }
 
+    const std::string winograd_program = o.lower.winograd == WinogradMode::Auto && low.winograd_convs > 0
+                                             ? keep_winograd_if_faster(plan, o.lower, low, opt.threads)
+                                             : "";
+
     const auto t2 = std::chrono::steady_clock::now();
     auto ms_between = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
     Description d;
@@ -280,6 +322,7 @@ class OnednnBackend : public Backend {
     for (const std::string& r : plan.report.rejected) d.notes.push_back("not fused: " + r);
     for (const std::string& r : low.rejected) d.notes.push_back("not fused: " + r);
     for (const std::string& r : low.notes) d.notes.push_back(r);
+    if (!winograd_program.empty()) d.notes.push_back(winograd_program);
     auto exe = std::make_unique<OnednnExecutable>(std::move(plan.g), std::move(low.prog), std::move(d), opt.threads);
     const auto t3 = std::chrono::steady_clock::now();
     exe->add_note(fmt::format("compile: passes+fusion {:.1f} ms, primitives+weights {:.1f} ms, memory plan {:.1f} ms",

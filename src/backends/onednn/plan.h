@@ -53,7 +53,7 @@ Plan make_plan(Graph g, passes::PassReport generic);
 
 // Fusion passes over the plan (each records applied and declined candidates in plan.report).
 void fuse_sum(Plan& p);        // Add(conv(x), y) -> conv(x) with a sum post-op accumulating into y
-void fuse_eltwise(Plan& p);    // activation after conv/linear/add/mul -> eltwise post-op
+void fuse_eltwise(Plan& p);    // activation after conv/linear/add/mul -> eltwise post-op; ReLU after BatchNorm -> fuse_norm_relu
 void fuse_flatten_linear(Plan& p);  // Flatten -> Linear: the inner product reads the 4-D tensor directly
 // 1x1 conv -> dw 3x3 conv: depthwise post-op (force: also when oneDNN only chains the two kernels).
 void fuse_depthwise(Plan& p, const dnnl::engine& eng, bool force);
