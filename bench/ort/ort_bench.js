@@ -2,12 +2,12 @@
 // Times one ONNX model on ONNX Runtime's CPU execution provider (npm onnxruntime-node), the way formbench
 // times a backend: a fixed input created once, warm-up, then timed runs, median and order statistics.
 //
-//   node bench/ort/ort_bench.js MODEL.onnx [--threads 2] [--warmup 3] [--warmup-time 200]
+//   node bench/ort/ort_bench.js MODEL.onnx [--threads 2] [--batch 1] [--warmup 3] [--warmup-time 200]
 //        [--min-runs 10] [--min-time 1000] [--max-runs 10000] [--max-time 60000] [--seed 0]
 //
 // Session: intraOpNumThreads = T, interOpNumThreads = 1, sequential execution, graph optimisation level
 // "all", CPU memory arena and memory patterns on (ORT's defaults, what a deployment uses). A symbolic batch
-// dimension is set to 1. The input tensor is built before timing; outputs are preallocated when the binding
+// dimension is set to --batch (a fixed one must equal it). The input tensor is built before timing; outputs are preallocated when the binding
 // accepts that, so the timed loop only calls session.run. Each timed sample covers one `await
 // session.run(...)`; the binding's dispatch cost (one setImmediate hop) is measured separately and
 // reported as `dispatch_overhead_us`, not subtracted. Prints one JSON object (schema formbench.ort_bench/1).
@@ -15,7 +15,7 @@
 const path = require('path');
 
 function parse_args(argv) {
-  const o = { threads: 2, warmup: 3, warmup_time: 200, min_runs: 10, min_time: 1000, max_runs: 10000,
+  const o = { threads: 2, batch: 1, warmup: 3, warmup_time: 200, min_runs: 10, min_time: 1000, max_runs: 10000,
               max_time: 60000, seed: 0, model: null };
   for (let i = 0; i < argv.length; ++i) {
     const a = argv[i];
@@ -28,6 +28,7 @@ function parse_args(argv) {
   }
   if (!o.model) die('usage: ort_bench.js MODEL.onnx [--threads T] [--min-time MS] ...');
   if (o.threads < 1) die('--threads must be >= 1');
+  if (o.batch < 1 || !Number.isInteger(o.batch)) die('--batch must be a positive integer');
   return o;
 }
 
@@ -78,7 +79,8 @@ async function main() {
   if (session.inputNames.length !== 1) die(`expected one input, the model has ${session.inputNames.length}`);
   const meta = session.inputMetadata[0];
   if (meta.type !== 'float32') die(`input '${meta.name}' is ${meta.type}, expected float32`);
-  const shape = meta.shape.map((d) => (typeof d === 'number' && d > 0 ? d : 1));
+  const shape = meta.shape.map((d, i) => (typeof d === 'number' && d > 0 ? d : i === 0 ? o.batch : 1));
+  if (shape[0] !== o.batch) die(`the model's batch dimension is fixed at ${shape[0]}, not ${o.batch} (export with --dynamic-batch)`);
   const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', fill(shape.reduce((a, b) => a * b, 1), o.seed), shape) };
 
   // First run: learn the output shapes, then try preallocated outputs (ORT writes into them).

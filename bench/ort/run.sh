@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # onednn vs ONNX Runtime (CPU, npm onnxruntime-node) on the zoo, measured alternately in one run.
 #
-#   bench/ort/run.sh [--threads 2] [--rounds 3] [--min-time 1000] [--models resnet50,vgg16] [--out DIR]
+#   bench/ort/run.sh [--threads 2] [--batch 1] [--rounds 3] [--min-time 1000] [--models resnet50,vgg16] [--out DIR]
 #
-# Every zoo model (or --models) is exported once with `formbench export` (opset 13, seed 0); both runtimes
-# then read that same .onnx file, so graph, weights and input shape (batch 1) are identical. For each round
+# Every zoo model (or --models) is exported once with `formbench export` (opset 13, seed 0, symbolic batch);
+# both runtimes then read that same .onnx file at --batch, so graph, weights and input shape are identical. For each round
 # and model, `formbench bench FILE.onnx --backend onednn` and bench/ort/ort_bench.js run back to back, the
 # order swapped every round, so slow drifts of a noisy machine hit both. Each run reports its median; the
 # table shows, per model, the median over rounds of those medians and their ratio (ORT / onednn: > 1 means
@@ -14,16 +14,17 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-threads=2 rounds=3 min_time=1000 models="" out=""
+threads=2 batch=1 rounds=3 min_time=1000 models="" out=""
 formbench="${FORMBENCH:-$root/build/release/formbench}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --threads) threads="$2"; shift 2 ;;
+    --batch) batch="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
     --min-time) min_time="$2"; shift 2 ;;
     --models) models="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -37,7 +38,7 @@ IFS=, read -r -a model_list <<< "$models"
 
 echo "exporting ${#model_list[@]} models to $out" >&2
 for m in "${model_list[@]}"; do
-  "$formbench" export "$m" -o "$out/$m.onnx" --seed 0 > /dev/null
+  "$formbench" export "$m" -o "$out/$m.onnx" --seed 0 --dynamic-batch > /dev/null
 done
 
 results="$out/results.jsonl"
@@ -47,7 +48,7 @@ run_onednn() {
   # (bench --check exits non-zero, and this script with it, when they do not).
   local check=()
   [ "$2" = 1 ] && check=(--check)
-  "$formbench" bench "$out/$1.onnx" --backend onednn --threads "$threads" --min-time "$min_time" \
+  "$formbench" bench "$out/$1.onnx" --backend onednn --threads "$threads" --batch "$batch" --min-time "$min_time" \
     --no-counters --no-ceilings --json "${check[@]}" | node -e '
       let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
         const j = JSON.parse(s);
@@ -56,7 +57,7 @@ run_onednn() {
       });' "$1" "$2" >> "$results"
 }
 run_ort() {
-  node "$here/ort_bench.js" "$out/$1.onnx" --threads "$threads" --min-time "$min_time" | node -e '
+  node "$here/ort_bench.js" "$out/$1.onnx" --threads "$threads" --batch "$batch" --min-time "$min_time" | node -e '
       let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
         const j = JSON.parse(s);
         console.log(JSON.stringify({ model: process.argv[1], round: +process.argv[2], runtime: "ort",
@@ -69,5 +70,5 @@ for ((r = 1; r <= rounds; ++r)); do
     if (( r % 2 )); then run_onednn "$m" "$r"; run_ort "$m" "$r"; else run_ort "$m" "$r"; run_onednn "$m" "$r"; fi
   done
 done
-node "$here/summarize.js" "$results" "$threads"
+node "$here/summarize.js" "$results" "$threads" "$batch"
 echo "raw results: $results" >&2

@@ -57,6 +57,7 @@ nlohmann::json Description::to_json() const {
           {"arena_bytes", arena_bytes},
           {"naive_activation_bytes", naive_activation_bytes},
           {"compile_ms", compile_ms},
+          {"fast_algorithm_convs", fast_algorithm_convs},
           {"notes", notes}};
 }
 

@@ -66,6 +66,9 @@ struct Description {
   int64_t naive_activation_bytes = 0;  // sum of all activations, for comparison
   double compile_ms = 0;
   std::vector<std::string> notes;      // anything else worth knowing (ISA used, fallbacks)
+  // Convolutions run by a fast algorithm (Winograd), which does fewer multiplications than the FLOP count
+  // says: a GFLOP/s figure is then an effective rate and no share of the FMA peak.
+  int64_t fast_algorithm_convs = 0;
   nlohmann::json to_json() const;
   std::string summary() const;  // one line
 };

@@ -29,13 +29,15 @@ std::optional<double> BenchResult::peak_gflops() const {
 
 std::optional<double> BenchResult::pct_of_peak() const {
   const nlohmann::json p = pct_of_fma_peak(achieved_gflops(), peak_gflops() ? nlohmann::json(*peak_gflops()) : nlohmann::json(),
-                                           precision_name(settings().precision), settings().device);
+                                           precision_name(settings().precision), settings().device,
+                                           entry().describe.fast_algorithm_convs);
   if (p.is_null()) return std::nullopt;
   return p.get<double>();
 }
 
 std::string BenchResult::ceilings_reason() const {
-  if (session.ceilings) return fma_peak_mismatch(precision_name(settings().precision), settings().device);
+  if (session.ceilings)
+    return fma_peak_mismatch(precision_name(settings().precision), settings().device, entry().describe.fast_algorithm_convs);
   return settings().ceilings ? "unavailable on this machine" : "not requested (--no-ceilings)";
 }
 

@@ -327,15 +327,20 @@ Ceilings get_ceilings(int threads, bool refresh) {
   return c;
 }
 
-std::string fma_peak_mismatch(const std::string& precision, const std::string& device) {
+std::string fma_peak_mismatch(const std::string& precision, const std::string& device, int64_t fast_algorithm_convs) {
   if (device != "cpu") return "the measured peak is the host cpu's fp32 FMA rate, not the " + device + "'s";
   if (precision != "fp32") return "the measured peak is fp32's FMA rate; " + precision + " runs other instructions";
+  if (fast_algorithm_convs > 0)
+    return fmt::format("{} Winograd convolution(s) do fewer multiplications than the FLOP count: GFLOP/s is an "
+                       "effective rate", fast_algorithm_convs);
   return "";
 }
 
 nlohmann::json pct_of_fma_peak(double gflops, const nlohmann::json& peak, const std::string& precision,
-                               const std::string& device) {
-  if (!peak.is_number() || peak.get<double>() <= 0 || !fma_peak_mismatch(precision, device).empty()) return nullptr;
+                               const std::string& device, int64_t fast_algorithm_convs) {
+  if (!peak.is_number() || peak.get<double>() <= 0 ||
+      !fma_peak_mismatch(precision, device, fast_algorithm_convs).empty())
+    return nullptr;
   return 100 * gflops / peak.get<double>();
 }
 

@@ -47,9 +47,11 @@ std::string cache_dir();
 // The FMA peak bounds a run only where it is the rate of what ran: fp32 on the cpu. bf16 and int8 dot
 // products do 2x and 4x its multiply-adds per instruction (onednn's int8 squeezenet1_0 reached 260% of it),
 // and a GPU has its own ceiling: those runs get no percentage of it, and why (empty where it applies).
-std::string fma_peak_mismatch(const std::string& precision, const std::string& device);
+// Nor where Winograd convolutions ran (Description::fast_algorithm_convs): they do fewer multiplications
+// than the FLOP count, so the rate is an effective one (vgg16 would pass 100%).
+std::string fma_peak_mismatch(const std::string& precision, const std::string& device, int64_t fast_algorithm_convs = 0);
 // 100 * gflops / peak where the peak is known and bounds the run; null otherwise.
 nlohmann::json pct_of_fma_peak(double gflops, const nlohmann::json& peak, const std::string& precision,
-                               const std::string& device);
+                               const std::string& device, int64_t fast_algorithm_convs = 0);
 
 }  // namespace fb::measure

@@ -73,10 +73,12 @@ TEST(OnednnWinograd, OnComputesTheReferenceNumbersWhereOffered) {
     EXPECT_TRUE(has_line(r.description.notes, "conv:jit_fp32_wino") || has_line(r.description.notes, "conv:jit_wino"))
         << r.description.summary();
     EXPECT_GT(r.agreement.rel_max_error, 0.0);  // a different algorithm: not bit-identical to direct
+    EXPECT_EQ(r.description.fast_algorithm_convs, 4);  // so no % of the FMA peak is claimed for the run
   } else {
     EXPECT_NE(line.find("0 of 4"), std::string::npos) << r.description.summary();
     EXPECT_NE(line.find("no Winograd kernel in oneDNN for: c1+r1, c2+r2, c3+r3, c4+r4"), std::string::npos) << line;
     EXPECT_FALSE(ran_winograd(r.description));
+    EXPECT_EQ(r.description.fast_algorithm_convs, 0);
   }
 }
 
@@ -86,6 +88,7 @@ TEST(OnednnWinograd, OffKeepsTheDirectKernels) {
   EXPECT_TRUE(r.agreement.passed(1e-4)) << r.agreement.summary();
   EXPECT_FALSE(ran_winograd(r.description)) << r.description.summary();
   EXPECT_EQ(winograd_line(r.description), "");
+  EXPECT_EQ(r.description.fast_algorithm_convs, 0);
 }
 
 // auto times each candidate; whatever it picks, the numbers are the reference's, and every candidate is
@@ -103,6 +106,12 @@ TEST(OnednnWinograd, AutoListsEveryCandidateWithItsTiming) {
     if (winograd_offered()) EXPECT_EQ(line.compare(at + std::string(conv).size(), 1, " "), 0) << line;  // "c1+r1 1.52x"
   }
   for (const char* not_candidate : {"s2+", "pw+", "grouped+"}) EXPECT_EQ(line.find(not_candidate), std::string::npos);
+  // The picks run only where the whole program with them was timed faster, and the count says what ran.
+  const int picked = std::stoi(line.substr(std::string("winograd (auto): ").size()));
+  const bool dropped = has_line(r.description.notes, "winograd (auto): not used: the whole program");
+  EXPECT_EQ(r.description.fast_algorithm_convs, dropped ? 0 : picked) << r.description.summary();
+  EXPECT_EQ(ran_winograd(r.description), !dropped && picked > 0);
+  if (picked > 0) EXPECT_TRUE(dropped || has_line(r.description.notes, "winograd (auto): the whole program with those"));
 }
 
 // bf16 has no Winograd kernel: no candidates, no note, and the numbers hold.

@@ -125,7 +125,7 @@ TEST(MeasureMachine, OnnxAndProtobufVersionsAreReleasesAsThePackagesSay) {
 }
 
 // The FMA peak is fp32's rate on the cpu: a percentage of it only for fp32 cpu runs (hand-computed), never for
-// bf16, int8 or a GPU run, and a reason where there is none.
+// bf16, int8, a GPU run or a run with Winograd convolutions, and a reason where there is none.
 TEST(MeasureMachine, PercentOfPeakOnlyWhereTheFp32PeakBoundsTheRun) {
   using fb::measure::fma_peak_mismatch;
   using fb::measure::pct_of_fma_peak;
@@ -138,4 +138,8 @@ TEST(MeasureMachine, PercentOfPeakOnlyWhereTheFp32PeakBoundsTheRun) {
   EXPECT_EQ(fma_peak_mismatch("fp32", "cpu"), "");
   EXPECT_NE(fma_peak_mismatch("int8", "cpu").find("int8"), std::string::npos);
   EXPECT_NE(fma_peak_mismatch("fp32", "cuda").find("cuda"), std::string::npos);
+  // Winograd convolutions do fewer multiplications than the FLOP count: no share of the peak, and why.
+  EXPECT_TRUE(pct_of_fma_peak(150, 200.0, "fp32", "cpu", 12).is_null());
+  EXPECT_DOUBLE_EQ(pct_of_fma_peak(150, 200.0, "fp32", "cpu", 0).get<double>(), 75.0);
+  EXPECT_NE(fma_peak_mismatch("fp32", "cpu", 12).find("12 Winograd convolution(s)"), std::string::npos);
 }

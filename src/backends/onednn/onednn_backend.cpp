@@ -305,6 +305,7 @@ class OnednnBackend : public Backend {
     Description d;
     d.backend = "onednn";
     d.ops_executed = static_cast<int64_t>(low.prog.execs.size());
+    d.fast_algorithm_convs = low.winograd_convs;
     d.fusions = plan.report.applied;
     d.reorders = low.prog.reorders;
     d.notes.push_back(fmt::format("oneDNN {}, isa {}, {} OpenMP thread(s), {}", compat::runtime_version().str(),
