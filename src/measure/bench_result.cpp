@@ -79,7 +79,8 @@ nlohmann::json BenchResult::to_json() const {
   j["achieved_gflops"] = achieved_gflops();
   j["peak_gflops"] = opt_num(peak_gflops());
   j["pct_of_peak"] = opt_num(pct_of_peak());
-  j["peak_reason"] = session.ceilings ? nlohmann::json(nullptr) : nlohmann::json(ceilings_reason());
+  // Why there is no percentage: no ceilings, or a peak that does not bound this run (bf16, int8, Winograd).
+  j["peak_reason"] = pct_of_peak() ? nlohmann::json(nullptr) : nlohmann::json(ceilings_reason());
   j["ceilings"] = session.ceilings ? session.ceilings->to_json() : nlohmann::json(nullptr);
   j["counters"] = counters_json(e.counters, e.cache_sim);
   j["hardware_counters"] = e.counters.to_json();

@@ -322,6 +322,34 @@ TEST(MeasureCli, ScopedOptionsReachOnlyTheirBackend) {
                "has no option 'x'");
 }
 
+// Winograd convolutions do fewer multiplications than the FLOP count: a bench that ran any claims no % of
+// the FMA peak and says why; the same network with winograd=off gets its percentage (where the peak is
+// measured). On a oneDNN without Winograd kernels (3.x) both runs are direct and both get a percentage.
+TEST(MeasureCli, NoShareOfThePeakWhereWinogradRan) {
+  const std::vector<std::string> with_ceilings = {"--warmup", "1", "--warmup-time", "0", "--min-runs", "6",
+                                                  "--min-time", "0", "--json", "--no-counters"};
+  for (const char* mode : {"on", "off"}) {
+    SCOPED_TRACE(mode);
+    std::vector<std::string> a = {"bench", "resnet18?res=56&classes=10", "--backend", "onednn", "--opt",
+                                  std::string("winograd=") + mode};
+    a.insert(a.end(), with_ceilings.begin(), with_ceilings.end());
+    CliResult r = run_cli(a);
+    if (r.code != 0 && r.err.find("unknown backend 'onednn'") != std::string::npos) GTEST_SKIP() << "onednn not built";
+    ASSERT_EQ(r.code, 0) << r.err;
+    const nlohmann::json j = nlohmann::json::parse(r.out);
+    if (j["peak_gflops"].is_null()) GTEST_SKIP() << "no FMA peak measured here: " << j["peak_reason"];
+    const int64_t fast = j["describe"]["fast_algorithm_convs"].get<int64_t>();
+    if (std::string(mode) == "off") EXPECT_EQ(fast, 0);
+    if (fast > 0) {
+      EXPECT_TRUE(j["pct_of_peak"].is_null());
+      EXPECT_NE(j["peak_reason"].get<std::string>().find("Winograd"), std::string::npos) << j["peak_reason"];
+    } else {
+      EXPECT_NEAR(j["pct_of_peak"].get<double>(), 100 * j["achieved_gflops"].get<double>() / j["peak_gflops"].get<double>(), 1e-9);
+      EXPECT_TRUE(j["peak_reason"].is_null());
+    }
+  }
+}
+
 TEST(MeasureCli, DoctorReportsBackendsAndCounters) {
   CliResult r = run_cli({"doctor", "--json", "--no-ceilings"});
   ASSERT_EQ(r.code, 0) << r.err;
