@@ -4,11 +4,11 @@
 #   bench/ort/run.sh [--threads 2] [--batch 1] [--rounds 3] [--min-time 1000] [--models resnet50,vgg16] [--out DIR]
 #
 # Every zoo model (or --models) is exported once with `formbench export` (opset 13, seed 0, symbolic batch);
-# both runtimes then read that same .onnx file at --batch, so graph, weights and input shape are identical. For each round
-# and model, `formbench bench FILE.onnx --backend onednn` and bench/ort/ort_bench.js run back to back, the
-# order swapped every round, so slow drifts of a noisy machine hit both. Each run reports its median; the
-# table shows, per model, the median over rounds of those medians and their ratio (ORT / onednn: > 1 means
-# onednn is faster), then the geometric mean of the ratios. Raw JSON lines stay in DIR/results.jsonl.
+# both runtimes then read that same .onnx file at --batch, so graph, weights and input shape are identical.
+# For each round and model, `formbench bench FILE.onnx --backend onednn` and bench/ort/ort_bench.js run
+# back to back, the order swapped every round, so slow drifts of a noisy machine hit both. Each run reports its median; the
+# table (summarize.js) shows per model the median over rounds of those medians and of the per-round ratio
+# ORT / onednn (> 1: onednn faster), with its range, then their geometric mean. Raw JSON: DIR/results.jsonl.
 # Run time: about rounds x (2 x 25 models x (min-time + 1-3 s of load, compile and warm-up)) plus a
 # minute of exports: ~8 min with the defaults on a 2-core machine.
 set -euo pipefail
@@ -24,7 +24,7 @@ while [[ $# -gt 0 ]]; do
     --min-time) min_time="$2"; shift 2 ;;
     --models) models="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done

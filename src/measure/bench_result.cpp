@@ -37,7 +37,8 @@ std::optional<double> BenchResult::pct_of_peak() const {
 
 std::string BenchResult::ceilings_reason() const {
   if (session.ceilings)
-    return fma_peak_mismatch(precision_name(settings().precision), settings().device, entry().describe.fast_algorithm_convs);
+    return why_no_pct_of_peak(session.ceilings->fma_peak_gflops, precision_name(settings().precision), settings().device,
+                              entry().describe.fast_algorithm_convs);
   return settings().ceilings ? "unavailable on this machine" : "not requested (--no-ceilings)";
 }
 

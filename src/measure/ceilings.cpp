@@ -336,11 +336,15 @@ std::string fma_peak_mismatch(const std::string& precision, const std::string& d
   return "";
 }
 
+std::string why_no_pct_of_peak(const nlohmann::json& peak, const std::string& precision, const std::string& device,
+                               int64_t fast_algorithm_convs) {
+  if (!peak.is_number() || peak.get<double>() <= 0) return "no measured peak";
+  return fma_peak_mismatch(precision, device, fast_algorithm_convs);
+}
+
 nlohmann::json pct_of_fma_peak(double gflops, const nlohmann::json& peak, const std::string& precision,
                                const std::string& device, int64_t fast_algorithm_convs) {
-  if (!peak.is_number() || peak.get<double>() <= 0 ||
-      !fma_peak_mismatch(precision, device, fast_algorithm_convs).empty())
-    return nullptr;
+  if (!why_no_pct_of_peak(peak, precision, device, fast_algorithm_convs).empty()) return nullptr;
   return 100 * gflops / peak.get<double>();
 }
 

@@ -50,6 +50,9 @@ std::string cache_dir();
 // Nor where Winograd convolutions ran (Description::fast_algorithm_convs): they do fewer multiplications
 // than the FLOP count, so the rate is an effective one (vgg16 would pass 100%).
 std::string fma_peak_mismatch(const std::string& precision, const std::string& device, int64_t fast_algorithm_convs = 0);
+// Why a run gets no percentage of the peak ("" where it gets one): no peak measured, or fma_peak_mismatch.
+std::string why_no_pct_of_peak(const nlohmann::json& peak, const std::string& precision, const std::string& device,
+                               int64_t fast_algorithm_convs = 0);
 // 100 * gflops / peak where the peak is known and bounds the run; null otherwise.
 nlohmann::json pct_of_fma_peak(double gflops, const nlohmann::json& peak, const std::string& precision,
                                const std::string& device, int64_t fast_algorithm_convs = 0);

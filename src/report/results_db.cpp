@@ -254,6 +254,8 @@ ResultsDb load_results(const std::string& path) {
           const std::string result = text(st, mc("result_json"));
           r.device = device_of(device_column, r.backend, settings, result);
           const nlohmann::json rj = parse_json(result);
+          if (rj.is_object() && rj.value("peak_reason", nlohmann::json()).is_string())
+            r.peak_reason = rj["peak_reason"].get<std::string>();
           if (rj.is_object() && rj.contains("ceilings") && rj["ceilings"].is_object())
             r.bandwidth_gbps = facts_bandwidth_gbps(rj["ceilings"]);
           if (rj.is_object() && rj.value("rounds_set_aside", nlohmann::json()).is_number_integer())

@@ -52,6 +52,7 @@ struct Record {
   std::optional<int64_t> samples;
   std::optional<double> macs, flops, params, peak_activation_bytes;
   std::optional<double> achieved_gflops, peak_gflops, pct_of_peak;
+  std::string peak_reason;  // result_json.peak_reason: why pct_of_peak is null (bf16, int8, Winograd, no peak)
   std::vector<LayerTiming> layers;       // result_json.layers, when the measurement profiled layers
   std::optional<double> bandwidth_gbps;  // result_json.ceilings (the measured triad bandwidth), when recorded
   std::string counters_source, counters_reason;

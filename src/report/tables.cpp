@@ -20,6 +20,8 @@ Cell opt_int(const std::optional<int64_t>& v, const std::string& why) {
   return v ? Cell::integer(static_cast<double>(*v)) : Cell::na(why);
 }
 std::string cost_why(const Record& r) { return r.status == Status::Measured ? "not recorded" : r.why_no_latency(); }
+// Older databases have no peak_reason: then it was the missing peak.
+std::string why_no_pct(const Record& r) { return r.peak_reason.empty() ? "no measured peak" : r.peak_reason; }
 
 void add_context(Table& t, std::vector<Cell>& row, const Analysis& a, const Context& c) {
   if (a.several_contexts) row.push_back(Cell::str(c.label()));
@@ -104,7 +106,7 @@ Table zoo(const Analysis& a) {
                              s.ci95 ? Cell::num(s.ci95->low, 2) : Cell::na(why),
                              s.ci95 ? Cell::num(s.ci95->high, 2) : Cell::na(why), count(r.macs, cost_why(r)),
                              count(r.params, cost_why(r)), Cell::opt(r.achieved_gflops, 1, cost_why(r)),
-                             Cell::opt(r.pct_of_peak, 1, r.status == Status::Measured ? "no measured peak" : cost_why(r))};
+                             Cell::opt(r.pct_of_peak, 1, r.status == Status::Measured ? why_no_pct(r) : cost_why(r))};
     add_context(t, row, a, context_of(s));
     t.rows.push_back(std::move(row));
   }
@@ -116,7 +118,7 @@ Table zoo(const Analysis& a) {
                              Cell::na("no accelerated point"), Cell::na("no accelerated point"),
                              count(r->macs, cost_why(*r)), count(r->params, cost_why(*r)),
                              Cell::opt(r->achieved_gflops, 1, cost_why(*r)),
-                             Cell::opt(r->pct_of_peak, 1, "no measured peak")};
+                             Cell::opt(r->pct_of_peak, 1, why_no_pct(*r))};
     add_context(t, row, a, context_of(*r));
     t.rows.push_back(std::move(row));
   }
@@ -363,7 +365,7 @@ Table measurements(const Analysis& a) {
                              ms(r->ci95_high_ms, why.empty() ? "not recorded" : why),
                              opt_int(r->samples, why.empty() ? "not recorded" : why),
                              Cell::opt(r->achieved_gflops, 2, cost_why(*r)),
-                             Cell::opt(r->pct_of_peak, 1, r->status == Status::Measured ? "no measured peak" : why),
+                             Cell::opt(r->pct_of_peak, 1, r->status == Status::Measured ? why_no_pct(*r) : why),
                              Cell::str(r->counters_source), count(r->ll_misses, r->why_no_counters()),
                              Cell::opt(r->ll_miss_rate, 4, r->why_no_counters())};
     add_context(t, row, a, context_of(*r));

@@ -49,6 +49,8 @@ ValueId regnet_block(GraphBuilder& b, ValueId x, int64_t c, const std::string& n
 TEST(OnednnLayout, KernelRankOrdersImplementations) {
   EXPECT_EQ(onednn::kernel_rank("ref:any"), 0);
   EXPECT_EQ(onednn::kernel_rank("ref_fused_convolution:any"), 0);
+  EXPECT_EQ(onednn::kernel_rank("bnorm_ref:any"), 0);
+  EXPECT_EQ(onednn::kernel_rank("ncsp_bnorm:any"), 2);
   EXPECT_EQ(onednn::kernel_rank("x64:gemm:jit"), 1);
   EXPECT_EQ(onednn::kernel_rank("jit_1x1:avx2"), 2);
   EXPECT_EQ(onednn::kernel_rank("jit:uni"), 2);
@@ -151,6 +153,7 @@ TEST(OnednnLayout, DenseGrowthOffBlockBoundaryKeepsJitKernels) {
     try {
       exe = make_backend("onednn")->compile(g, opt);
     } catch (const Error& e) {
+      if (p == Precision::F32) throw;
       continue;  // bf16 needs AVX-512
     }
     const auto inputs = make_inputs(g, 3);
@@ -164,7 +167,7 @@ TEST(OnednnLayout, DenseGrowthOffBlockBoundaryKeepsJitKernels) {
     if (!avx512(d)) continue;
     for (const char* kind : {"concat", "batchnorm"}) {
       EXPECT_FALSE(kernels(d, kind).empty()) << d.summary();
-      for (const std::string& k : kernels(d, kind)) EXPECT_EQ(k.find(":ref"), std::string::npos) << k;
+      for (const std::string& k : kernels(d, kind)) EXPECT_GT(onednn::kernel_rank(k), 0) << k;
     }
   }
 }

@@ -59,7 +59,10 @@ std::string winograd_line(const Description& d) {
     if (n.rfind("winograd (", 0) == 0) return n;
   return "";
 }
-bool ran_winograd(const Description& d) { return has_line(d.notes, "wino"); }
+// Kernel notes look like "conv:jit_fp32_wino_2x3:avx512_core x4" (the winograd note itself is not one).
+bool ran_winograd(const Description& d) {
+  return has_line(d.notes, "conv:jit_fp32_wino") || has_line(d.notes, "conv:jit_wino");
+}
 
 TEST(OnednnWinograd, OnComputesTheReferenceNumbersWhereOffered) {
   FB_REQUIRE_ONEDNN();
@@ -70,8 +73,7 @@ TEST(OnednnWinograd, OnComputesTheReferenceNumbersWhereOffered) {
     // The four 3x3 stride-1 convs, each as c1..c4 with its fused ReLU; never the stride-2, 1x1 or grouped ones.
     EXPECT_NE(line.find("winograd (on): 4 of 4 3x3 stride-1 convs: c1+r1, c2+r2, c3+r3, c4+r4"), std::string::npos)
         << r.description.summary();
-    EXPECT_TRUE(has_line(r.description.notes, "conv:jit_fp32_wino") || has_line(r.description.notes, "conv:jit_wino"))
-        << r.description.summary();
+    EXPECT_TRUE(ran_winograd(r.description)) << r.description.summary();
     EXPECT_GT(r.agreement.rel_max_error, 0.0);  // a different algorithm: not bit-identical to direct
     EXPECT_EQ(r.description.fast_algorithm_convs, 4);  // so no % of the FMA peak is claimed for the run
   } else {
@@ -89,6 +91,11 @@ TEST(OnednnWinograd, OffKeepsTheDirectKernels) {
   EXPECT_FALSE(ran_winograd(r.description)) << r.description.summary();
   EXPECT_EQ(winograd_line(r.description), "");
   EXPECT_EQ(r.description.fast_algorithm_convs, 0);
+  // layout=plain keeps every activation nchw, where no Winograd kernel runs: no candidates either.
+  const test::RunResult plain = run_against_reference(vgg_like(), {{"winograd", "on"}, {"layout", "plain"}});
+  EXPECT_TRUE(plain.agreement.passed(1e-4)) << plain.agreement.summary();
+  EXPECT_FALSE(ran_winograd(plain.description)) << plain.description.summary();
+  EXPECT_EQ(winograd_line(plain.description), "");
 }
 
 // auto times each candidate; whatever it picks, the numbers are the reference's, and every candidate is
@@ -146,10 +153,10 @@ TEST(OnednnWinograd, OptionValueIsChecked) {
 
 TEST(OnednnWinograd, PairedSpeedupIsTheMedianOfPerPairRatios) {
   // Ratios 2.0, 0.5, 1.5 -> median 1.5; the medians of each side (10 and 10) would say 1.0.
-  EXPECT_DOUBLE_EQ(onednn::paired_speedup({10, 10, 30}, {5, 20, 20}), 1.5);
+  EXPECT_DOUBLE_EQ(onednn::median_pair_ratio({10, 10, 30}, {5, 20, 20}), 1.5);
   // Even count: the mean of the middle two (1.2 and 1.6).
-  EXPECT_DOUBLE_EQ(onednn::paired_speedup({12, 16, 10, 30}, {10, 10, 10, 10}), 1.4);
-  EXPECT_DOUBLE_EQ(onednn::paired_speedup({}, {}), 0.0);
+  EXPECT_DOUBLE_EQ(onednn::median_pair_ratio({12, 16, 10, 30}, {10, 10, 10, 10}), 1.4);
+  EXPECT_DOUBLE_EQ(onednn::median_pair_ratio({}, {}), 0.0);
 }
 
 TEST(OnednnWinograd, ShapeRuleIsThreeByThreeStrideOneUngrouped) {

@@ -331,6 +331,41 @@ TEST(ReportPairing, SameMachineAndDeviceOnly) {
   EXPECT_DOUBLE_EQ(*a.ceilings.at({1, 2}).bandwidth_gbps, 12.5);  // the measurements' ceilings beat the facts
 }
 
+// A run without a % of the FMA peak says why in the report (the measurement's peak_reason: Winograd,
+// bf16, int8); an older database without the reason says the peak was not measured.
+TEST(ReportPeak, MissingPercentOfPeakCarriesTheMeasurementsReason) {
+  const std::string path = tmp_path("peak_reason.sqlite");
+  const std::string reason = "12 Winograd convolution(s) do fewer multiplications than the FLOP count";
+  {
+    test::SyntheticDb db(path);
+    test::PointSpec p;
+    p.model = "vgg16";
+    test::MeasureSpec m;
+    m.median_ms = 100;
+    db.measure(db.point(p), m);
+    p.backend = "onednn";
+    m.median_ms = 50;
+    const std::string accel = db.point(p);
+    db.measure(accel, m);
+    db.exec("UPDATE measurements SET pct_of_peak = NULL, result_json = '{\"peak_reason\": \"" + reason +
+            "\"}' WHERE point_id = '" + accel + "'");
+    p.model = "resnet18";  // no reason recorded (an older file)
+    const std::string old = db.point(p);
+    db.measure(old, m);
+    db.exec("UPDATE measurements SET pct_of_peak = NULL WHERE point_id = '" + old + "'");
+  }
+  const ResultsDb db = load_results(path);
+  int with_reason = 0, without = 0;
+  for (const Table& t : build_tables(analyze(db), db))
+    for (const auto& row : t.rows)
+      for (const Cell& c : row) {
+        with_reason += c.missing == reason;
+        without += c.missing == std::optional<std::string>("no measured peak");
+      }
+  EXPECT_GE(with_reason, 1);
+  EXPECT_GE(without, 1);
+}
+
 // Results schema 2: the study recorded the paired speedup (median per-round ratio, two-level CI) with the
 // accelerated row; the report uses it instead of dividing two medians, and says how far to trust it.
 TEST(ReportPairing, PairedSpeedupFromTheSameProcessesWins) {

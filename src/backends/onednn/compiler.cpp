@@ -54,7 +54,8 @@ std::string layout_name(const memory::desc& md) {
 }
 
 int kernel_rank(const std::string& impl) {
-  if (impl.rfind("ref", 0) == 0 || impl.find(":ref") != std::string::npos) return 0;
+  // "ref:any", "ref_fused_convolution:any", "bnorm_ref:any", "concat:ref:any" (a describe() kernel note)
+  if (impl.rfind("ref", 0) == 0 || impl.find(":ref") != std::string::npos || impl.find("_ref") != std::string::npos) return 0;
   if (impl.find("gemm") != std::string::npos) return 1;
   if (impl.find("avx512") != std::string::npos || impl.find("amx") != std::string::npos) return 3;
   return 2;  // avx2, avx, sse41, jit:uni
@@ -381,8 +382,9 @@ class Lowerer {
         }
       }
     }
-    if (!dw && !opt_.bf16 && opt_.winograd != WinogradMode::Off && winograd_shape(a)) {
-      const memory::desc in_md = md_of(slot_of(s.inputs[0]));  // a copy: the timing below allocates
+    // Not under layout=plain: oneDNN's Winograd kernels read and write nChw16c only.
+    if (!dw && !opt_.bf16 && opt_.blocked_layouts && opt_.winograd != WinogradMode::Off && winograd_shape(a)) {
+      const memory::desc in_md = md_of(slot_of(s.inputs[0]));
       WinogradChoice w = choose_winograd(
           eng_, pd, [&] { return make(any_md(xs), act_md(conv_out), dnnl::algorithm::convolution_winograd); },
           opt_.winograd, in_md);
@@ -584,28 +586,30 @@ class Lowerer {
   }
 
   void batch_norm(const Step& s, const Node& n) {
-    int in = act(s.inputs[0]);
+    memory::desc src = compat::with_data_type(md_of(slot_of(s.inputs[0])), adt_);  // as act() would read it
+    std::string why = "to the compute type";
     auto flags = dnnl::normalization_flags::use_global_stats | dnnl::normalization_flags::use_scale |
                  dnnl::normalization_flags::use_shift;
     if (!s.post_ops.empty()) flags |= dnnl::normalization_flags::fuse_norm_relu;  // fuse_eltwise: one ReLU
     const float eps = n.attr<BatchNormAttrs>().eps;
-    auto pd = compat::make_batch_norm_pd(eng_, md_of(in), eps, flags, new_attr());
+    auto pd = compat::make_batch_norm_pd(eng_, src, eps, flags, new_attr());
     // oneDNN 2.6's batch normalization has an AVX-512 JIT kernel only for some layouts: on others it falls to
     // narrower or reference loops (bf16 nchw from a concatenation: 'bnorm_ref', 6 ms where the JIT kernel
     // takes 0.1). A blocked or nhwc copy of the input costs less, as for binary ops.
     const Shape& xs = p_.g.value(s.inputs[0]).shape;
     if (kernel_rank(pd.impl_info_str()) < 3 && xs.size() == 4 && opt_.blocked_layouts) {
       for (const tag t0 : {tag::nChw16c, tag::nhwc}) {
-        const memory::desc want(to_dims(xs), compat::data_type(md_of(in)), t0);
-        if (want == md_of(in)) continue;
+        const memory::desc want(to_dims(xs), adt_, t0);
+        if (want == src) continue;
         auto alt = compat::make_batch_norm_pd(eng_, want, eps, flags, new_attr());
         if (kernel_rank(alt.impl_info_str()) < 3) continue;
-        in = need(s.inputs[0], want, fmt::format("{}: oneDNN has only '{}' for batchnorm in {}", n.name,
-                                                 pd.impl_info_str(), layout_name(md_of(in))));
+        why = fmt::format("{}: oneDNN has only '{}' for batchnorm in {}", n.name, pd.impl_info_str(), layout_name(src));
+        src = want;
         pd = alt;
         break;
       }
     }
+    const int in = need(s.inputs[0], src, why);
     const int64_t c = p_.g.value(s.inputs[0]).shape[1];
     const memory::desc cmd({c}, dt::f32, tag::a);
     std::unordered_map<int, memory> consts;
@@ -680,15 +684,10 @@ class Lowerer {
     const auto grouped = concat_q_.find(step_index_);
     const std::optional<QParams> q = grouped != concat_q_.end() ? std::optional<QParams>(grouped->second) : std::nullopt;
     const dt t = q ? int8_type(*q) : adt_;
+    // What each input is read as: its own layout in type t (the reorders come last, once the layout is known).
     std::vector<memory::desc> srcs;
-    std::vector<std::pair<int, int>> args;
-    for (size_t i = 0; i < s.inputs.size(); ++i) {
-      const ValueId v = s.inputs[i];
-      const int si = q ? need(v, compat::with_data_type(md_of(slot_of(v)), t), n.name + " input at its scale", q)
-                       : act(v);
-      srcs.push_back(md_of(si));
-      args.push_back({DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i), si});
-    }
+    for (const ValueId v : s.inputs) srcs.push_back(compat::with_data_type(md_of(slot_of(v)), t));
+    std::string why = q ? n.name + " input at its scale" : "to the compute type";
     // The output keeps the first input's layout when it can (blocked stays blocked). Left to `any`, oneDNN
     // 2.6 may pick a layout no other primitive has a JIT kernel for (Bacd16b for 16 + 8 channels of bf16;
     // the BatchNorm after it then ran reference loops).
@@ -718,7 +717,6 @@ class Lowerer {
           most != channels.end() && channels.size() > 1)
         layouts.push_back(most->first);
       layouts.push_back(tag::nhwc);
-      const std::string why = fmt::format("{}: oneDNN has only '{}' for this concat", n.name, pd.impl_info_str());
       for (const tag layout : layouts) {
         std::vector<memory::desc> moved;
         for (const memory::desc& have : srcs) moved.push_back(memory::desc(compat::dims(have), compat::data_type(have), layout));
@@ -728,13 +726,15 @@ class Lowerer {
         } catch (const dnnl::error&) {
         }
         if (!alt || kernel_rank(alt->impl_info_str()) == 0) continue;
+        why = fmt::format("{}: oneDNN has only '{}' for this concat", n.name, pd.impl_info_str());
         pd = *alt;
-        for (size_t i = 0; i < s.inputs.size(); ++i)
-          if (srcs[i] != moved[i]) args[i].second = need(s.inputs[i], moved[i], why, q);
         srcs = std::move(moved);
         break;
       }
     }
+    std::vector<std::pair<int, int>> args;
+    for (size_t i = 0; i < s.inputs.size(); ++i)
+      args.push_back({DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i), need(s.inputs[i], srcs[i], why, q)});
     const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
     if (q) slot_q_[dst] = *q;
     if (opt_.inplace_concat) out_.rejected.push_back(inplace_concat_reason(s, n, pd.dst_desc(), static_cast<int>(axis)));

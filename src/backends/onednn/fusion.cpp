@@ -91,8 +91,8 @@ void fuse_eltwise(Plan& p) {
       }
       Step& act = p.steps[static_cast<size_t>(cons[0])];
       if (bn && p.node_of(act).op != Op::Relu) {
-        p.report.rejected.push_back(fmt::format("{}: {} not fused: a BatchNorm fuses only ReLU", s.label,
-                                                p.node_of(act).name));
+        p.report.rejected.push_back(fmt::format("{}: {} stays its own pass: a BatchNorm takes only a ReLU",
+                                                s.label, p.node_of(act).name));
         break;
       }
       for (const Eltwise& e : eltwise_chain(p.node_of(act))) {
@@ -102,7 +102,7 @@ void fuse_eltwise(Plan& p) {
       }
       merge(p, s, act, "eltwise");
     }
-    if (s.post_ops.size() != before) p.report.applied.push_back(s.label + " (eltwise post-op)");
+    if (s.post_ops.size() != before) p.report.applied.push_back(s.label + (bn ? " (fuse_norm_relu)" : " (eltwise post-op)"));
   }
 }
 

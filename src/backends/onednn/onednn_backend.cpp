@@ -139,7 +139,9 @@ class OnednnExecutable : public Executable {
     }
     for (Exec& e : prog_.execs) {
       e.args = e.const_args;
-      if (auto it = e.args.find(DNNL_ARG_SCRATCHPAD); it != e.args.end()) it->second.set_data_handle(scratch_.data());
+      // A memory object of its own: copies of a Program (keep_winograd_if_faster) share the const ones.
+      if (auto it = e.args.find(DNNL_ARG_SCRATCHPAD); it != e.args.end())
+        it->second = dnnl::memory(it->second.get_desc(), cpu_engine(), scratch_.data());
       for (const auto& [arg, s] : e.slot_args) e.args[arg] = mems[static_cast<size_t>(s)];
     }
     desc_.arena_bytes = plan.arena_bytes;
@@ -290,15 +292,14 @@ class OnednnBackend : public Backend {
     }
     const auto t1 = std::chrono::steady_clock::now();
     Lowered low;
+    std::string winograd_program;
     try {
       low = lower(plan, cpu_engine(), o.lower);
+      if (o.lower.winograd == WinogradMode::Auto && low.winograd_convs > 0)
+        winograd_program = keep_winograd_if_faster(plan, o.lower, low, opt.threads);
     } catch (const dnnl::error& e) {
       fail("backend 'onednn' could not compile model '{}': {} ({})", g.name, e.what(), dnnl_status2str(e.status));
     }
-
-    const std::string winograd_program = o.lower.winograd == WinogradMode::Auto && low.winograd_convs > 0
-                                             ? keep_winograd_if_faster(plan, o.lower, low, opt.threads)
-                                             : "";
 
     const auto t2 = std::chrono::steady_clock::now();
     auto ms_between = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };

@@ -15,7 +15,7 @@ bool winograd_shape(const Conv2dAttrs& a) {
          a.dilation_w == 1 && a.groups == 1;
 }
 
-double paired_speedup(const std::vector<double>& direct_ms, const std::vector<double>& winograd_ms) {
+double median_pair_ratio(const std::vector<double>& direct_ms, const std::vector<double>& winograd_ms) {
   std::vector<double> r;
   for (size_t i = 0; i < std::min(direct_ms.size(), winograd_ms.size()); ++i)
     if (winograd_ms[i] > 0) r.push_back(direct_ms[i] / winograd_ms[i]);
@@ -39,7 +39,7 @@ double time_paired(const std::function<double()>& a, const std::function<double(
       bm.push_back(b());
     }
   }
-  return paired_speedup(am, bm);
+  return median_pair_ratio(am, bm);
 }
 
 namespace {

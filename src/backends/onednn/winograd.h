@@ -1,7 +1,7 @@
 #pragma once
 // Winograd for 3x3 stride-1 fp32 convolutions. oneDNN 2.x has two AVX-512 Winograd kernels, F(2x2,3x3) and
 // F(4x4,3x3): the same convolution with 2.25x and 4x fewer multiplications, within fp32's tolerance. On VGG
-// and ResNet layer shapes at batch 1 they ran 1.4-2.4x faster than the direct kernel, but F(4x4,3x3) ran
+// and ResNet layer shapes at batch 1 they ran 1.4-3.1x faster than the direct kernel, but F(4x4,3x3) ran
 // 3.5x slower on one shape (256 channels at 56 px, 2 threads; docs/onednn_backend.md). No rule of shape
 // predicts that, so `auto` times each candidate against the direct kernel while compiling, the two
 // interleaved, and keeps Winograd only where the paired ratio says it is clearly faster. oneDNN 3.x offers
@@ -27,7 +27,7 @@ inline constexpr double k_winograd_min_gain = 1.10;
 bool winograd_shape(const Conv2dAttrs& a);
 
 // Median over pairs of direct_ms[i] / winograd_ms[i] (pair i ran the two back to back).
-double paired_speedup(const std::vector<double>& direct_ms, const std::vector<double>& winograd_ms);
+double median_pair_ratio(const std::vector<double>& direct_ms, const std::vector<double>& winograd_ms);
 
 // a() and b() each run one candidate and return its time in ms; they run back to back, alternating which
 // goes first, in 3 to max_pairs pairs filling about budget_ms after one warm-up run each. Returns the paired
