@@ -348,4 +348,11 @@ nlohmann::json pct_of_fma_peak(double gflops, const nlohmann::json& peak, const 
   return 100 * gflops / peak.get<double>();
 }
 
+void put_pct_of_peak(nlohmann::json& backend, double gflops, const nlohmann::json& peak, const std::string& precision,
+                     const std::string& device, int64_t fast_algorithm_convs) {
+  backend["pct_of_peak"] = pct_of_fma_peak(gflops, peak, precision, device, fast_algorithm_convs);
+  const std::string why = why_no_pct_of_peak(peak, precision, device, fast_algorithm_convs);
+  backend["peak_reason"] = why.empty() ? nlohmann::json(nullptr) : nlohmann::json(why);
+}
+
 }  // namespace fb::measure

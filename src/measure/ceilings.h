@@ -56,5 +56,8 @@ std::string why_no_pct_of_peak(const nlohmann::json& peak, const std::string& pr
 // 100 * gflops / peak where the peak is known and bounds the run; null otherwise.
 nlohmann::json pct_of_fma_peak(double gflops, const nlohmann::json& peak, const std::string& precision,
                                const std::string& device, int64_t fast_algorithm_convs = 0);
+// A backend's result gets both: "pct_of_peak" (or null) and "peak_reason" (null where there is a percentage).
+void put_pct_of_peak(nlohmann::json& backend, double gflops, const nlohmann::json& peak, const std::string& precision,
+                     const std::string& device, int64_t fast_algorithm_convs);
 
 }  // namespace fb::measure

@@ -227,10 +227,8 @@ nlohmann::json CompareResult::to_json() const {
     b["images_per_s"] = 1000.0 / e.stats.median * static_cast<double>(batch);
     const double gflops = static_cast<double>(cost.total.flops) / (e.stats.median * 1e6);
     b["achieved_gflops"] = gflops;
-    const std::string precision = precision_name(settings.base.precision);
-    b["pct_of_peak"] = pct_of_fma_peak(gflops, j["peak_gflops"], precision, settings.base.device, e.describe.fast_algorithm_convs);
-    const std::string no_pct = why_no_pct_of_peak(j["peak_gflops"], precision, settings.base.device, e.describe.fast_algorithm_convs);
-    b["peak_reason"] = no_pct.empty() ? nlohmann::json(nullptr) : nlohmann::json(no_pct);
+    put_pct_of_peak(b, gflops, j["peak_gflops"], precision_name(settings.base.precision), settings.base.device,
+                    e.describe.fast_algorithm_convs);
     if (e.speedup) {
       b["speedup"] = e.speedup->speedup;
       b["speedup_ci95_low"] = e.speedup->low;

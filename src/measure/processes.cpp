@@ -222,10 +222,7 @@ nlohmann::json combine_processes(const std::vector<nlohmann::json>& ps, const St
     int64_t fast_convs = 0;  // a process may have timed its way to Winograd where another did not
     for (const nlohmann::json* e : es)
       fast_convs = std::max(fast_convs, e->value("describe", nlohmann::json::object()).value("fast_algorithm_convs", int64_t{0}));
-    const std::string precision = first.value("precision", "fp32"), device = first.value("device", "cpu");
-    b["pct_of_peak"] = pct_of_fma_peak(gflops, peak, precision, device, fast_convs);
-    const std::string no_pct = why_no_pct_of_peak(peak, precision, device, fast_convs);
-    b["peak_reason"] = no_pct.empty() ? nlohmann::json(nullptr) : nlohmann::json(no_pct);
+    put_pct_of_peak(b, gflops, peak, first.value("precision", "fp32"), first.value("device", "cpu"), fast_convs);
     for (const char* k : {"timer", "host_transfers", "describe", "hardware_counters", "per_layer_supported", "layers"})
       if (es.front()->contains(k)) b[k] = (*es.front())[k];
     // The simulation and the check ran in one process (the first that has them).
