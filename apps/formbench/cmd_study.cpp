@@ -29,7 +29,7 @@ namespace {
 using namespace fb::study;
 
 struct Options {
-  std::string spec, db, shard, output, dir, partition, time;
+  std::string spec, db, shard, output, dir, partition, time, progress_file;
   std::vector<std::string> inputs, sbatch_args;
   bool json = false, csv = false, retry_failed = false, progress = false, no_progress = false;
   bool slurm = false, dry_run = false;
@@ -112,6 +112,7 @@ int run(const Options& o) {
   if (o.timeout_s > 0) r.timeout_s = o.timeout_s;
   if (o.progress) r.progress = 1;
   if (o.no_progress) r.progress = 0;
+  r.progress_file = o.progress_file;
   r.lock_mode = measure::parse_lock_mode(o.lock);
   const RunSummary s = run_study(spec, expanded(spec), r);
   return s.failed > 0 ? k_exit_error : k_exit_ok;
@@ -146,6 +147,7 @@ int recheck(const Options& o) {
   r.sample = o.sample;
   r.seed = o.seed;
   r.lock_mode = measure::parse_lock_mode(o.lock);
+  if (o.cores > 0) r.cores = o.cores;
   const RecheckSummary s = recheck_study(r);
   auto pct = [](int in, int n) { return n ? fmt::format("{:.0f}%", 100.0 * in / n) : std::string("n/a"); };
   fmt::print("recheck of {} groups: {} of {} medians ({}) and {} of {} speedups ({}) inside the first run's 95% CIs; "
@@ -208,6 +210,8 @@ CommandRegistrar reg(60, [](CLI::App& app) {
       ->check(CLI::PositiveNumber);
   r->add_flag("--progress", o->progress, "always draw the progress bar");
   r->add_flag("--no-progress", o->no_progress, "plain log lines even on a terminal");
+  r->add_option("--progress-file", o->progress_file,
+                "keep how far the run is and its speed against the plan's estimate in this JSON file (study status)");
   r->add_option("--lock", o->lock, "beside another measurement on this machine: wait, refuse, or ignore (and record it)")
       ->capture_default_str();
   r->add_option("--cores", o->cores, "what threads = \"cores\" means (default: this machine's physical cores)")
@@ -243,6 +247,9 @@ CommandRegistrar reg(60, [](CLI::App& app) {
   rc->add_option("db", o->db, "results database")->required();
   rc->add_option("--sample", o->sample, "comparison groups to rerun")->capture_default_str();
   rc->add_option("--seed", o->seed, "which groups (deterministic)")->capture_default_str();
+  rc->add_option("--cores", o->cores,
+                 "what threads = \"cores\" meant when the study ran (default: found from the database)")
+      ->check(CLI::PositiveNumber);
   rc->add_option("--lock", o->lock, "beside another measurement on this machine: wait, refuse, or ignore")
       ->capture_default_str();
   rc->callback([o, action] { *action = [o] { return recheck(*o); }; });

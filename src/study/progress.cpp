@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 
 #include <fmt/format.h>
+
+#include "study/progress_file.h"
 
 namespace fb::study {
 
@@ -48,6 +51,7 @@ void Progress::finish(const std::string& label, bool ok, const std::string& summ
   ++done_;
   if (!ok) ++failed_;
   estimate_done_ += estimate_s;
+  write_status();
   if (terminal_) {
     if (!ok) fmt::print(out_, "\r\033[K{}: {}\n", label, summary);  // failures stay visible above the bar
     draw("");
@@ -56,6 +60,26 @@ void Progress::finish(const std::string& label, bool ok, const std::string& summ
                seconds, format_duration(eta_s()));
     std::fflush(out_);
   }
+}
+
+void Progress::write_status_to(std::string path) {
+  status_path_ = std::move(path);
+  write_status();
+}
+
+void Progress::write_status() const {
+  if (status_path_.empty()) return;
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  ProgressFile f;
+  f.updated_unix = static_cast<double>(std::time(nullptr));
+  f.elapsed_s = elapsed;
+  f.estimate_done_s = estimate_done_;
+  f.estimate_total_s = estimate_total_;
+  f.eta_s = eta_s();
+  f.done = done_;
+  f.todo = todo_;
+  f.failed = failed_;
+  write_progress_file(status_path_, f);  // best effort: a full disk must not stop the measurements
 }
 
 void Progress::close() {

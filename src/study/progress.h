@@ -15,14 +15,20 @@ class Progress {
   void finish(const std::string& label, bool ok, const std::string& summary, double estimate_s, double seconds);
   void close();
 
+  // Also keep `path` up to date (JSON, replaced whole after every finish): how far this run is and how fast it
+  // has gone against the plan's estimate, for `study status` of a cluster task (progress_file.h reads it).
+  void write_status_to(std::string path);
+
  private:
   double eta_s() const;
   void draw(const std::string& label);
+  void write_status() const;
 
   int todo_, done_ = 0, failed_ = 0;
   double estimate_total_, estimate_done_ = 0;
   bool terminal_;
   std::FILE* out_;
+  std::string status_path_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/file_lock.h"
 #include "core/rng.h"
+#include "measure/machine.h"
 #include "measure/processes.h"
 #include "measure/two_level.h"
 #include "study/point.h"
@@ -37,6 +38,31 @@ bool inside_rerun(double v, const std::optional<double>& estimate, const std::op
   return v >= b.low && v <= b.high;
 }
 
+// The spec's points as the study measured them. Where threads = "cores", that meant the cores of the machine
+// (or cluster task) that ran it, which need not be this one: take --cores if given, else the thread count in
+// the database under which the most expanded points are measured.
+std::vector<Point> expand_as_measured(Spec spec, std::optional<int64_t> cores, const std::set<int64_t>& thread_counts,
+                                      const std::map<std::string, Measured>& measured) {
+  if (cores || !spec.uses_cores()) {
+    spec.cores = cores;
+    return expand(spec, registry_resolver());
+  }
+  std::vector<Point> best;
+  size_t best_hits = 0;
+  for (int64_t c : thread_counts) {
+    if (c < 1) continue;
+    spec.cores = c;
+    std::vector<Point> pts = expand(spec, registry_resolver());
+    const size_t hits = static_cast<size_t>(
+        std::count_if(pts.begin(), pts.end(), [&](const Point& p) { return measured.count(p.id) > 0; }));
+    if (hits > best_hits) {
+      best_hits = hits;
+      best = std::move(pts);
+    }
+  }
+  return best;
+}
+
 }  // namespace
 
 RecheckSummary recheck_study(const RecheckOptions& opt) {
@@ -55,22 +81,38 @@ RecheckSummary recheck_study(const RecheckOptions& opt) {
     Stmt q(store.db(), "SELECT spec_toml FROM studies ORDER BY id");
     while (q.step()) specs.push_back(q.text(0));
   }
+  std::set<int64_t> thread_counts;
+  {
+    Stmt q(store.db(), "SELECT DISTINCT threads FROM points");
+    while (q.step()) thread_counts.insert(q.int64(0));
+  }
   // Every group whose points are all measured, from every study spec the database holds.
   std::vector<std::vector<Point>> groups;
   std::set<std::string> seen;
   for (const std::string& text : specs) {
     std::map<int64_t, std::vector<Point>> by_group;
-    for (Point& p : expand(parse_spec(text, opt.db_path), registry_resolver())) by_group[p.group].push_back(std::move(p));
+    for (Point& p : expand_as_measured(parse_spec(text, opt.db_path), opt.cores, thread_counts, measured))
+      by_group[p.group].push_back(std::move(p));
     for (auto& [gid, g] : by_group) {
       if (!std::all_of(g.begin(), g.end(), [&](const Point& p) { return measured.count(p.id) > 0; })) continue;
       if (!seen.insert(g.front().id).second) continue;
       groups.push_back(std::move(g));
     }
   }
-  if (groups.empty()) fail("'{}' has no fully measured point to recheck", opt.db_path);
+  if (groups.empty())
+    fail("'{}' has no fully measured point to recheck{}", opt.db_path,
+         opt.cores ? fmt::format(" (threads = \"cores\" taken as {})", *opt.cores) : "");
   Rng rng(opt.seed);
   for (size_t k = groups.size(); k > 1; --k) std::swap(groups[k - 1], groups[rng.next_u64() % k]);
   groups.resize(std::min(groups.size(), static_cast<size_t>(opt.sample)));
+  // A rerun with more threads than this machine has CPUs measures oversubscription, not the study's points.
+  const int cpus = measure::collect_machine_facts().logical_cpus;
+  for (const auto& g : groups)
+    for (const Point& p : g)
+      if (cpus > 0 && p.threads > cpus)
+        fail("{} was measured with {} threads and this machine has {} CPUs: recheck on a machine like the one that "
+             "measured it (in a cluster, as a job with {} cores)",
+             p.label(), p.threads, cpus, p.threads);
 
   const measure::MeasurementLock lock = measure::MeasurementLock::take(
       opt.lock_mode, [](const std::string& line) { fmt::print(stderr, "recheck: {}\n", line); });

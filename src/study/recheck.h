@@ -5,6 +5,7 @@
 // and 94% should; far less means the intervals ignore a level of variation. The reruns are stored (table
 // `rechecks`); the report shows the coverage.
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "measure/measurement_lock.h"
@@ -16,6 +17,9 @@ struct RecheckOptions {
   int sample = 10;     // comparison groups
   uint64_t seed = 1;   // which ones
   std::string exe = "/proc/self/exe";
+  // What threads = "cores" meant when the study ran; unset: the value under which the spec expands to the
+  // database's measured points (a cluster task's --cores, or its node's cores), not this machine's.
+  std::optional<int64_t> cores;
   measure::LockMode lock_mode = measure::LockMode::Wait;
 };
 

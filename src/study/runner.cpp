@@ -170,6 +170,7 @@ RunSummary run_study(const Spec& spec, const std::vector<Point>& all_points, con
     works.push_back(std::move(w));
   }
   Progress progress(planned, estimate, terminal);
+  if (!opt.progress_file.empty()) progress.write_status_to(opt.progress_file);
 
   // Records a group's final outcome, from its combined processes or its failure.
   auto record = [&](Work& w, ProcessesRun& run) {

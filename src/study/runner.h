@@ -23,6 +23,7 @@ struct RunOptions {
   std::optional<double> timeout_s;           // overrides the spec's measure.timeout_s
   std::string exe = "/proc/self/exe";        // the formbench binary that measures (`bench --json`)
   int progress = -1;                         // 1 bar, 0 log lines, -1 bar when stderr is a terminal
+  std::string progress_file;                 // also kept up to date there (progress_file.h); empty: none
   measure::LockMode lock_mode = measure::LockMode::Wait;  // beside another measurement on this machine
 };
 

@@ -89,6 +89,9 @@ void header(std::string& s, const ScriptParams& p, const std::string& name, cons
 
 std::string spec_file(const std::string& dir) { return dir + "/study.toml"; }
 std::string shard_db(const std::string& dir, int i, int n) { return fmt::format("{}/shard-{}-of-{}.sqlite", dir, i, n); }
+std::string shard_progress_file(const std::string& dir, int i, int n) {
+  return fmt::format("{}/shard-{}-of-{}.progress.json", dir, i, n);
+}
 std::string merged_db(const std::string& dir) { return dir + "/merged.sqlite"; }
 std::string array_script_file(const std::string& dir) { return dir + "/slurm/shards.sbatch"; }
 std::string merge_script_file(const std::string& dir) { return dir + "/slurm/merge.sbatch"; }
@@ -119,7 +122,8 @@ std::string array_script(const ScriptParams& p) {
   s += fmt::format("exec {} study run {} --db {}/shard-\"$SLURM_ARRAY_TASK_ID\"-of-{}.sqlite --shard \"$SLURM_ARRAY_TASK_ID\"/{}",
                    shell_quote(p.exe), shell_quote(spec_file(p.dir)), shell_quote(p.dir), p.shards, p.shards);
   if (p.cores) s += fmt::format(" --cores {}", *p.cores);
-  s += " --no-progress\n";
+  s += fmt::format(" --no-progress --progress-file {}/shard-\"$SLURM_ARRAY_TASK_ID\"-of-{}.progress.json\n",
+                   shell_quote(p.dir), p.shards);
   return s;
 }
 

@@ -26,12 +26,14 @@ struct ScriptParams {
 // Files in the study directory.
 std::string spec_file(const std::string& dir);        // DIR/study.toml: the spec the tasks run (a copy)
 std::string shard_db(const std::string& dir, int i, int n);  // DIR/shard-I-of-N.sqlite
+std::string shard_progress_file(const std::string& dir, int i, int n);  // DIR/shard-I-of-N.progress.json
 std::string merged_db(const std::string& dir);        // DIR/merged.sqlite
 std::string array_script_file(const std::string& dir);  // DIR/slurm/shards.sbatch
 std::string merge_script_file(const std::string& dir);  // DIR/slurm/merge.sbatch
 std::string state_file(const std::string& dir);       // DIR/slurm/submissions.json
 
-// The array job: task i runs `formbench study run DIR/study.toml --db DIR/shard-i-of-N.sqlite --shard i/N`.
+// The array job: task i runs `formbench study run DIR/study.toml --db DIR/shard-i-of-N.sqlite --shard i/N`,
+// keeping its progress in DIR/shard-i-of-N.progress.json.
 std::string array_script(const ScriptParams& p);
 // The merge-and-report job: the status of every shard (DIR/status.txt, failed shards included), the shard
 // databases merged into DIR/merged.sqlite, the report in DIR/report/.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -17,6 +18,7 @@
 #include "study/child.h"
 #include "study/point.h"
 #include "study/progress.h"
+#include "study/progress_file.h"
 #include "study/slurm.h"
 #include "study/spec.h"
 #include "study/sqlite_db.h"
@@ -403,6 +405,36 @@ SubmitResult submit(const SubmitOptions& opt, std::ostream& out) {
   return res;
 }
 
+// Each unfinished shard's time left, from the speed the tasks have shown so far (their progress files): a
+// running task's own ETA where its file is from this task; otherwise the plan's estimate of the pending
+// points scaled by the pooled speed of all tasks (the plan's estimate alone before any task finished work).
+void estimate_time_left(StudyStatus& s, double now_unix) {
+  std::vector<std::optional<ProgressFile>> files;
+  double elapsed = 0, estimated = 0;
+  for (const ShardStatus& x : s.shard) {
+    files.push_back(read_progress_file(shard_progress_file(s.dir, x.shard, s.shards)));
+    if (files.back() && files.back()->speed_factor()) {
+      elapsed += files.back()->elapsed_s;
+      estimated += files.back()->estimate_done_s;
+    }
+  }
+  if (estimated > 0) s.speed_factor = elapsed / estimated;
+  double eta = 0;
+  bool pending = false;
+  for (size_t i = 0; i < s.shard.size(); ++i) {
+    ShardStatus& x = s.shard[i];
+    if (x.pending == 0) continue;
+    pending = true;
+    x.left_s = x.pending_estimate_s * s.speed_factor.value_or(1.0);
+    const std::optional<ProgressFile>& f = files[i];
+    // Written by the task now running: not before it started (a cancelled task's file is stale).
+    if (f && f->speed_factor() && x.state == "RUNNING" && x.elapsed_s && f->updated_unix >= now_unix - *x.elapsed_s - 2)
+      x.left_s = std::max(0.0, f->eta_s - std::max(0.0, now_unix - f->updated_unix));
+    eta = std::max(eta, x.left_s);
+  }
+  if (pending) s.eta_s = eta;
+}
+
 StudyStatus study_status(const std::string& dir_arg, bool query_slurm) {
   const std::string dir = clean_dir(dir_arg);
   const nlohmann::json state = read_state(dir);
@@ -434,14 +466,7 @@ StudyStatus study_status(const std::string& dir_arg, bool query_slurm) {
     if (sub.value("merge_job", "") != "") s.merge_job = sub["merge_job"];
   if (!s.merge_job.empty())
     if (auto it = states.find({s.merge_job, 0}); it != states.end()) s.merge_state = it->second.state;
-  double eta = 0;
-  bool pending = false;
-  for (const ShardStatus& x : s.shard)
-    if (x.pending > 0) {
-      pending = true;
-      eta = std::max(eta, x.pending_estimate_s);
-    }
-  if (pending) s.eta_s = eta;
+  estimate_time_left(s, static_cast<double>(std::time(nullptr)));
   return s;
 }
 
@@ -458,7 +483,7 @@ std::string format_status(const StudyStatus& s) {
                std::to_string(x.pending), x.job.empty() ? "-" : x.job,
                x.state.empty() ? (x.job.empty() ? "not submitted" : "unknown") : x.state,
                x.elapsed_s ? format_duration(*x.elapsed_s) : "-",
-               x.pending ? format_duration(x.pending_estimate_s) : "-"});
+               x.pending ? format_duration(x.left_s) : "-"});
     if (x.pending > 0 && !is_live(x.state)) resubmit.push_back(x.shard);
   }
   std::string out = fmt::format("study '{}' in {}: {} shards, {} points: {} done, {} failed, {} pending\n", s.study,
@@ -468,8 +493,14 @@ std::string format_status(const StudyStatus& s) {
   if (!s.merge_job.empty())
     out += fmt::format("merge job {}: {}; ", s.merge_job, s.merge_state.empty() ? "unknown" : s.merge_state);
   out += fmt::format("merged database {}{}\n", merged_db(s.dir), s.merged ? "" : " (not yet)");
-  if (s.eta_s)
-    out += fmt::format("ETA {} by the plan's estimate, if the unfinished shards run at once\n", format_duration(*s.eta_s));
+  if (s.eta_s && s.speed_factor)
+    out += fmt::format("ETA {} at the speed observed so far (the tasks take {:.2f}x the plan's estimate), if the "
+                       "unfinished shards run at once\n",
+                       format_duration(*s.eta_s), *s.speed_factor);
+  else if (s.eta_s)
+    out += fmt::format("ETA {} by the plan's estimate (no task has finished work yet), if the unfinished shards run "
+                       "at once\n",
+                       format_duration(*s.eta_s));
   else
     out += "every shard is done\n";
   if (!resubmit.empty())
@@ -483,12 +514,13 @@ nlohmann::json status_json(const StudyStatus& s) {
   nlohmann::json j = {{"study", s.study}, {"dir", s.dir}, {"shards", s.shards}, {"merged", s.merged},
                       {"merge_job", s.merge_job}, {"merge_state", s.merge_state},
                       {"eta_s", s.eta_s ? nlohmann::json(*s.eta_s) : nlohmann::json(nullptr)},
+                      {"speed_factor", s.speed_factor ? nlohmann::json(*s.speed_factor) : nlohmann::json(nullptr)},
                       {"slurm_note", s.slurm_note}, {"shard", nlohmann::json::array()}};
   for (const ShardStatus& x : s.shard)
     j["shard"].push_back({{"shard", x.shard}, {"points", x.points}, {"done", x.done}, {"failed", x.failed},
                           {"pending", x.pending}, {"job", x.job}, {"state", x.state},
                           {"elapsed_s", x.elapsed_s ? nlohmann::json(*x.elapsed_s) : nlohmann::json(nullptr)},
-                          {"pending_estimate_s", x.pending_estimate_s}});
+                          {"pending_estimate_s", x.pending_estimate_s}, {"left_s", x.left_s}});
   return j;
 }
 

@@ -42,6 +42,7 @@ struct ShardStatus {
   std::string state;  // from squeue, sacct or scontrol; empty when unknown
   std::optional<double> elapsed_s;
   double pending_estimate_s = 0;  // the plan's estimate of its pending points
+  double left_s = 0;              // its time left: see estimate_time_left
 };
 
 struct StudyStatus {
@@ -51,11 +52,16 @@ struct StudyStatus {
   std::string merge_job, merge_state;
   bool merged = false;  // DIR/merged.sqlite exists
   std::optional<double> eta_s;  // until every unfinished shard is done, if they all run at once; none when done
+  std::optional<double> speed_factor;  // seconds the tasks took per second of the plan's estimate; none: no work yet
   std::string slurm_note;  // why the Slurm states are unknown, when they are
 };
 
 // `query_slurm` false: from the databases only.
 StudyStatus study_status(const std::string& dir, bool query_slurm = true);
+// Fills each unfinished shard's left_s, speed_factor and eta_s from the tasks' progress files
+// (DIR/shard-I-of-N.progress.json): a running task's own ETA where its file was written since it started;
+// otherwise the plan's estimate of the pending points times the pooled speed factor of all tasks.
+void estimate_time_left(StudyStatus& s, double now_unix);
 std::string format_status(const StudyStatus& s);
 nlohmann::json status_json(const StudyStatus& s);
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/file_lock.h"
+#include "measure/machine.h"
 
 #include "study/sqlite_db.h"
 #include "study/store.h"
@@ -200,6 +201,39 @@ TEST(StudyProcesses, OneRunPerDatabaseAndTheMeasurementLockIsRespected) {
             0);
   const nlohmann::json j = nlohmann::json::parse(read_text(dir.file("o3.json")));
   EXPECT_EQ(j["beside_other_measurement"], true);
+}
+
+// threads = "cores" means the cores a cluster task was granted (--cores), not the cores of the machine that
+// rechecks: recheck finds the value from the database, and refuses to rerun more threads than it has CPUs.
+TEST(StudyProcesses, RecheckExpandsCoresAsTheStudyMeasuredThem) {
+  ScratchDir dir;
+  std::string text = k_spec;
+  text.replace(text.find("threads = 1"), 11, "threads = \"cores\"");
+  const std::string spec = dir.write("cores.toml", text);
+  const std::string env = "FORMBENCH_MEASUREMENT_LOCK=" + dir.file("measure.lock");
+  const std::string db_path = dir.file("cores.sqlite");
+  ASSERT_EQ(formbench(fmt::format("study run {} --db {} --cores 1", spec, db_path), "/dev/null", dir.file("e1.txt"), env), 0)
+      << read_text(dir.file("e1.txt"));
+  EXPECT_EQ(formbench("study recheck " + db_path, dir.file("o2.txt"), dir.file("e2.txt"), env), 0)
+      << read_text(dir.file("e2.txt"));
+  EXPECT_NE(read_text(dir.file("o2.txt")).find("recheck of 1 groups:"), std::string::npos) << read_text(dir.file("o2.txt"));
+  // Told a value under which nothing was measured: the one-line error says so.
+  EXPECT_EQ(formbench("study recheck " + db_path + " --cores 7", "/dev/null", dir.file("e3.txt"), env), 1);
+  EXPECT_EQ(read_text(dir.file("e3.txt")),
+            fmt::format("formbench: error: '{}' has no fully measured point to recheck "
+                        "(threads = \"cores\" taken as 7)\n",
+                        db_path));
+
+  // Measured with one thread more than this machine has CPUs (a bigger cluster node): not rerun here.
+  const int more = measure::collect_machine_facts().logical_cpus + 1;
+  const std::string big = dir.file("big.sqlite");
+  ASSERT_EQ(formbench(fmt::format("study run {} --db {} --cores {}", spec, big, more), "/dev/null", dir.file("e4.txt"), env), 0)
+      << read_text(dir.file("e4.txt"));
+  EXPECT_EQ(formbench("study recheck " + big, "/dev/null", dir.file("e5.txt"), env), 1);
+  EXPECT_NE(read_text(dir.file("e5.txt")).find(fmt::format("was measured with {} threads and this machine has {} CPUs", more,
+                                                            more - 1)),
+            std::string::npos)
+      << read_text(dir.file("e5.txt"));
 }
 
 }  // namespace

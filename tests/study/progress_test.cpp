@@ -5,6 +5,8 @@
 #include <string>
 
 #include "study/progress.h"
+#include "study/progress_file.h"
+#include "study_test_util.h"
 
 namespace fb::study {
 namespace {
@@ -43,6 +45,53 @@ TEST(StudyProgress, RedrawnBarWithEtaOnATerminal) {
   // A failure is printed on its own line, above the bar, so it stays visible.
   EXPECT_NE(s.find("\r\033[Kresnet18?res=32 onednn t=2 b=1: crash: killed by signal SIGSEGV\n"), std::string::npos) << s;
   EXPECT_NE(s.find("2/2 100% (1 failed) ETA 0s"), std::string::npos) << s;
+}
+
+// The progress file a cluster task keeps: what finished and the plan's estimate of it, replaced after every
+// finish; the speed factor is seconds taken per second of the estimate.
+TEST(StudyProgress, ProgressFileFollowsEachFinish) {
+  testing::ScratchDir dir;
+  const std::string path = dir.file("shard-1-of-2.progress.json");
+  std::FILE* sink = std::tmpfile();
+  Progress p(3, 30.0, false, sink);
+  p.write_status_to(path);
+  std::optional<ProgressFile> f = read_progress_file(path);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->done, 0);
+  EXPECT_EQ(f->todo, 3);
+  EXPECT_EQ(f->estimate_total_s, 30.0);
+  EXPECT_FALSE(f->speed_factor().has_value());  // nothing finished: no speed yet
+  EXPECT_GT(f->updated_unix, 1.7e9);
+  p.finish("a", true, "median 1 ms", 10.0, 0.1);
+  p.finish("b", false, "crash", 5.0, 0.1);
+  f = read_progress_file(path);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->done, 2);
+  EXPECT_EQ(f->failed, 1);
+  EXPECT_EQ(f->estimate_done_s, 15.0);
+  ASSERT_TRUE(f->speed_factor().has_value());
+  EXPECT_DOUBLE_EQ(*f->speed_factor(), f->elapsed_s / 15.0);
+  // The ETA scales what is left (15 s of estimate) by that speed.
+  EXPECT_NEAR(f->eta_s, 15.0 * f->elapsed_s / 15.0, 1e-3);
+  std::fclose(sink);
+
+  ProgressFile w;
+  w.updated_unix = 1.8e9;
+  w.elapsed_s = 120;
+  w.estimate_done_s = 60;
+  w.eta_s = 300;
+  w.done = 4;
+  w.todo = 9;
+  ASSERT_TRUE(write_progress_file(dir.file("w.json"), w));
+  const std::optional<ProgressFile> r = read_progress_file(dir.file("w.json"));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->updated_unix, 1.8e9);
+  EXPECT_EQ(r->done, 4);
+  EXPECT_EQ(r->todo, 9);
+  EXPECT_DOUBLE_EQ(*r->speed_factor(), 2.0);
+  EXPECT_FALSE(read_progress_file(dir.file("missing.json")).has_value());
+  EXPECT_FALSE(read_progress_file(dir.write("torn.json", "{\"elapsed_s\": 1")).has_value());
+  EXPECT_FALSE(write_progress_file(dir.file("no/such/dir/p.json"), w));
 }
 
 TEST(StudyProgress, Durations) {

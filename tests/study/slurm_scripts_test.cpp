@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "study/progress_file.h"
 #include "study/slurm.h"
+#include "study/slurm_submit.h"
+#include "study_test_util.h"
 
 namespace fb::study::slurm {
 namespace {
@@ -43,7 +46,8 @@ TEST(SlurmScripts, ArrayScriptRunsOneShardPerTaskOnWholeCores) {
             "# Whole cores (one thread per core); tasks that share a node take turns through its measurement lock.\n"
             "exec /shared/formbench/build/release/formbench study run /shared/studies/paper/study.toml --db "
             "/shared/studies/paper/shard-\"$SLURM_ARRAY_TASK_ID\"-of-16.sqlite --shard \"$SLURM_ARRAY_TASK_ID\"/16 "
-            "--cores 8 --no-progress\n");
+            "--cores 8 --no-progress --progress-file "
+            "/shared/studies/paper/shard-\"$SLURM_ARRAY_TASK_ID\"-of-16.progress.json\n");
 }
 
 TEST(SlurmScripts, MergeScriptWritesTheStatusMergesAndReports) {
@@ -181,6 +185,70 @@ TEST(SlurmPlan, ShardsOfWholeGroupsStartInOrderAsNodesFreeUp) {
   EXPECT_EQ(e.total_s, 18);
   EXPECT_EQ(estimate_cluster({10, 1, 1, 1, 5}, 3, 1).wall_s, 18);
   EXPECT_EQ(estimate_cluster({4, 4, 4, 4}, 4, 2).wall_s, 8);
+}
+
+
+// The ETA of `study status` from the tasks' progress files, against hand-computed values. Shard 1 is done
+// (its task ran 200 s for 100 s of the plan's estimate), shard 2 runs (150 s for 50 s, its file written 10 s
+// ago says 90 s left), shard 3 waits in the queue (400 s of estimate pending), shard 4's cancelled task left
+// a file from before its current task started.
+TEST(SlurmStatus, EtaFromTheObservedSpeed) {
+  testing::ScratchDir dir;
+  const double now = 2e9;
+  StudyStatus s;
+  s.dir = dir.file("");
+  s.dir.pop_back();  // no trailing slash
+  s.shards = 4;
+  auto shard = [](int i, int pending, double estimate, const std::string& state, std::optional<double> elapsed) {
+    ShardStatus x;
+    x.shard = i;
+    x.points = 10;
+    x.pending = pending;
+    x.done = 10 - pending;
+    x.pending_estimate_s = estimate;
+    x.state = state;
+    x.elapsed_s = elapsed;
+    return x;
+  };
+  s.shard = {shard(1, 0, 0, "COMPLETED", 250.0), shard(2, 5, 120, "RUNNING", 160.0), shard(3, 10, 400, "PENDING", {}),
+             shard(4, 3, 60, "RUNNING", 30.0)};
+  auto file = [&](int i, double updated_ago, double elapsed, double done_est, double eta) {
+    ProgressFile f;
+    f.updated_unix = now - updated_ago;
+    f.elapsed_s = elapsed;
+    f.estimate_done_s = done_est;
+    f.eta_s = eta;
+    ASSERT_TRUE(write_progress_file(shard_progress_file(s.dir, i, 4), f));
+  };
+  file(1, 50, 200, 100, 0);
+  file(2, 10, 150, 50, 90);
+  file(4, 100, 0, 0, 0);  // written before this task started 30 s ago, and no work in it
+  estimate_time_left(s, now);
+  // Pooled speed: (200 + 150) s over (100 + 50) s of estimate.
+  ASSERT_TRUE(s.speed_factor.has_value());
+  EXPECT_DOUBLE_EQ(*s.speed_factor, 350.0 / 150.0);
+  EXPECT_EQ(s.shard[0].left_s, 0);
+  EXPECT_DOUBLE_EQ(s.shard[1].left_s, 80);                       // its own ETA, 10 s on
+  EXPECT_DOUBLE_EQ(s.shard[2].left_s, 400 * 350.0 / 150.0);      // the plan's estimate at the observed speed
+  EXPECT_DOUBLE_EQ(s.shard[3].left_s, 60 * 350.0 / 150.0);       // its stale file is not its task's
+  ASSERT_TRUE(s.eta_s.has_value());
+  EXPECT_DOUBLE_EQ(*s.eta_s, 400 * 350.0 / 150.0);
+  const std::string text = format_status(s);
+  EXPECT_NE(text.find("ETA 15m33s at the speed observed so far (the tasks take 2.33x the plan's estimate)"),
+            std::string::npos)
+      << text;
+
+  // Before any task finished work: the plan's estimate, said so.
+  StudyStatus fresh;
+  fresh.dir = dir.file("fresh");
+  fresh.shards = 1;
+  fresh.shard = {shard(1, 10, 500, "PENDING", {})};
+  estimate_time_left(fresh, now);
+  EXPECT_FALSE(fresh.speed_factor.has_value());
+  EXPECT_DOUBLE_EQ(*fresh.eta_s, 500);
+  EXPECT_NE(format_status(fresh).find("ETA 8m20s by the plan's estimate (no task has finished work yet)"),
+            std::string::npos)
+      << format_status(fresh);
 }
 
 }  // namespace

@@ -3,7 +3,6 @@
 // loopback with scripts/slurm_local.sh (its own directory, ports, key and daemons, so tests may run in parallel).
 // The studies use the test-only backends and the three-layer test model: seconds per shard.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <map>
@@ -12,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "study/progress_file.h"
 #include "study/sqlite_db.h"
 #include "study_test_util.h"
 
@@ -83,7 +83,7 @@ TEST(StudySubmit, DryRunPrintsTheScriptsAndCommandsAndIsStable) {
 #SBATCH --hint=nomultithread
 set -eu
 # Whole cores (one thread per core); tasks that share a node take turns through its measurement lock.
-exec EXE study run DIR/study.toml --db DIR/shard-"$SLURM_ARRAY_TASK_ID"-of-3.sqlite --shard "$SLURM_ARRAY_TASK_ID"/3 --no-progress
+exec EXE study run DIR/study.toml --db DIR/shard-"$SLURM_ARRAY_TASK_ID"-of-3.sqlite --shard "$SLURM_ARRAY_TASK_ID"/3 --no-progress --progress-file DIR/shard-"$SLURM_ARRAY_TASK_ID"-of-3.progress.json
 
 # DIR/slurm/merge.sbatch
 #!/bin/bash
@@ -154,7 +154,6 @@ TEST(StudySubmit, ClearErrorsBeforeAnythingIsSubmitted) {
 class SlurmCluster : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "needs root: slurmd runs each job as its user (scripts/slurm_local.sh)";
     const std::string script = std::string(FORMBENCH_SOURCE_DIR) + "/scripts/slurm_local.sh";
     const int rc = sh(script + " start " + dir_.file("slurm"), dir_.file("slurm_start.txt"));
     if (rc == 3) GTEST_SKIP() << read_text(dir_.file("slurm_start.txt"));  // slurm-wlm or munge missing
@@ -235,6 +234,14 @@ TEST_F(SlurmCluster, FourArrayTasksMergeIntoExactlyThePointsOfALocalRun) {
     EXPECT_EQ(x["state"], "COMPLETED") << x.dump();
   }
   EXPECT_EQ(s["eta_s"], nullptr);
+  // Every task kept its progress file: the speed it ran at against the plan's estimate.
+  EXPECT_TRUE(s["speed_factor"].is_number()) << s.dump();
+  for (int i = 1; i <= 4; ++i) {
+    const std::optional<ProgressFile> f = read_progress_file(fmt::format("{}/shard-{}-of-4.progress.json", study, i));
+    ASSERT_TRUE(f.has_value()) << i;
+    EXPECT_EQ(f->done, f->todo) << i;
+    EXPECT_GT(f->estimate_done_s, 0) << i;
+  }
   EXPECT_TRUE(std::filesystem::exists(study + "/status.txt"));
   ASSERT_TRUE(s["merged"].get<bool>()) << read_text(study + "/status.txt");
 

@@ -1,0 +1,27 @@
+#pragma once
+// The progress file of a study run (`study run --progress-file`): how far the run is and how fast it has gone
+// against the plan's estimate. A Slurm array task keeps one next to its shard database, and `study status`
+// reads them for an ETA from the observed speed instead of the plan's round numbers.
+#include <optional>
+#include <string>
+
+namespace fb::study {
+
+struct ProgressFile {
+  double updated_unix = 0;      // when written (seconds since the epoch)
+  double elapsed_s = 0;         // since the run took the machine's measurement lock
+  double estimate_done_s = 0;   // the plan's estimate of the work finished in that time
+  double estimate_total_s = 0;  // ... and of all the work this run set out to do
+  double eta_s = 0;             // the run's own ETA when written: what is left, at the speed observed so far
+  int done = 0, todo = 0, failed = 0;
+
+  // Seconds the run takes per second of the plan's estimate; none before anything finished.
+  std::optional<double> speed_factor() const;
+};
+
+// Replaces `path` whole (a reader never sees half a file); false (and no throw) when it cannot be written.
+bool write_progress_file(const std::string& path, const ProgressFile& f);
+// None when missing or unreadable (a run is replacing it, or none ever started).
+std::optional<ProgressFile> read_progress_file(const std::string& path);
+
+}  // namespace fb::study
