@@ -239,8 +239,11 @@ TEST(OnednnFusion, ConcatDecisionIsReported) {
   Graph g = finish(b, b.conv(y, {.out = 8, .k = 1}, "conv2"));
   test::RunResult r = run_against_reference(g);
   expect_agrees(r);
-  EXPECT_TRUE(has_line(r.description.notes, "cat: concat not in place"));
-  EXPECT_FALSE(has_line(run_against_reference(g, {{"inplace_concat", "off"}}).description.notes, "concat not in place"));
+  EXPECT_TRUE(has_line(r.description.fusions, "cat: 1 concatenation(s) in place"));
+  const test::RunResult off = run_against_reference(g, {{"inplace_concat", "off"}});
+  expect_agrees(off);
+  EXPECT_FALSE(has_line(off.description.fusions, "in place"));
+  EXPECT_FALSE(has_line(off.description.notes, "concat not in place"));
 }
 
 TEST(OnednnFusion, ArenaSmallerThanNaiveSum) {

@@ -26,9 +26,10 @@ struct RunResult {
 
 // Runs g on onednn (with `extra` options) and on the reference with the same inputs; compares output 0.
 inline RunResult run_against_reference(const Graph& g, std::map<std::string, std::string> extra = {},
-                                       double tol = 1e-4, int threads = 2) {
+                                       double tol = 1e-4, int threads = 2, Precision precision = Precision::F32) {
   CompileOptions opt;
   opt.threads = threads;
+  opt.precision = precision;
   opt.extra = std::move(extra);
   auto exe = make_backend("onednn")->compile(g, opt);
   auto ref = make_backend("reference")->compile(g, CompileOptions{});

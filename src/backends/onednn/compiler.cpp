@@ -1,6 +1,7 @@
 #include "backends/onednn/compiler.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -9,6 +10,7 @@
 #include <dnnl_debug.h>
 #include <fmt/format.h>
 
+#include "backends/onednn/concat_buffers.h"
 #include "backends/onednn/dnnl_compat.h"
 #include "core/error.h"
 
@@ -94,12 +96,16 @@ class Lowerer {
       out_.prog.slots[static_cast<size_t>(s)].external_index = static_cast<int>(i);
       val_slot_[static_cast<size_t>(v)] = s;
     }
+    plan_concat_buffers();
+    for (const ValueId v : p_.g.inputs) place_in_buffer(v);
     for (size_t i = 0; i < p_.steps.size(); ++i) {
       if (p_.steps[i].removed) continue;
       step_index_ = static_cast<int>(i);
       lower_step(p_.steps[i]);
+      for (const ValueId v : p_.steps[i].outputs) place_in_buffer(v);
     }
     bind_outputs();
+    concat_buffer_notes();
     if (std::string note = winograd_note(winograd_, opt_.winograd); !note.empty()) out_.notes.push_back(std::move(note));
     for (const auto& w : winograd_) out_.winograd_convs += w.second.pd ? 1 : 0;
     if (int8_mode())
@@ -382,6 +388,8 @@ class Lowerer {
         }
       }
     }
+    if (!dw && sum_operand < 0)
+      prefer_buffer_layout(s, pd, [&](const memory::desc& src, const memory::desc& dst) { return make(src, dst); });
     // Not under layout=plain: oneDNN's Winograd kernels read and write nChw16c only.
     if (!dw && !opt_.bf16 && opt_.blocked_layouts && opt_.winograd != WinogradMode::Off && winograd_shape(a)) {
       const memory::desc in_md = md_of(slot_of(s.inputs[0]));
@@ -570,8 +578,9 @@ class Lowerer {
     const bool same_meaning = !q || (is_int8(sl.md) && holds_at(os, *q));
     const auto cons = p_.consumer_steps(operand);
     const bool dies_here = !cons.empty() && cons.back() == step_index_ && !p_.is_graph_output(operand);
-    const bool external = out_.prog.slots[static_cast<size_t>(out_.prog.root(os))].kind != Slot::Kind::Arena;
-    if (dies_here && !external && !sl.view && sl.md == dst_md && same_meaning) {
+    const Slot& root = out_.prog.slots[static_cast<size_t>(out_.prog.root(os))];
+    const bool external = root.kind != Slot::Kind::Arena;
+    if (dies_here && !external && !root.concat_buffer && !sl.view && sl.md == dst_md && same_meaning) {
       const int d = new_slot(dst_md, p_.g.value(s.outputs[0]).name);
       out_.prog.slots[static_cast<size_t>(d)].alias_of = os;
       return d;
@@ -579,6 +588,7 @@ class Lowerer {
     const int d = new_slot(dst_md, p_.g.value(s.outputs[0]).name);
     if (q) slot_q_[d] = *q;
     const char* why = !dies_here ? "sum operand still needed later" : external ? "sum operand is a graph input"
+                      : root.concat_buffer ? "sum operand is part of an in-place concatenation"
                       : sl.md != dst_md ? "sum operand layout differs" : "sum operand requantized";
     out_.notes.push_back(fmt::format("{}: sum post-op copies its operand ({})", conv_name, why));
     reorder_into(os, d, fmt::format("sum operand copy for {}", conv_name));
@@ -674,7 +684,105 @@ class Lowerer {
     add_exec(dnnl::binary(pd), pd, s.label, "binary", {{DNNL_ARG_SRC_0, sa}, {DNNL_ARG_SRC_1, sb}, {DNNL_ARG_DST, dst}});
   }
 
+  // ---- in-place concatenation (concat_buffers.h) ----------------------------------------------------------
+  // Batch 1 only: a channel range of a buffer in `buffer_tag_` is then itself a dense tensor. Blocked layouts
+  // use nChw16c (ranges on 16-channel boundaries), layout=plain nchw (any channel).
+  void plan_concat_buffers() {
+    if (!opt_.inplace_concat) return;
+    if (int8_mode()) {
+      for (const Step& st : p_.steps)
+        if (!st.removed && p_.node_of(st).op == Op::Concat)
+          out_.rejected.push_back(p_.node_of(st).name +
+                                  ": concat not in place: int8 (its inputs are requantized to the concatenation's scale)");
+      return;
+    }
+    buffer_tag_ = opt_.blocked_layouts ? tag::nChw16c : tag::nchw;
+    concat_ = place_concats(p_, opt_.blocked_layouts ? 16 : 1);
+    for (std::string& why : concat_.declined) out_.rejected.push_back(std::move(why));
+    buffer_slot_.assign(concat_.buffers.size(), -1);
+    buffer_direct_.assign(concat_.buffers.size(), 0);
+    buffer_copied_.assign(concat_.buffers.size(), {});
+  }
+  memory::desc buffer_md(const Shape& s) const { return memory::desc(to_dims(s), adt_, buffer_tag_); }
+  int buffer_slot(int b) {
+    if (buffer_slot_[static_cast<size_t>(b)] < 0) {
+      const ConcatBuffer& cb = concat_.buffers[static_cast<size_t>(b)];
+      const int s = new_slot(buffer_md(cb.shape), cb.name + "(buffer)");
+      out_.prog.slots[static_cast<size_t>(s)].view = true;  // its parts are the tensors
+      out_.prog.slots[static_cast<size_t>(s)].concat_buffer = true;
+      buffer_slot_[static_cast<size_t>(b)] = s;
+    }
+    return buffer_slot_[static_cast<size_t>(b)];
+  }
+  // A value that goes into a concatenation buffer, just after it was written: its producer's tensor becomes
+  // the buffer's range when it is a fresh tensor in the buffer's layout; otherwise it is copied in once.
+  void place_in_buffer(ValueId v) {
+    const auto it = concat_.input_place.find(v);
+    if (it == concat_.input_place.end()) return;
+    const auto [b, channel] = it->second;
+    const Shape& vs = p_.g.value(v).shape;
+    const memory::desc want = buffer_md(vs);
+    const int64_t offset = channel * vs[2] * vs[3] * static_cast<int64_t>(memory::data_type_size(adt_));
+    const int buf = buffer_slot(b);
+    const int s = slot_of(v);
+    const Slot sl = out_.prog.slots[static_cast<size_t>(s)];
+    if (sl.kind == Slot::Kind::Arena && sl.alias_of < 0 && !sl.view && sl.md == want) {
+      out_.prog.slots[static_cast<size_t>(s)].alias_of = buf;
+      out_.prog.slots[static_cast<size_t>(s)].byte_offset = offset;
+      ++buffer_direct_[static_cast<size_t>(b)];
+      return;
+    }
+    const std::string& name = concat_.buffers[static_cast<size_t>(b)].name;
+    const int t = new_slot(want, p_.g.value(v).name + "@" + name);
+    out_.prog.slots[static_cast<size_t>(t)].alias_of = buf;
+    out_.prog.slots[static_cast<size_t>(t)].byte_offset = offset;
+    reorder_into(s, t, "into the concatenation buffer " + name);
+    val_slot_[static_cast<size_t>(v)] = t;
+    buffer_copied_[static_cast<size_t>(b)].push_back(fmt::format(
+        "{} ({})", p_.g.value(v).name,
+        sl.kind == Slot::Kind::Input ? "a graph input" : sl.alias_of >= 0 ? "written in place into another" : layout_name(sl.md)));
+  }
+  // A concatenation of a buffer's first inputs: its result is the buffer's first channels, no copy.
+  void concat_in_place(const Step& s, int b) {
+    const int o = new_slot(buffer_md(p_.g.value(s.outputs[0]).shape), p_.g.value(s.outputs[0]).name);
+    out_.prog.slots[static_cast<size_t>(o)].alias_of = buffer_slot(b);
+    val_slot_[static_cast<size_t>(s.outputs[0])] = o;
+  }
+  void concat_buffer_notes() {
+    for (size_t b = 0; b < concat_.buffers.size(); ++b) {
+      const ConcatBuffer& cb = concat_.buffers[b];
+      const auto& copied = buffer_copied_[b];
+      out_.applied.push_back(fmt::format(
+          "{}: {} concatenation(s) in place, as the first channels of one {} buffer of {} channels; {} of {} inputs "
+          "written there by their producers{}",
+          cb.name, cb.concat_steps.size(), layout_name(buffer_md(cb.shape)), cb.shape[1], buffer_direct_[b],
+          cb.inputs.size(), copied.empty() ? "" : fmt::format(", copied in: {}", fmt::join(copied, ", "))));
+    }
+  }
+  // A convolution whose result goes into a concatenation buffer writes the buffer's layout where a kernel as
+  // good as its own choice does: then it writes straight into the buffer. It keeps the input layout it chose,
+  // or, where its input is reordered anyway, lets the kernel pick that too.
+  using ConvPd = dnnl::convolution_forward::primitive_desc;
+  void prefer_buffer_layout(const Step& s, ConvPd& pd, const std::function<ConvPd(const memory::desc&, const memory::desc&)>& make) {
+    if (!concat_.input_place.count(s.outputs[0])) return;
+    const memory::desc want = buffer_md(p_.g.value(s.outputs[0]).shape);
+    if (pd.dst_desc() == want) return;
+    std::vector<memory::desc> srcs = {pd.src_desc()};
+    if (md_of(slot_of(s.inputs[0])) != pd.src_desc()) srcs.push_back(any_md(p_.g.value(s.inputs[0]).shape));
+    for (const memory::desc& src : srcs) {
+      try {
+        ConvPd alt = make(src, want);
+        if (kernel_rank(alt.impl_info_str()) < kernel_rank(pd.impl_info_str())) continue;
+        pd = alt;
+        return;
+      } catch (const dnnl::error&) {
+      }
+    }
+  }
+
   void concat(const Step& s, const Node& n) {
+    if (const auto b = concat_.step_buffer.find(step_index_); b != concat_.step_buffer.end())
+      return concat_in_place(s, b->second);
     int64_t axis = n.attr<AxisAttrs>().axis;
     const Shape& out = p_.g.value(s.outputs[0]).shape;
     if (axis < 0) axis += static_cast<int64_t>(out.size());
@@ -737,51 +845,9 @@ class Lowerer {
       args.push_back({DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i), need(s.inputs[i], srcs[i], why, q)});
     const int dst = new_slot(pd.dst_desc(), p_.g.value(s.outputs[0]).name);
     if (q) slot_q_[dst] = *q;
-    if (opt_.inplace_concat) out_.rejected.push_back(inplace_concat_reason(s, n, pd.dst_desc(), static_cast<int>(axis)));
     args.push_back({DNNL_ARG_DST, dst});
     val_slot_[static_cast<size_t>(s.outputs[0])] = dst;
     add_exec(dnnl::concat(pd), pd, s.label, "concat", std::move(args));
-  }
-
-  // In-place concat needs each producer to write into a channel view of the concat buffer. oneDNN 2.6
-  // offers only its reference convolution for such a strided destination, which would cost far more than
-  // the copy it saves; this asks oneDNN (for the first conv producer) so the reason stays true.
-  std::string inplace_concat_reason(const Step& s, const Node& n, const memory::desc& dst, int axis) {
-    if (axis != 1) return n.name + ": concat not in place: only channel concatenation could be";
-    int64_t off = 0;
-    for (ValueId v : s.inputs) {
-      const Shape& vs = p_.g.value(v).shape;
-      const int ps = p_.producer_step(v);
-      if (ps >= 0 && p_.node_of(p_.steps[static_cast<size_t>(ps)]).op == Op::Conv2d) {
-        const Step& cs = p_.steps[static_cast<size_t>(ps)];
-        const Node& cn = p_.node_of(cs);
-        const auto& a = cn.attr<Conv2dAttrs>();
-        const Shape& xs = p_.g.value(cs.inputs[0]).shape;
-        memory::dims d = to_dims(vs), o(vs.size(), 0);
-        o[1] = off;
-        try {
-          const memory::desc view = dst.submemory_desc(d, o);
-          const memory::dims wd = a.groups > 1 ? memory::dims{a.groups, a.out_channels / a.groups, xs[1] / a.groups,
-                                                             a.kernel_h, a.kernel_w}
-                                               : memory::dims{a.out_channels, xs[1], a.kernel_h, a.kernel_w};
-          const dt ddt = compat::data_type(dst);
-          const dt wdt = is_int8(dst) ? dt::s8 : ddt;
-          const auto pd = compat::make_conv_pd(
-              eng_, memory::desc(to_dims(xs), ddt, tag::any), memory::desc(wd, wdt, tag::any), memory::desc(), view,
-              {a.stride_h, a.stride_w}, {a.dilation_h - 1, a.dilation_w - 1}, {a.pad_top, a.pad_left},
-              {a.pad_bottom, a.pad_right}, new_attr());
-          return fmt::format("{}: concat not in place: a conv writing into a view of the {} concat buffer gets "
-                             "oneDNN kernel '{}'{}", n.name, layout_name(dst), pd.impl_info_str(),
-                             std::string(pd.impl_info_str()).rfind("ref", 0) == 0 ? " (reference loops)"
-                                                                                   : " (not wired up yet)");
-        } catch (const dnnl::error&) {
-          return fmt::format("{}: concat not in place: oneDNN cannot make a channel view of the {} buffer at "
-                             "offset {}", n.name, layout_name(dst), off);
-        }
-      }
-      off += vs[1];
-    }
-    return n.name + ": concat not in place: no convolution producer to write into it";
   }
 
   void split(const Step& s, const Node& n) {
@@ -1096,6 +1162,10 @@ class Lowerer {
   Lowered out_;
   std::vector<int> val_slot_;
   std::vector<std::pair<ValueId, int>> converted_;
+  ConcatPlacement concat_;
+  tag buffer_tag_ = tag::nChw16c;
+  std::vector<int> buffer_slot_, buffer_direct_;
+  std::vector<std::vector<std::string>> buffer_copied_;
   std::map<int, QParams> slot_q_;  // what the integers of each int8 slot mean
   std::map<int, QParams> concat_q_;  // int8: each concatenation step's scale (group_concat_scales)
   std::map<int, bool> output_bound_;

@@ -28,6 +28,7 @@ struct LowerOptions {
 struct Lowered {
   Program prog;
   std::vector<std::string> notes;
+  std::vector<std::string> applied;   // in-place concatenations, one line per buffer
   std::vector<std::string> rejected;  // fusions declined while lowering (concat not in place, with why)
   int winograd_convs = 0;             // convolutions lowered to a Winograd kernel
 };

@@ -132,7 +132,8 @@ class OnednnExecutable : public Executable {
       const int r = prog_.root(static_cast<int>(s));
       const Slot& rs = prog_.slots[static_cast<size_t>(r)];
       void* ptr = rs.kind == Slot::Kind::Arena && plan.offset[static_cast<size_t>(r)] >= 0
-                      ? reinterpret_cast<char*>(base) + plan.offset[static_cast<size_t>(r)]
+                      ? reinterpret_cast<char*>(base) + plan.offset[static_cast<size_t>(r)] +
+                            prog_.offset_in_root(static_cast<int>(s))
                       : nullptr;
       mems.emplace_back(prog_.slots[s].md, cpu_engine(), ptr);
       if (rs.kind != Slot::Kind::Arena) external_.push_back({mems.back(), rs.kind, rs.external_index});
@@ -308,6 +309,7 @@ class OnednnBackend : public Backend {
     d.ops_executed = static_cast<int64_t>(low.prog.execs.size());
     d.fast_algorithm_convs = low.winograd_convs;
     d.fusions = plan.report.applied;
+    d.fusions.insert(d.fusions.end(), low.applied.begin(), low.applied.end());
     d.reorders = low.prog.reorders;
     d.notes.push_back(fmt::format("oneDNN {}, isa {}, {} OpenMP thread(s), {}", compat::runtime_version().str(),
                                   compat::isa_name(isa), opt.threads,

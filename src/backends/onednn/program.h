@@ -16,9 +16,12 @@ struct Slot {
   std::string name;
   Kind kind = Kind::Arena;
   int external_index = -1;  // Input/Output: index into the run's inputs/outputs
-  // Shares the storage of another slot: a view (flatten, sub-tensor) or an in-place result (sum post-op).
+  // Shares the storage of another slot: a view (flatten, sub-tensor), an in-place result (sum post-op), or a
+  // part of a concatenation buffer (concat_buffers.h), which starts `byte_offset` bytes into it.
   int alias_of = -1;
+  int64_t byte_offset = 0;
   bool view = false;  // a view is not a tensor of its own (not counted in the naive activation sum)
+  bool concat_buffer = false;  // holds in-place concatenations: its parts are never written in place again
   int64_t bytes() const { return static_cast<int64_t>(md.get_size()); }
 };
 
@@ -40,6 +43,13 @@ struct Program {
   int root(int s) const {
     while (slots[static_cast<size_t>(s)].alias_of >= 0) s = slots[static_cast<size_t>(s)].alias_of;
     return s;
+  }
+  // Where slot s starts in its root's storage.
+  int64_t offset_in_root(int s) const {
+    int64_t off = 0;
+    for (; slots[static_cast<size_t>(s)].alias_of >= 0; s = slots[static_cast<size_t>(s)].alias_of)
+      off += slots[static_cast<size_t>(s)].byte_offset;
+    return off;
   }
 };
 
