@@ -136,6 +136,16 @@ TEST(OnednnConcat, DeclinedWithTheReason) {
                        "layer1.cat: concat not in place: input 'layer1.conv2' has 8 channels, not a multiple of the "
                        "16-channel block"))
       << lines(growth8.description);
+  // A NAS cell concatenates sums: no input could be written into the buffer, so the concatenation stays.
+  GraphBuilder b("cell");
+  ValueId x = b.relu(b.conv(b.input("x", {1, 3, 56, 56}), {.out = 16, .k = 3}, "stem"), "stem_act");
+  ValueId n1 = b.add(b.conv(x, {.out = 16, .k = 1}, "a"), x, "node1");
+  ValueId n2 = b.add(b.max_pool(n1, {.k = 3, .stride = 1, .pad = 1}, "pool"), x, "node2");
+  const test::RunResult cell = run_against_reference(finish(b, b.conv(b.concat({n1, n2}, "cell_cat"), {.out = 16, .k = 1}, "head")));
+  EXPECT_TRUE(cell.agreement.passed(1e-4)) << cell.agreement.summary();
+  EXPECT_TRUE(has_line(cell.description.notes,
+                       "cell_cat: concat not in place: only 0 of its 2 inputs are written by convolutions"))
+      << lines(cell.description);
   // Under layout=plain (nchw) any channel offset is a dense range: the same graph goes in place there.
   const test::RunResult plain = run_against_reference(dense_chain(56, 8), {{"layout", "plain"}});
   EXPECT_TRUE(plain.agreement.passed(1e-4)) << plain.agreement.summary();

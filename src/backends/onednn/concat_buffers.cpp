@@ -7,6 +7,20 @@
 
 namespace fb::onednn {
 
+namespace {
+
+// Whether v is the output of a convolution step that can write it in any layout: not a residual sum (which
+// writes into its operand's tensor) and not a depthwise post-op (whose fused kernel keeps its own layout).
+bool conv_writes(const Plan& p, ValueId v) {
+  const int ps = p.producer_step(v);
+  if (ps < 0) return false;
+  const Step& s = p.steps[static_cast<size_t>(ps)];
+  if (p.node_of(s).op != Op::Conv2d) return false;
+  return std::none_of(s.post_ops.begin(), s.post_ops.end(), [](const PostOp& po) { return po.kind != PostOp::Kind::Eltwise; });
+}
+
+}  // namespace
+
 ConcatPlacement place_concats(const Plan& p, int64_t channel_block) {
   ConcatPlacement out;
   auto name_of = [&](int step) { return p.node_of(p.steps[static_cast<size_t>(step)]).name; };
@@ -55,6 +69,13 @@ ConcatPlacement place_concats(const Plan& p, int64_t channel_block) {
         why = fmt::format("the inputs of {} are not a prefix of those of {}", name_of(c), name_of(longest));
     if (why.empty() && shape[0] != 1)
       why = fmt::format("batch {}: a channel slice of more than one image is not one dense block", shape[0]);
+    // Inputs a convolution writes can go straight into the buffer; any other is copied in, one copy each,
+    // which costs what the concatenation did (NAS cells concatenate sums): then the buffer gains nothing.
+    const auto written_by_conv = std::count_if(all.begin(), all.end(), [&](ValueId v) { return conv_writes(p, v); });
+    if (why.empty() && written_by_conv * 2 < static_cast<std::ptrdiff_t>(all.size()))
+      why = fmt::format("only {} of its {} inputs are written by convolutions (the rest would be copied in, as "
+                        "the concatenation copies them)",
+                        written_by_conv, all.size());
     std::set<ValueId> seen;
     for (ValueId v : all) {
       if (!why.empty()) break;

@@ -36,8 +36,8 @@ struct ConcatPlacement {
 // Groups the plan's live concatenations into buffers: concatenations along channels whose inputs, with
 // any concatenated input replaced by that concatenation's own inputs, share a first input and are prefixes
 // of the longest such list. A group is declined (each of its concatenations with the reason) unless the
-// batch is 1 and every input's channel count is a multiple of `channel_block`, and no input belongs to two
-// groups or appears twice.
+// batch is 1, every input's channel count is a multiple of `channel_block`, at least half of the inputs
+// are written by convolutions (the others are copied in), and no input belongs to two groups or appears twice.
 ConcatPlacement place_concats(const Plan& p, int64_t channel_block);
 
 }  // namespace fb::onednn
