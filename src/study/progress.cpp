@@ -22,10 +22,11 @@ Progress::Progress(int todo, double estimate_s, bool terminal, std::FILE* out)
     : todo_(todo), estimate_total_(estimate_s), terminal_(terminal), out_(out) {}
 
 double Progress::eta_s() const {
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const double elapsed = earlier_elapsed_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const double done = earlier_estimate_done_ + estimate_done_;
   const double remaining_est = std::max(0.0, estimate_total_ - estimate_done_);
   // Scale the static estimate by how fast this machine has been so far.
-  if (estimate_done_ > 0 && elapsed > 0) return remaining_est * (elapsed / estimate_done_);
+  if (done > 0 && elapsed > 0) return remaining_est * (elapsed / done);
   return remaining_est;
 }
 
@@ -64,6 +65,10 @@ void Progress::finish(const std::string& label, bool ok, const std::string& summ
 
 void Progress::write_status_to(std::string path) {
   status_path_ = std::move(path);
+  if (const std::optional<ProgressFile> earlier = read_progress_file(status_path_)) {
+    earlier_elapsed_ = earlier->elapsed_s;
+    earlier_estimate_done_ = earlier->estimate_done_s;
+  }
   write_status();
 }
 
@@ -72,9 +77,9 @@ void Progress::write_status() const {
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   ProgressFile f;
   f.updated_unix = static_cast<double>(std::time(nullptr));
-  f.elapsed_s = elapsed;
-  f.estimate_done_s = estimate_done_;
-  f.estimate_total_s = estimate_total_;
+  f.elapsed_s = earlier_elapsed_ + elapsed;
+  f.estimate_done_s = earlier_estimate_done_ + estimate_done_;
+  f.estimate_total_s = earlier_estimate_done_ + estimate_total_;
   f.eta_s = eta_s();
   f.done = done_;
   f.todo = todo_;

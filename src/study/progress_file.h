@@ -9,11 +9,12 @@ namespace fb::study {
 
 struct ProgressFile {
   double updated_unix = 0;      // when written (seconds since the epoch)
-  double elapsed_s = 0;         // since the run took the machine's measurement lock
+  // Over every run that kept this file (a resumed shard adds to what its earlier tasks did):
+  double elapsed_s = 0;         // measuring time (each run's, from when it took the machine's measurement lock)
   double estimate_done_s = 0;   // the plan's estimate of the work finished in that time
-  double estimate_total_s = 0;  // ... and of all the work this run set out to do
-  double eta_s = 0;             // the run's own ETA when written: what is left, at the speed observed so far
-  int done = 0, todo = 0, failed = 0;
+  double estimate_total_s = 0;  // ... and of that work plus what the latest run set out to do
+  double eta_s = 0;             // the latest run's ETA when written: what it has left, at the speed observed
+  int done = 0, todo = 0, failed = 0;  // the latest run's
 
   // Seconds the run takes per second of the plan's estimate; none before anything finished.
   std::optional<double> speed_factor() const;

@@ -73,6 +73,16 @@ TEST(StudyProgress, ProgressFileFollowsEachFinish) {
   EXPECT_DOUBLE_EQ(*f->speed_factor(), f->elapsed_s / 15.0);
   // The ETA scales what is left (15 s of estimate) by that speed.
   EXPECT_NEAR(f->eta_s, 15.0 * f->elapsed_s / 15.0, 1e-3);
+  // A resumed run carries the earlier run's time and work on: the speed (and so the ETA) is known at once.
+  Progress again(2, 20.0, false, sink);
+  again.write_status_to(path);
+  const std::optional<ProgressFile> g = read_progress_file(path);
+  ASSERT_TRUE(g.has_value());
+  EXPECT_EQ(g->done, 0);
+  EXPECT_EQ(g->estimate_done_s, 15.0);
+  EXPECT_GE(g->elapsed_s, f->elapsed_s);
+  ASSERT_TRUE(g->speed_factor().has_value());
+  EXPECT_NEAR(g->eta_s, 20.0 * g->elapsed_s / 15.0, 1e-3);
   std::fclose(sink);
 
   ProgressFile w;
