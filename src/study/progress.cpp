@@ -63,9 +63,10 @@ void Progress::finish(const std::string& label, bool ok, const std::string& summ
   }
 }
 
-void Progress::write_status_to(std::string path) {
+void Progress::write_status_to(std::string path, std::string db) {
   status_path_ = std::move(path);
-  if (const std::optional<ProgressFile> earlier = read_progress_file(status_path_)) {
+  status_db_ = std::move(db);
+  if (const std::optional<ProgressFile> earlier = read_progress_file(status_path_); earlier && earlier->db == status_db_) {
     earlier_elapsed_ = earlier->elapsed_s;
     earlier_estimate_done_ = earlier->estimate_done_s;
   }
@@ -76,6 +77,7 @@ void Progress::write_status() const {
   if (status_path_.empty()) return;
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   ProgressFile f;
+  f.db = status_db_;
   f.updated_unix = static_cast<double>(std::time(nullptr));
   f.elapsed_s = earlier_elapsed_ + elapsed;
   f.estimate_done_s = earlier_estimate_done_ + estimate_done_;

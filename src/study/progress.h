@@ -17,9 +17,9 @@ class Progress {
 
   // Also keep `path` up to date (JSON, replaced whole after every finish): how far this run is and how fast it
   // has gone against the plan's estimate, for `study status` of a cluster task (progress_file.h reads it).
-  // A file an earlier run left (a resumed shard) is carried on: its time and work count in the speed, from
-  // which the ETA is taken before this run has finished anything.
-  void write_status_to(std::string path);
+  // A file an earlier run of the same database `db` left (a resumed shard) is carried on: its time and work
+  // count in the speed, from which the ETA is taken before this run has finished anything.
+  void write_status_to(std::string path, std::string db);
 
  private:
   double eta_s() const;
@@ -31,7 +31,7 @@ class Progress {
   double earlier_elapsed_ = 0, earlier_estimate_done_ = 0;  // of earlier runs, from their progress file
   bool terminal_;
   std::FILE* out_;
-  std::string status_path_;
+  std::string status_path_, status_db_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 

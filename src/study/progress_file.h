@@ -8,6 +8,7 @@
 namespace fb::study {
 
 struct ProgressFile {
+  std::string db;               // the results database the runs write (a file of another is not carried on)
   double updated_unix = 0;      // when written (seconds since the epoch)
   // Over every run that kept this file (a resumed shard adds to what its earlier tasks did):
   double elapsed_s = 0;         // measuring time (each run's, from when it took the machine's measurement lock)
@@ -20,7 +21,8 @@ struct ProgressFile {
   std::optional<double> speed_factor() const;
 };
 
-// Replaces `path` whole (a reader never sees half a file); false (and no throw) when it cannot be written.
+// Replaces `path` whole (a reader never sees half a file; a failed write leaves the old one); false (and no
+// throw) when it cannot be written.
 bool write_progress_file(const std::string& path, const ProgressFile& f);
 // None when missing or unreadable (a run is replacing it, or none ever started).
 std::optional<ProgressFile> read_progress_file(const std::string& path);

@@ -78,7 +78,7 @@ RecheckSummary recheck_study(const RecheckOptions& opt) {
   }
   std::vector<std::string> specs;
   {
-    Stmt q(store.db(), "SELECT spec_toml FROM studies ORDER BY id");
+    Stmt q(store.db(), "SELECT spec_toml FROM studies GROUP BY spec_toml ORDER BY min(id)");  // merged: repeats
     while (q.step()) specs.push_back(q.text(0));
   }
   std::set<int64_t> thread_counts;
@@ -89,9 +89,12 @@ RecheckSummary recheck_study(const RecheckOptions& opt) {
   // Every group whose points are all measured, from every study spec the database holds.
   std::vector<std::vector<Point>> groups;
   std::set<std::string> seen;
+  bool uses_cores = false;
   for (const std::string& text : specs) {
     std::map<int64_t, std::vector<Point>> by_group;
-    for (Point& p : expand_as_measured(parse_spec(text, opt.db_path), opt.cores, thread_counts, measured))
+    const Spec spec = parse_spec(text, opt.db_path);
+    uses_cores = uses_cores || spec.uses_cores();
+    for (Point& p : expand_as_measured(spec, opt.cores, thread_counts, measured))
       by_group[p.group].push_back(std::move(p));
     for (auto& [gid, g] : by_group) {
       if (!std::all_of(g.begin(), g.end(), [&](const Point& p) { return measured.count(p.id) > 0; })) continue;
@@ -101,7 +104,9 @@ RecheckSummary recheck_study(const RecheckOptions& opt) {
   }
   if (groups.empty())
     fail("'{}' has no fully measured point to recheck{}", opt.db_path,
-         opt.cores ? fmt::format(" (threads = \"cores\" taken as {})", *opt.cores) : "");
+         opt.cores    ? fmt::format(" (threads = \"cores\" taken as {})", *opt.cores)
+         : uses_cores ? " (threads = \"cores\": no thread count in it gives its points; try --cores)"
+                      : "");
   Rng rng(opt.seed);
   for (size_t k = groups.size(); k > 1; --k) std::swap(groups[k - 1], groups[rng.next_u64() % k]);
   groups.resize(std::min(groups.size(), static_cast<size_t>(opt.sample)));

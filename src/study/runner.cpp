@@ -141,6 +141,7 @@ RunSummary run_study(const Spec& spec, const std::vector<Point>& all_points, con
   };
   std::vector<Work> works;
   int planned = 0;
+  double planned_estimate = 0;
   for (int64_t gid : todo) {
     Work w;
     w.all = groups[gid];
@@ -166,11 +167,14 @@ RunSummary run_study(const Spec& spec, const std::vector<Point>& all_points, con
     w.rule = stability_rule_of(m);
     w.limit = opt.timeout_s.value_or(m.timeout_s.value_or(k_default_timeout_s));
     if (!w.live.empty()) w.results = store.process_results(w.key);
-    planned += w.live.empty() ? 1 : std::max(1, w.k - static_cast<int>(w.results.size()));
+    const int finishes = w.live.empty() ? 1 : std::max(1, w.k - static_cast<int>(w.results.size()));
+    planned += finishes;
+    // What finish() credits, so a resumed run's kept processes are not counted as work still to do.
+    planned_estimate += finishes * w.estimate / std::max(1, w.k);
     works.push_back(std::move(w));
   }
-  Progress progress(planned, estimate, terminal);
-  if (!opt.progress_file.empty()) progress.write_status_to(opt.progress_file);
+  Progress progress(planned, planned_estimate, terminal);
+  if (!opt.progress_file.empty()) progress.write_status_to(opt.progress_file, opt.db_path);
 
   // Records a group's final outcome, from its combined processes or its failure.
   auto record = [&](Work& w, ProcessesRun& run) {

@@ -114,6 +114,7 @@ std::vector<ShardStatus> progress(const std::string& dir, const std::vector<Poin
     ShardStatus& s = out[static_cast<size_t>(i - 1)];
     s.shard = i;
     std::set<std::string> measured, failed;
+    std::map<std::string, int64_t> kept;  // group key -> processes a cancelled task kept (process_results)
     const std::string db_path = shard_db(dir, i, n);
     if (fs::exists(db_path)) {
       try {
@@ -122,10 +123,16 @@ std::vector<ShardStatus> progress(const std::string& dir, const std::vector<Poin
         while (m.step()) measured.insert(m.text(0));
         Stmt f(db, "SELECT point_id FROM failures");
         while (f.step()) failed.insert(f.text(0));
+        Stmt k(db, "SELECT group_key, count(*) FROM process_results GROUP BY group_key");
+        while (k.step()) kept[k.text(0)] = k.int64(1);
       } catch (const Error&) {
         // A task is creating it this moment: nothing recorded yet.
       }
     }
+    // A group's key as the runner writes it: its points' ids in order.
+    std::map<int64_t, std::string> group_key;
+    for (const Point& p : points)
+      if (in_shard(p, {i, n})) group_key[p.group] += (group_key[p.group].empty() ? "" : ",") + p.id;
     for (const Point& p : points) {
       if (!in_shard(p, {i, n})) continue;
       ++s.points;
@@ -133,7 +140,11 @@ std::vector<ShardStatus> progress(const std::string& dir, const std::vector<Poin
       else if (failed.count(p.id)) ++s.failed;
       else {
         ++s.pending;
-        s.pending_estimate_s += estimate_seconds(p);
+        // Pass p measures process p of every group, so a cancelled task leaves most groups partly measured.
+        const auto it = kept.find(group_key[p.group]);
+        const double k = static_cast<double>(std::max<int64_t>(1, processes_of(p.measure)));
+        const double left = it == kept.end() ? 1.0 : std::max(0.0, 1.0 - static_cast<double>(it->second) / k);
+        s.pending_estimate_s += estimate_seconds(p) * left;
       }
     }
   }
@@ -427,8 +438,9 @@ void estimate_time_left(StudyStatus& s, double now_unix) {
     pending = true;
     x.left_s = x.pending_estimate_s * s.speed_factor.value_or(1.0);
     const std::optional<ProgressFile>& f = files[i];
-    // Written by the task now running: not before it started (a cancelled task's file is stale).
-    if (f && f->speed_factor() && x.state == "RUNNING" && x.elapsed_s && f->updated_unix >= now_unix - *x.elapsed_s - 2)
+    // Written by the task now running: not before it started (a cancelled task's file is stale). The file's
+    // time is the compute node's clock and `now` this host's: 30 s of slack for clocks a little apart.
+    if (f && f->speed_factor() && x.state == "RUNNING" && x.elapsed_s && f->updated_unix >= now_unix - *x.elapsed_s - 30)
       x.left_s = std::max(0.0, f->eta_s - std::max(0.0, now_unix - f->updated_unix));
     eta = std::max(eta, x.left_s);
   }
@@ -498,8 +510,8 @@ std::string format_status(const StudyStatus& s) {
                        "unfinished shards run at once\n",
                        format_duration(*s.eta_s), *s.speed_factor);
   else if (s.eta_s)
-    out += fmt::format("ETA {} by the plan's estimate (no task has finished work yet), if the unfinished shards run "
-                       "at once\n",
+    out += fmt::format("ETA {} by the plan's estimate (no progress file shows finished work yet), if the unfinished "
+                       "shards run at once\n",
                        format_duration(*s.eta_s));
   else
     out += "every shard is done\n";

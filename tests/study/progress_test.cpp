@@ -54,7 +54,7 @@ TEST(StudyProgress, ProgressFileFollowsEachFinish) {
   const std::string path = dir.file("shard-1-of-2.progress.json");
   std::FILE* sink = std::tmpfile();
   Progress p(3, 30.0, false, sink);
-  p.write_status_to(path);
+  p.write_status_to(path, "a.sqlite");
   std::optional<ProgressFile> f = read_progress_file(path);
   ASSERT_TRUE(f.has_value());
   EXPECT_EQ(f->done, 0);
@@ -75,7 +75,7 @@ TEST(StudyProgress, ProgressFileFollowsEachFinish) {
   EXPECT_NEAR(f->eta_s, 15.0 * f->elapsed_s / 15.0, 1e-3);
   // A resumed run carries the earlier run's time and work on: the speed (and so the ETA) is known at once.
   Progress again(2, 20.0, false, sink);
-  again.write_status_to(path);
+  again.write_status_to(path, "a.sqlite");
   const std::optional<ProgressFile> g = read_progress_file(path);
   ASSERT_TRUE(g.has_value());
   EXPECT_EQ(g->done, 0);
@@ -83,6 +83,14 @@ TEST(StudyProgress, ProgressFileFollowsEachFinish) {
   EXPECT_GE(g->elapsed_s, f->elapsed_s);
   ASSERT_TRUE(g->speed_factor().has_value());
   EXPECT_NEAR(g->eta_s, 20.0 * g->elapsed_s / 15.0, 1e-3);
+  // A run of another database starts afresh.
+  Progress other(2, 20.0, false, sink);
+  other.write_status_to(path, "b.sqlite");
+  const std::optional<ProgressFile> o = read_progress_file(path);
+  ASSERT_TRUE(o.has_value());
+  EXPECT_EQ(o->db, "b.sqlite");
+  EXPECT_EQ(o->estimate_done_s, 0.0);
+  EXPECT_FALSE(o->speed_factor().has_value());
   std::fclose(sink);
 
   ProgressFile w;

@@ -191,7 +191,7 @@ TEST(SlurmPlan, ShardsOfWholeGroupsStartInOrderAsNodesFreeUp) {
 // The ETA of `study status` from the tasks' progress files, against hand-computed values. Shard 1 is done
 // (its task ran 200 s for 100 s of the plan's estimate), shard 2 runs (150 s for 50 s, its file written 10 s
 // ago says 90 s left), shard 3 waits in the queue (400 s of estimate pending), shard 4's cancelled task left
-// a file from before its current task started.
+// a file from before its current task started (100 s ago; the task has run 30 s).
 TEST(SlurmStatus, EtaFromTheObservedSpeed) {
   testing::ScratchDir dir;
   const double now = 2e9;
@@ -222,19 +222,19 @@ TEST(SlurmStatus, EtaFromTheObservedSpeed) {
   };
   file(1, 50, 200, 100, 0);
   file(2, 10, 150, 50, 90);
-  file(4, 100, 0, 0, 0);  // written before this task started 30 s ago, and no work in it
+  file(4, 100, 100, 50, 10);  // the cancelled task's: its work counts in the speed, its ETA is not this task's
   estimate_time_left(s, now);
-  // Pooled speed: (200 + 150) s over (100 + 50) s of estimate.
+  // Pooled speed: (200 + 150 + 100) s over (100 + 50 + 50) s of estimate.
   ASSERT_TRUE(s.speed_factor.has_value());
-  EXPECT_DOUBLE_EQ(*s.speed_factor, 350.0 / 150.0);
+  EXPECT_DOUBLE_EQ(*s.speed_factor, 450.0 / 200.0);
   EXPECT_EQ(s.shard[0].left_s, 0);
-  EXPECT_DOUBLE_EQ(s.shard[1].left_s, 80);                       // its own ETA, 10 s on
-  EXPECT_DOUBLE_EQ(s.shard[2].left_s, 400 * 350.0 / 150.0);      // the plan's estimate at the observed speed
-  EXPECT_DOUBLE_EQ(s.shard[3].left_s, 60 * 350.0 / 150.0);       // its stale file is not its task's
+  EXPECT_DOUBLE_EQ(s.shard[1].left_s, 80);                  // its own ETA, 10 s on
+  EXPECT_DOUBLE_EQ(s.shard[2].left_s, 400 * 450.0 / 200.0);  // the plan's estimate at the observed speed
+  EXPECT_DOUBLE_EQ(s.shard[3].left_s, 60 * 450.0 / 200.0);   // not its stale file's 10 s
   ASSERT_TRUE(s.eta_s.has_value());
-  EXPECT_DOUBLE_EQ(*s.eta_s, 400 * 350.0 / 150.0);
+  EXPECT_DOUBLE_EQ(*s.eta_s, 400 * 450.0 / 200.0);
   const std::string text = format_status(s);
-  EXPECT_NE(text.find("ETA 15m33s at the speed observed so far (the tasks take 2.33x the plan's estimate)"),
+  EXPECT_NE(text.find("ETA 15m00s at the speed observed so far (the tasks take 2.25x the plan's estimate)"),
             std::string::npos)
       << text;
 
@@ -246,7 +246,7 @@ TEST(SlurmStatus, EtaFromTheObservedSpeed) {
   estimate_time_left(fresh, now);
   EXPECT_FALSE(fresh.speed_factor.has_value());
   EXPECT_DOUBLE_EQ(*fresh.eta_s, 500);
-  EXPECT_NE(format_status(fresh).find("ETA 8m20s by the plan's estimate (no task has finished work yet)"),
+  EXPECT_NE(format_status(fresh).find("ETA 8m20s by the plan's estimate (no progress file shows finished work yet)"),
             std::string::npos)
       << format_status(fresh);
 }

@@ -1,7 +1,6 @@
 #include "backends/onednn/compiler.h"
 
 #include <algorithm>
-#include <functional>
 #include <map>
 #include <optional>
 
@@ -574,11 +573,12 @@ class Lowerer {
   int sum_destination(const Step& s, ValueId operand, const memory::desc& dst_md, const std::string& conv_name,
                       std::optional<QParams> q = std::nullopt) {
     const int os = slot_of(operand);
-    const Slot& sl = out_.prog.slots[static_cast<size_t>(os)];
+    // Copies: new_slot() below may move the slots.
+    const Slot sl = out_.prog.slots[static_cast<size_t>(os)];
+    const Slot root = out_.prog.slots[static_cast<size_t>(out_.prog.root(os))];
     const bool same_meaning = !q || (is_int8(sl.md) && holds_at(os, *q));
     const auto cons = p_.consumer_steps(operand);
     const bool dies_here = !cons.empty() && cons.back() == step_index_ && !p_.is_graph_output(operand);
-    const Slot& root = out_.prog.slots[static_cast<size_t>(out_.prog.root(os))];
     const bool external = root.kind != Slot::Kind::Arena;
     if (dies_here && !external && !root.concat_buffer && !sl.view && sl.md == dst_md && same_meaning) {
       const int d = new_slot(dst_md, p_.g.value(s.outputs[0]).name);
@@ -589,6 +589,7 @@ class Lowerer {
     if (q) slot_q_[d] = *q;
     const char* why = !dies_here ? "sum operand still needed later" : external ? "sum operand is a graph input"
                       : root.concat_buffer ? "sum operand is part of an in-place concatenation"
+                      : sl.view ? "sum operand is a view"
                       : sl.md != dst_md ? "sum operand layout differs" : "sum operand requantized";
     out_.notes.push_back(fmt::format("{}: sum post-op copies its operand ({})", conv_name, why));
     reorder_into(os, d, fmt::format("sum operand copy for {}", conv_name));
@@ -738,9 +739,14 @@ class Lowerer {
     out_.prog.slots[static_cast<size_t>(t)].byte_offset = offset;
     reorder_into(s, t, "into the concatenation buffer " + name);
     val_slot_[static_cast<size_t>(v)] = t;
+    const std::string type = compat::data_type(sl.md) == adt_
+                                 ? ""
+                                 : std::string(" ") + dnnl_dt2str(static_cast<dnnl_data_type_t>(compat::data_type(sl.md)));
     buffer_copied_[static_cast<size_t>(b)].push_back(fmt::format(
         "{} ({})", p_.g.value(v).name,
-        sl.kind == Slot::Kind::Input ? "a graph input" : sl.alias_of >= 0 ? "written in place into another" : layout_name(sl.md)));
+        sl.kind == Slot::Kind::Input ? "a graph input"
+        : sl.alias_of >= 0           ? "written in place into another"
+                                     : layout_name(sl.md) + type));
   }
   // A concatenation of a buffer's first inputs: its result is the buffer's first channels, no copy.
   void concat_in_place(const Step& s, int b) {
@@ -763,7 +769,8 @@ class Lowerer {
   // good as its own choice does: then it writes straight into the buffer. It keeps the input layout it chose,
   // or, where its input is reordered anyway, lets the kernel pick that too.
   using ConvPd = dnnl::convolution_forward::primitive_desc;
-  void prefer_buffer_layout(const Step& s, ConvPd& pd, const std::function<ConvPd(const memory::desc&, const memory::desc&)>& make) {
+  template <class Make>  // (src, dst) -> ConvPd
+  void prefer_buffer_layout(const Step& s, ConvPd& pd, const Make& make) {
     if (!concat_.input_place.count(s.outputs[0])) return;
     const memory::desc want = buffer_md(p_.g.value(s.outputs[0]).shape);
     if (pd.dst_desc() == want) return;
