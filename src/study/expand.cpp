@@ -292,8 +292,10 @@ double estimate_seconds(const Point& p) {
   // int8 calibrates on the reference backend at every compile, so in every process.
   if (prec && prec->precision == Precision::I8)
     t += static_cast<double>(processes_of(p.measure)) * CalibrationOptions{}.inputs * reference_s;
-  // Under valgrind: ~12 s of uninstrumented start-up, then a warm-up and k = 1 runs at ~50x (one thread).
-  if (p.measure.cache_sim.value_or(false)) t += 12 + 2 * 50 * (2 * p.gmacs / 50.0);
+  // Under valgrind (one thread): start-up, then a warm-up and k = 1 runs, far slower than native. Fitted to
+  // the first cache-simulated groups of studies/paper_full.toml on the 2-vCPU Xeon guest (2026-12-07; 0.02 to
+  // 0.7 GMAC, 91 to 575 s per group of 3 backends): about 24 s + 240 s per GMAC for each backend.
+  if (p.measure.cache_sim.value_or(false)) t += 24 + 240 * p.gmacs;
   return t;
 }
 
