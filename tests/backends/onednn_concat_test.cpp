@@ -15,12 +15,7 @@ namespace {
 using test::has_line;
 using test::run_against_reference;
 
-Graph finish(GraphBuilder& b, ValueId out) {
-  b.output(out);
-  Graph g = b.finish();
-  materialize_weights(g, 11);
-  return g;
-}
+Graph finish(GraphBuilder& b, ValueId out) { return test::finish_graph(b, out, 11); }
 
 // torchvision's DenseNet block: layer k concatenates the list (x0, f1, ..., fk-1); one more at the end.
 Graph densenet_block(int64_t batch, int64_t res, int64_t growth, int layers = 4) {

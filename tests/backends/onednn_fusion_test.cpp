@@ -11,12 +11,7 @@ namespace {
 using test::has_line;
 using test::run_against_reference;
 
-Graph finish(GraphBuilder& b, ValueId out, uint64_t seed = 7) {
-  b.output(out);
-  Graph g = b.finish();
-  materialize_weights(g, seed);
-  return g;
-}
+Graph finish(GraphBuilder& b, ValueId out, uint64_t seed = 7) { return test::finish_graph(b, out, seed); }
 
 void expect_agrees(const test::RunResult& r, double tol = 1e-4) {
   EXPECT_TRUE(r.agreement.passed(tol)) << r.agreement.summary() << "\n" << r.description.summary();

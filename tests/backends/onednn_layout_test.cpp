@@ -17,12 +17,7 @@ namespace {
 using test::has_line;
 using test::run_against_reference;
 
-Graph finish(GraphBuilder& b, ValueId out) {
-  b.output(out);
-  Graph g = b.finish();
-  materialize_weights(g, 11);
-  return g;
-}
+Graph finish(GraphBuilder& b, ValueId out) { return test::finish_graph(b, out, 11); }
 
 bool avx512(const Description& d) { return has_line(d.notes, "isa avx512"); }
 

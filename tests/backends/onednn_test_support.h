@@ -8,6 +8,7 @@
 
 #include "backends/backend.h"
 #include "backends/compare.h"
+#include "ir/builder.h"
 
 namespace fb::test {
 
@@ -41,6 +42,14 @@ inline RunResult run_against_reference(const Graph& g, std::map<std::string, std
   r.agreement = compare_outputs(want.at(0), out.at(0), tol);
   r.description = exe->describe();
   return r;
+}
+
+// The graph a test built, with deterministic weights.
+inline Graph finish_graph(GraphBuilder& b, ValueId out, uint64_t seed) {
+  b.output(out);
+  Graph g = b.finish();
+  materialize_weights(g, seed);
+  return g;
 }
 
 inline bool has_line(const std::vector<std::string>& lines, const std::string& part) {
