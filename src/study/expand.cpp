@@ -113,6 +113,12 @@ nlohmann::json Point::settings_json() const {
 }
 
 int64_t processes_of(const MeasureSettings& m) { return m.processes.value_or(k_default_processes); }
+
+std::string group_key(const std::vector<const Point*>& group) {
+  std::string key;
+  for (const Point* p : group) key += (key.empty() ? "" : ",") + p->id;
+  return key;
+}
 int64_t max_processes_of(const MeasureSettings& m) { return m.max_processes.value_or(2 * processes_of(m)); }
 measure::StabilityRule stability_rule_of(const MeasureSettings& m) {
   measure::StabilityRule r;

@@ -44,6 +44,8 @@ std::string options_text(const OptionSet& options);
 // the stability rule's limit on added processes.
 inline constexpr int64_t k_default_processes = 3;
 int64_t processes_of(const MeasureSettings& m);
+// A comparison group's key in the store (its kept processes): its points' ids in order, comma-separated.
+std::string group_key(const std::vector<const Point*>& group);
 int64_t max_processes_of(const MeasureSettings& m);
 // The stability rule (measure/processes.h) with the spec's overrides.
 measure::StabilityRule stability_rule_of(const MeasureSettings& m);

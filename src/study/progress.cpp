@@ -21,8 +21,12 @@ std::string format_duration(double s) {
 Progress::Progress(int todo, double estimate_s, bool terminal, std::FILE* out)
     : todo_(todo), estimate_total_(estimate_s), terminal_(terminal), out_(out) {}
 
+double Progress::elapsed_s() const {
+  return earlier_elapsed_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
 double Progress::eta_s() const {
-  const double elapsed = earlier_elapsed_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const double elapsed = elapsed_s();
   const double done = earlier_estimate_done_ + estimate_done_;
   const double remaining_est = std::max(0.0, estimate_total_ - estimate_done_);
   // Scale the static estimate by how fast this machine has been so far.
@@ -75,11 +79,10 @@ void Progress::write_status_to(std::string path, std::string db) {
 
 void Progress::write_status() const {
   if (status_path_.empty()) return;
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   ProgressFile f;
   f.db = status_db_;
   f.updated_unix = static_cast<double>(std::time(nullptr));
-  f.elapsed_s = earlier_elapsed_ + elapsed;
+  f.elapsed_s = elapsed_s();
   f.estimate_done_s = earlier_estimate_done_ + estimate_done_;
   f.estimate_total_s = earlier_estimate_done_ + estimate_total_;
   f.eta_s = eta_s();

@@ -22,6 +22,7 @@ class Progress {
   void write_status_to(std::string path, std::string db);
 
  private:
+  double elapsed_s() const;  // measuring time, earlier runs' included
   double eta_s() const;
   void draw(const std::string& label);
   void write_status() const;

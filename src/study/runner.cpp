@@ -147,12 +147,12 @@ RunSummary run_study(const Spec& spec, const std::vector<Point>& all_points, con
     w.all = groups[gid];
     for (const Point* p : w.all) {
       w.estimate += estimate_seconds(*p);
-      w.key += (w.key.empty() ? "" : ",") + p->id;
       if (auto why = unavailable_backend(p->backend))
         w.outcomes.push_back({p->id, this_machine, std::nullopt, FailureRecord{"error", *why}});
       else
         w.live.push_back(p);
     }
+    w.key = group_key(w.all);
     w.label = w.all.front()->label();
     if (w.all.size() > 1) {
       std::vector<std::string> names;

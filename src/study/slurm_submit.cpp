@@ -129,10 +129,9 @@ std::vector<ShardStatus> progress(const std::string& dir, const std::vector<Poin
         // A task is creating it this moment: nothing recorded yet.
       }
     }
-    // A group's key as the runner writes it: its points' ids in order.
-    std::map<int64_t, std::string> group_key;
+    std::map<int64_t, std::vector<const Point*>> groups;
     for (const Point& p : points)
-      if (in_shard(p, {i, n})) group_key[p.group] += (group_key[p.group].empty() ? "" : ",") + p.id;
+      if (in_shard(p, {i, n})) groups[p.group].push_back(&p);
     for (const Point& p : points) {
       if (!in_shard(p, {i, n})) continue;
       ++s.points;
@@ -141,7 +140,7 @@ std::vector<ShardStatus> progress(const std::string& dir, const std::vector<Poin
       else {
         ++s.pending;
         // Pass p measures process p of every group, so a cancelled task leaves most groups partly measured.
-        const auto it = kept.find(group_key[p.group]);
+        const auto it = kept.find(group_key(groups[p.group]));
         const double k = static_cast<double>(std::max<int64_t>(1, processes_of(p.measure)));
         const double left = it == kept.end() ? 1.0 : std::max(0.0, 1.0 - static_cast<double>(it->second) / k);
         s.pending_estimate_s += estimate_seconds(p) * left;
