@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <iostream>
 
 #include "core/error.h"
 #include "measure/affinity.h"
@@ -111,6 +112,17 @@ void note_line(const std::string& line) { std::fprintf(stderr, "formbench: note:
 void end_progress() {
   if (g_progress_shown) std::fprintf(stderr, "\r\033[K");
   g_progress_shown = false;
+}
+
+bool all_agree(const measure::CompareResult& r, const std::string& then) {
+  bool ok = true;
+  for (const auto& e : r.entries)
+    if (e.agreement && !e.agreement->passed(r.agreement_tol)) {
+      std::cerr << "formbench: error: " << e.backend << " disagrees with the reference backend: " << e.agreement->summary()
+                << (then.empty() ? "" : " (" + then + ")") << "\n";
+      ok = false;
+    }
+  return ok;
 }
 
 }  // namespace fb::cli

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "measure/bench.h"
+#include "measure/compare_run.h"
 
 namespace fb::cli {
 
@@ -36,5 +37,10 @@ std::function<void(const std::string&)> terminal_progress();
 void end_progress();
 // One "formbench: note: ..." line on stderr.
 void note_line(const std::string& line);
+
+// One "formbench: error: BACKEND disagrees with the reference backend: ..." line on stderr for each backend
+// of a compare run whose outputs disagreed (`then`: what that means for its figures, appended in
+// parentheses); false when any did.
+bool all_agree(const measure::CompareResult& r, const std::string& then = "");
 
 }  // namespace fb::cli

@@ -71,14 +71,7 @@ int run_compare_cmd(const Options& o) {
   if (o.json) std::cout << r.to_json().dump(2) << "\n";
   else if (o.csv) std::cout << r.csv();
   else std::cout << r.table();
-  bool ok = true;
-  for (const auto& e : r.entries)
-    if (e.agreement && !e.agreement->passed(r.agreement_tol)) {
-      std::cerr << "formbench: error: " << e.backend << " disagrees with the reference backend: "
-                << e.agreement->summary() << "\n";
-      ok = false;
-    }
-  return ok ? k_exit_ok : k_exit_error;
+  return all_agree(r) ? k_exit_ok : k_exit_error;
 }
 
 CommandRegistrar reg(31, [](CLI::App& app) {

@@ -61,6 +61,16 @@ nlohmann::json Description::to_json() const {
           {"notes", notes}};
 }
 
+const char* layer_kind_name(LayerKind k) {
+  switch (k) {
+    case LayerKind::Compute: return "compute";
+    case LayerKind::Reorder: return "reorder";
+    case LayerKind::Copy: return "copy";
+    case LayerKind::Overhead: return "overhead";
+  }
+  return "?";
+}
+
 std::string Description::summary() const {
   std::string s = fmt::format("{}: {} ops, {} fusions, {} reorders", backend, ops_executed, fusions.size(),
                               reorders.size());

@@ -73,10 +73,20 @@ struct Description {
   std::string summary() const;  // one line
 };
 
+// What an executed step of a per-layer profile is: a kernel computing IR nodes, a layout conversion the
+// backend added (covers no node), a data copy computing a node (concat, split, shuffle), or the time between
+// the steps (dispatch, the loop, input and output conversion): the profile's entries then add up to the whole
+// profiled run.
+enum class LayerKind { Compute, Reorder, Copy, Overhead };
+const char* layer_kind_name(LayerKind k);
+
 struct LayerTime {
   std::string name;  // node name (or fused group)
   std::string op;
   double ms = 0;
+  std::vector<std::string> nodes;  // names of the IR nodes this step computes, the anchor first; empty for
+                                   // reorders and overhead
+  LayerKind kind = LayerKind::Compute;
 };
 
 class Executable {
@@ -85,7 +95,9 @@ class Executable {
   // Inputs in Graph::inputs order, outputs in Graph::outputs order; `outputs` is resized and reused.
   virtual void run(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs) = 0;
   virtual Description describe() const = 0;
-  // (optional) Time each layer over `iterations` runs; empty when the backend cannot.
+  // (optional) Time each layer over `iterations` runs, after one untimed run (ms per run; layer_clock.h says
+  // which runs count); empty when the backend cannot. A host backend also adds one Overhead entry, the rest
+  // of the profiled run's time, so the entries add up to a whole run.
   virtual std::vector<LayerTime> profile_layers(const std::vector<Tensor>& inputs, int iterations) {
     return {};
   }

@@ -149,11 +149,44 @@ CompareResult run_compare(const CompareSettings& s, const std::function<void(con
     e.counters = session.result(n);
   }
   if (s.per_layer) {
-    for (size_t i : live) {
-      say("per-layer profile on " + s.backends[i]);
-      r.entries[i].layers = exes[i]->profile_layers(inputs, s.per_layer_iterations);
-      r.entries[i].layers_supported = !r.entries[i].layers.empty();
+    // In rounds that alternate the backends (the order reversed every other round), as the timed runs do: a
+    // drift of the machine during the profiles then moves both sides alike. Each backend's profile in a
+    // round follows as many unprofiled runs, whose median is its latency in this phase: the profile is
+    // compared with that, not with the timed rounds minutes before, and any drift between the two phases is
+    // shown apart (attribution.h). Each figure is the mean over the rounds, weighted by their runs.
+    const int rounds = std::clamp(s.per_layer_iterations, 1, 5);
+    say(fmt::format("per-layer profiles: {} runs per backend in {} rounds", s.per_layer_iterations, rounds));
+    for (int round = 0; round < rounds; ++round) {
+      const int n = s.per_layer_iterations / rounds + (round < s.per_layer_iterations % rounds ? 1 : 0);
+      const double w = static_cast<double>(n) / s.per_layer_iterations;
+      std::vector<size_t> order = live;
+      if (round % 2 == 1) std::reverse(order.begin(), order.end());
+      for (size_t i : order) {
+        std::vector<double> plain;
+        for (int k = 0; k < n; ++k) {
+          const int64_t t0 = clock.now_ns();
+          exes[i]->run(inputs, outputs[i]);
+          plain.push_back(static_cast<double>(clock.now_ns() - t0) / 1e6);
+        }
+        r.entries[i].profile_phase_ms += w * median_in_place(plain);
+        std::vector<LayerTime> got = exes[i]->profile_layers(inputs, n);
+        std::vector<LayerTime>& have = r.entries[i].layers;
+        if (round == 0) {
+          have = std::move(got);
+          for (LayerTime& l : have) l.ms *= w;
+        } else {
+          FB_ASSERT(got.size() == have.size());  // the same steps in every call
+          for (size_t k = 0; k < got.size(); ++k) have[k].ms += w * got[k].ms;
+        }
+      }
     }
+    for (size_t i : live) r.entries[i].layers_supported = !r.entries[i].layers.empty();
+    const auto native = std::find_if(r.entries.begin(), r.entries.end(), [&](const CompareEntry& e) { return e.backend == r.native; });
+    if (native->layers_supported)
+      for (CompareEntry& e : r.entries)
+        if (&e != &*native && e.layers_supported)
+          e.attribution = attribute(g, {native->backend, native->layers, native->stats.median, native->profile_phase_ms},
+                                    {e.backend, e.layers, e.stats.median, e.profile_phase_ms});
   }
   if (s.base.check) {
     say("checking against the reference backend");
@@ -253,7 +286,10 @@ nlohmann::json CompareResult::to_json() const {
     if (settings.per_layer) {
       b["per_layer_supported"] = e.layers_supported;
       b["layers"] = nlohmann::json::array();
-      for (const LayerTime& l : e.layers) b["layers"].push_back({{"name", l.name}, {"op", l.op}, {"ms", l.ms}});
+      for (const LayerTime& l : e.layers)
+        b["layers"].push_back({{"name", l.name}, {"op", l.op}, {"ms", l.ms}, {"kind", layer_kind_name(l.kind)}, {"nodes", l.nodes}});
+      b["profile_phase_ms"] = e.profile_phase_ms;
+      b["attribution"] = e.attribution ? e.attribution->to_json() : nlohmann::json(nullptr);
     }
     j["backends"].push_back(b);
   }
@@ -319,8 +355,9 @@ std::string CompareResult::table() const {
       const size_t shown = std::min<size_t>(ls.size(), 15);
       for (size_t i = 0; i < shown; ++i)
         lt.add_row({ls[i].name, ls[i].op, fmt_ms(ls[i].ms), fmt::format("{:.1f}", total > 0 ? 100 * ls[i].ms / total : 0)});
-      out += fmt::format("\nper-layer times on {} (top {} of {}, sum {} ms):\n{}", e.backend, shown, ls.size(),
-                         fmt_ms(total), lt.str());
+      out += fmt::format("\nper-layer times on {} (top {} of {}; profiled run {} ms, unprofiled runs beside the profiles {} "
+                         "ms, timed rounds {} ms):\n{}",
+                         e.backend, shown, ls.size(), fmt_ms(total), fmt_ms(e.profile_phase_ms), fmt_ms(e.stats.median), lt.str());
     }
   }
   out += placement.note(rounds.size());

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "measure/attribution.h"
 #include "measure/bench.h"
 #include "measure/speedup.h"
 
@@ -23,7 +24,7 @@ struct CompareSettings {
   uint64_t order_seed = 1;   // the rounds' random order
   bool keep_going = false;   // a backend that fails to compile or run is reported (entry.error), the rest measured
   bool per_layer = false;
-  int per_layer_iterations = 10;
+  int per_layer_iterations = 10;  // profiled runs per backend, in up to 5 rounds that alternate the backends
 };
 
 struct CompareEntry {
@@ -40,6 +41,8 @@ struct CompareEntry {
   Description describe;
   std::vector<LayerTime> layers;  // --per-layer; empty when unsupported
   bool layers_supported = false;
+  double profile_phase_ms = 0;  // --per-layer: median latency of unprofiled runs between the profiles
+  std::optional<Attribution> attribution;  // --per-layer, not the native backend: its gain split (attribution.h)
   TimingMode timing;
 };
 

@@ -173,8 +173,14 @@ TEST(TorchEager, ProfileLayersTimesEveryNode) {
   Graph g = small_net();
   auto exe = make_backend("torch")->compile(g, {});
   const auto layers = exe->profile_layers(make_inputs(g), 2);
-  ASSERT_EQ(layers.size(), g.nodes.size());
+  ASSERT_EQ(layers.size(), g.nodes.size() + 1);  // one step per node, then the time between the calls
   EXPECT_EQ(layers[0].name, "conv1");
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    EXPECT_EQ(layers[i].nodes, std::vector<std::string>{g.nodes[i].name});
+    EXPECT_EQ(layers[i].kind, LayerKind::Compute);
+  }
+  EXPECT_EQ(layers.back().kind, LayerKind::Overhead);
+  EXPECT_TRUE(layers.back().nodes.empty());
   for (const LayerTime& l : layers) EXPECT_GE(l.ms, 0.0);
 }
 

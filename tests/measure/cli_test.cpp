@@ -372,3 +372,33 @@ TEST(MeasureCli, DoctorReportsBackendsAndCounters) {
     EXPECT_EQ(rt["gate"], 250);
   }
 }
+
+// `explain` through the CLI: the JSON's attribution adds up to the timed rounds' gain, names its parts, and
+// the human table shows the parts; bad input is a one-line error.
+TEST(MeasureCli, ExplainSplitsTheGainIntoPartsThatAddUp) {
+  const CliResult r = run_cli(args({"explain", k_model, "--backends", "torch,onednn", "--threads", "1", "--json",
+                                    "--per-layer-iterations", "5"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["schema"], "formbench.explain/1");
+  ASSERT_EQ(j["attributions"].size(), 1u);
+  const nlohmann::json& a = j["attributions"][0];
+  EXPECT_EQ(a["native"], "torch");
+  EXPECT_EQ(a["accelerated"], "onednn");
+  double sum = 0;
+  for (const char* part : {"overhead", "fusion", "layout", "kernels", "unmapped", "residual", "drift"}) sum += a["parts_ms"][part].get<double>();
+  EXPECT_NEAR(sum, a["gain_ms"].get<double>(), 1e-9);
+  EXPECT_NEAR(a["gain_ms"].get<double>(), a["native_ms"].get<double>() - a["accelerated_ms"].get<double>(), 1e-9);
+  EXPECT_EQ(a["top"].size(), 5u);
+  // ResNet-18's BatchNorms all fold into its convolutions on onednn.
+  bool bn = false;
+  for (const auto& c : a["classes"])
+    if (c["class"] == "batchnorm") bn = c["eliminated"] == c["nodes"];
+  EXPECT_TRUE(bn) << a["classes"].dump();
+  const CliResult t = run_cli(args({"explain", k_model, "--threads", "1", "--per-layer-iterations", "5", "--no-check"}));
+  ASSERT_EQ(t.code, 0) << t.err;
+  EXPECT_NE(t.out.find("passes eliminated by fusion"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("largest contributors:"), std::string::npos) << t.out;
+  expect_error(run_cli({"explain", k_model, "--backends", "torch"}), "explain needs two backends");
+  expect_error(run_cli({"explain", k_model, "--per-layer-iterations", "0"}), "--per-layer-iterations must be >= 1");
+}

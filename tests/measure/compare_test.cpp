@@ -30,7 +30,7 @@ class ProfilingExecutable : public Executable {
   }
   std::vector<LayerTime> profile_layers(const std::vector<Tensor>&, int iterations) override {
     std::vector<LayerTime> l;
-    for (size_t i = 0; i < names_.size(); ++i) l.push_back({names_[i].first, names_[i].second, 0.01 * (i + 1)});
+    for (size_t i = 0; i < names_.size(); ++i) l.push_back({names_[i].first, names_[i].second, 0.01 * (i + 1), {names_[i].first}, LayerKind::Compute});
     return l;
   }
 

@@ -244,7 +244,10 @@ std::vector<LayerTime> CudnnExecutable::profile_layers(const std::vector<Tensor>
   for (size_t i = 0; i < execs_.size(); ++i) {
     if (execs_[i]->device_calls == 0) continue;
     const Step& s = plan_.steps[i];
-    out.push_back({s.label, kind_name(s.kind), ms[i] / std::max(iterations, 1)});
+    // The step's own node: nodes it fused (a folded BatchNorm, an activation, a residual add) are then passes
+    // cudnn does not run, which is what they are.
+    out.push_back({s.label, kind_name(s.kind), ms[i] / std::max(iterations, 1), {plan_.g.node(s.node).name},
+                   s.copy ? LayerKind::Copy : LayerKind::Compute});
   }
   return out;
 }

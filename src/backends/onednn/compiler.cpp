@@ -103,6 +103,7 @@ class Lowerer {
       lower_step(p_.steps[i]);
       for (const ValueId v : p_.steps[i].outputs) place_in_buffer(v);
     }
+    step_index_ = -1;  // what follows converts layouts for the graph's outputs
     bind_outputs();
     concat_buffer_notes();
     if (std::string note = winograd_note(winograd_, opt_.winograd); !note.empty()) out_.notes.push_back(std::move(note));
@@ -171,6 +172,8 @@ class Lowerer {
     e.name = std::move(name);
     e.kind = std::move(kind);
     e.impl = pd.impl_info_str();
+    // A reorder converts a layout for its step; any other primitive computes the step's nodes.
+    if (e.kind != "reorder" && step_index_ >= 0) e.covers = p_.steps[static_cast<size_t>(step_index_)].covers;
     e.slot_args = std::move(slot_args);
     e.const_args = std::move(consts);
     out_.prog.scratchpad_bytes = std::max(out_.prog.scratchpad_bytes, pd.scratchpad_desc().get_size());

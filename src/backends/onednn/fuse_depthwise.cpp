@@ -98,6 +98,7 @@ void fuse_depthwise(Plan& p, const dnnl::engine& eng, bool force) {
     pw.post_ops.insert(pw.post_ops.end(), dw.post_ops.begin(), dw.post_ops.end());
     pw.outputs = dw.outputs;
     pw.label += " -> " + dw.label;
+    pw.covers.insert(pw.covers.end(), dw.covers.begin(), dw.covers.end());
     dw.removed = true;
     p.report.applied.push_back(pw.label + " (depthwise post-op)");
   }

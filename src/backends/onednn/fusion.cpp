@@ -17,6 +17,7 @@ bool only_eltwise(const Step& s) {
 void merge(Plan& p, Step& into, Step& from, const std::string& what) {
   into.outputs = from.outputs;
   into.label += "+" + p.g.node(from.node).name;
+  into.covers.insert(into.covers.end(), from.covers.begin(), from.covers.end());
   from.removed = true;
   (void)what;
 }
@@ -124,6 +125,7 @@ void fuse_flatten_linear(Plan& p) {
     lin.inputs[0] = f.inputs[0];
     lin.flatten_input = true;
     lin.label = fn.name + "+" + lin.label;
+    lin.covers.insert(lin.covers.end(), f.covers.begin(), f.covers.end());
     f.removed = true;
     p.report.applied.push_back(lin.label + " (inner product reads the 4-D tensor)");
   }

@@ -11,6 +11,7 @@
 
 #include "backends/backend.h"
 #include "backends/calibrate.h"
+#include "backends/layer_clock.h"
 #include "backends/onednn/compiler.h"
 #include "backends/onednn/dnnl_compat.h"
 #include "backends/onednn/plan.h"
@@ -104,18 +105,27 @@ class OnednnExecutable : public Executable {
 
   std::vector<LayerTime> profile_layers(const std::vector<Tensor>& inputs, int iterations) override {
     std::vector<Tensor> outs;
-    run(inputs, outs);  // binds the external pointers
-    std::vector<double> ms(prog_.execs.size(), 0.0);
-    for (int it = 0; it < iterations; ++it)
+    run(inputs, outs);  // binds the external pointers and warms up
+    LayerClock lc(prog_.execs.size(), iterations);
+    for (int it = 0; it < std::max(iterations, 1); ++it) {
+      lc.begin_run();
       for (size_t i = 0; i < prog_.execs.size(); ++i) {
-        auto t0 = std::chrono::steady_clock::now();
+        lc.begin_step();
         prog_.execs[i].prim.execute(stream_, prog_.execs[i].args);
         stream_.wait();
-        ms[i] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        lc.end_step(i);
       }
+      lc.end_run();
+    }
     std::vector<LayerTime> out;
-    for (size_t i = 0; i < prog_.execs.size(); ++i)
-      out.push_back({prog_.execs[i].name, prog_.execs[i].kind, ms[i] / std::max(iterations, 1)});
+    for (size_t i = 0; i < prog_.execs.size(); ++i) {
+      const Exec& e = prog_.execs[i];
+      const LayerKind kind = e.kind == "reorder" ? LayerKind::Reorder
+                             : e.kind == "concat" || e.kind == "split" || e.kind == "shuffle" ? LayerKind::Copy
+                                                                                                : LayerKind::Compute;
+      out.push_back({e.name, e.kind, lc.step_ms(i), e.covers, kind});
+    }
+    out.push_back({"(between primitives)", "overhead", lc.overhead_ms(), {}, LayerKind::Overhead});
     return out;
   }
 

@@ -63,6 +63,9 @@ Plan make_plan(Graph g, passes::PassReport generic) {
     s.inputs = n.inputs;
     s.outputs = n.outputs;
     s.label = n.name;
+    s.covers = {n.name};
+    for (const auto& a : p.report.absorbed)
+      if (a.into == n.name) s.covers.push_back(a.node);
     p.steps.push_back(std::move(s));
   }
   // A conv that absorbed a BatchNorm is labelled "conv+bn" (the fold pass reports exactly that).

@@ -31,6 +31,7 @@ struct Step {
   std::vector<ValueId> outputs;   // what the step writes: the last fused node's outputs
   std::vector<PostOp> post_ops;   // in application order
   std::string label;              // "conv1+bn1+relu" for describe()
+  std::vector<std::string> covers;  // names of the original IR nodes it computes, its own first (per-layer profiles)
   bool removed = false;           // merged into another step
   bool flatten_input = false;     // a Linear reading the 4-D tensor before a Flatten it absorbed
 };

@@ -30,6 +30,7 @@ struct Exec {
   std::string name;  // the step label ("layer1.0.conv1+bn1+relu") or the reorder's description
   std::string kind;  // "conv", "reorder", "pool", ...
   std::string impl;  // oneDNN implementation name
+  std::vector<std::string> covers;  // the IR nodes it computes (its step's); empty for layout conversions
   std::vector<std::pair<int, int>> slot_args;             // (DNNL_ARG_*, slot)
   std::unordered_map<int, dnnl::memory> const_args;       // weights, biases, scratchpad
   std::unordered_map<int, dnnl::memory> args;             // everything, built when memory is bound

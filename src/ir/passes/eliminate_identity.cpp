@@ -23,6 +23,7 @@ PassReport eliminate_identity(Graph& g) {
     replace_uses(g, out, in);
     dead[i] = true;
     r.applied.push_back(fmt::format("{} (removed)", n.name));
+    r.absorbed.push_back({n.name, ""});
   }
   if (!r.applied.empty()) erase_nodes(g, dead);
   return r;

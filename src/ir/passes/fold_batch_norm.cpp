@@ -60,6 +60,7 @@ PassReport fold_batch_norm(Graph& g) {
     conv.outputs[0] = bn.outputs[0];
     dead[i] = true;
     r.applied.push_back(fmt::format("{}+{}", conv.name, bn.name));
+    r.absorbed.push_back({bn.name, conv.name});
   }
   if (!r.applied.empty()) erase_nodes(g, dead);
   return r;

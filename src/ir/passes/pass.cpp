@@ -5,6 +5,7 @@ namespace fb::passes {
 void PassReport::append(const PassReport& other) {
   applied.insert(applied.end(), other.applied.begin(), other.applied.end());
   rejected.insert(rejected.end(), other.rejected.begin(), other.rejected.end());
+  absorbed.insert(absorbed.end(), other.absorbed.begin(), other.absorbed.end());
 }
 
 void replace_uses(Graph& g, ValueId from, ValueId to) {

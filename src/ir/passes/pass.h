@@ -11,6 +11,12 @@ namespace fb::passes {
 struct PassReport {
   std::vector<std::string> applied;   // one line per rewrite ("layer1.0.conv1+bn1")
   std::vector<std::string> rejected;  // one line per declined candidate, with the reason
+  // Nodes a rewrite took out of the graph: `into` computes them now (a conv that folded a BatchNorm), or is
+  // empty when nothing does (an Identity removed). Lets a backend say which IR nodes each kernel covers.
+  struct Absorbed {
+    std::string node, into;
+  };
+  std::vector<Absorbed> absorbed;
   void append(const PassReport& other);
 };
 
