@@ -236,6 +236,14 @@ nlohmann::json combine_processes(const std::vector<nlohmann::json>& ps, const St
       }
       if (b["agreement"].is_null() && e->value("agreement", nlohmann::json()).is_object()) b["agreement"] = (*e)["agreement"];
     }
+    // The per-layer profiles and the speedup's attribution: from one process too (a study profiles the first).
+    for (const nlohmann::json* e : every)
+      if (e->value("attribution", nlohmann::json()).is_object()) {
+        b["attribution"] = (*e)["attribution"];
+        b["layers"] = e->value("layers", nlohmann::json());
+        b["per_layer_supported"] = e->value("per_layer_supported", false);
+        break;
+      }
     b["samples_ms_by_process"] = samples;
     // Not `name == c["native"]`: nlohmann 3.11.3 under C++20 (Debian 13) has no string == json.
     if (c["native"].is_string() && name == c["native"].get_ref<const std::string&>()) {

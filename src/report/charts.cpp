@@ -215,6 +215,73 @@ json zoo_bars(const Analysis& a, bool speedup) {
   return {{"data", {{"values", rows}}}, {"width", 520}, {"layer", layers}};
 }
 
+// Where a speedup comes from: the attribution's parts (results_db.h) as shares of the gain, one row each. Parts
+// that cost time (layout conversions; a residual where the profiles overstate the gain) stack below zero.
+void add_parts(json& rows, const AttributionParts& p, json key) {
+  if (p.gain_ms == 0) return;
+  const std::pair<const char*, double> parts[] = {{"kernel efficiency", p.kernels_ms},   {"passes eliminated by fusion", p.fusion_ms},
+                                                  {"framework overhead", p.overhead_ms}, {"layout conversions", p.layout_ms},
+                                                  {"unmapped steps", p.unmapped_ms},     {"residual (not in the profiles)", p.residual_ms},
+                                                  {"drift between phases", p.drift_ms}};
+  int order = 0;
+  for (const auto& [part, ms] : parts) {
+    json row = key;
+    row["part"] = part;
+    row["order"] = order++;
+    row["ms"] = ms;
+    row["share_pct"] = 100 * ms / p.gain_ms;
+    rows.push_back(row);
+  }
+}
+
+json parts_color() {
+  return {{"field", "part"}, {"type", "nominal"}, {"title", "part of the gain"},
+          {"sort", {"kernel efficiency", "passes eliminated by fusion", "framework overhead", "layout conversions",
+                    "unmapped steps", "residual (not in the profiles)", "drift between phases"}}};
+}
+
+json speedup_parts_vs_depth(const Analysis& a) {
+  json rows = json::array();
+  for (const Speedup& s : a.speedups) {
+    const Record& r = *s.accel;
+    if (!r.pattern || !r.depth || !r.attribution) continue;
+    add_parts(rows, *r.attribution, {{"pattern", *r.pattern}, {"depth", *r.depth},
+                                     {"series", fmt::format("{} · w={}", r.backend, r.width ? std::to_string(*r.width) : "?")}});
+  }
+  if (rows.empty())
+    return message("No pattern point has its speedup attributed: a study records it with explain = true in [measure] "
+                   "(formbench explain does it for one network).");
+  return {{"data", {{"values", rows}}},
+          {"facet", {{"field", "pattern"}, {"type", "nominal"}, {"title", nullptr}}},
+          {"columns", 3},
+          {"spec", {{"width", 230}, {"height", 160},
+                    {"mark", {{"type", "bar"}, {"tooltip", {{"content", "data"}}}}},
+                    {"encoding", {{"x", {{"field", "depth"}, {"type", "ordinal"}, {"title", "depth"}}},
+                                  {"xOffset", {{"field", "series"}, {"type", "nominal"}}},
+                                  {"y", {{"field", "share_pct"}, {"type", "quantitative"}, {"title", "% of the gain"}}},
+                                  {"color", parts_color()},
+                                  {"order", {{"field", "order"}, {"type", "quantitative"}}}}}}},
+          {"resolve", {{"scale", {{"y", "independent"}}}}}};
+}
+
+json zoo_speedup_parts(const Analysis& a) {
+  json rows = json::array();
+  for (const Speedup& s : a.speedups) {
+    const Record& r = *s.accel;
+    if (r.family == "pattern" || r.pattern || !r.attribution) continue;
+    add_parts(rows, *r.attribution, {{"model", r.model}, {"backend", r.backend}});
+  }
+  if (rows.empty()) return message("No zoo network has its speedup attributed (explain = true in the study's [measure]).");
+  return {{"data", {{"values", rows}}},
+          {"width", 520},
+          {"mark", {{"type", "bar"}, {"tooltip", {{"content", "data"}}}}},
+          {"encoding", {{"y", {{"field", "model"}, {"type", "nominal"}, {"title", nullptr}}},
+                        {"yOffset", {{"field", "backend"}, {"type", "nominal"}}},
+                        {"x", {{"field", "share_pct"}, {"type", "quantitative"}, {"title", "% of the gain over native"}}},
+                        {"color", parts_color()},
+                        {"order", {{"field", "order"}, {"type", "quantitative"}}}}}};
+}
+
 }  // namespace
 
 json chart_specs(const Analysis& a) {
@@ -228,6 +295,9 @@ json chart_specs(const Analysis& a) {
                                             : "Roofline: achieved GFLOP/s vs arithmetic intensity (dots: networks, triangles: layers)", roofline(a)));
   c.push_back(chart("zoo_latency", "Zoo networks: median latency", zoo_bars(a, false)));
   c.push_back(chart("zoo_speedup", "Zoo networks: speedup over native", zoo_bars(a, true)));
+  c.push_back(chart("speedup_parts_vs_depth", "Where the speedup comes from, per pattern and depth (share of the gain; bars per backend and width)",
+                    speedup_parts_vs_depth(a)));
+  c.push_back(chart("zoo_speedup_parts", "Zoo networks: where the speedup comes from (share of the gain)", zoo_speedup_parts(a)));
   return c;
 }
 

@@ -191,21 +191,28 @@ void add_roofline(Analysis& a, const AnalysisOptions& opt) {
         p.intensity = *r->flops / *p.bytes;
       else if (p.why_no_intensity.empty())
         p.why_no_intensity = it->second.why;
-      // Per-layer profile: a fused group "a+b+c" counts the FLOPs and bytes of every node it names.
+      // Per-layer profile: a step counts the FLOPs and bytes of every node it computes (its node list; in older
+      // databases the nodes its name "a+b+c" joins). Layout conversions and the time between steps are no layer.
       for (const LayerTiming& l : r->layers) {
+        if (l.kind == "reorder" || l.kind == "overhead") continue;
         RooflineLayer rl{r, l.name, l.op, l.ms};
-        size_t start = 0;
+        std::vector<std::string> names = l.nodes;
+        if (names.empty())
+          for (size_t start = 0;;) {
+            const size_t end = std::min(l.name.find('+', start), l.name.size());
+            names.push_back(l.name.substr(start, end - start));
+            if (end == l.name.size()) break;
+            start = end + 1;
+          }
         bool known = true;
-        while (start <= l.name.size()) {
-          const size_t end = std::min(l.name.find('+', start), l.name.size());
-          auto n = it->second.nodes.find(l.name.substr(start, end - start));
+        for (const std::string& name : names) {
+          auto n = it->second.nodes.find(name);
           if (n == it->second.nodes.end()) {
             known = false;
             break;
           }
           rl.flops += static_cast<double>(n->second.flops);
           rl.bytes += static_cast<double>(n->second.weight_bytes + n->second.activation_in_bytes + n->second.activation_out_bytes);
-          start = end + 1;
         }
         if (known && rl.flops > 0 && rl.bytes > 0)
           a.roofline_layers.push_back(rl);

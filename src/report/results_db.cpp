@@ -138,6 +138,23 @@ std::string device_of(const std::string& column, const std::string& backend, con
   return "cpu";
 }
 
+// The parts of a result's attribution; absent when any is missing or not a number (a hand-edited file).
+std::optional<AttributionParts> attribution_parts(const nlohmann::json& a) {
+  const nlohmann::json p = a.value("parts_ms", nlohmann::json());
+  if (!p.is_object() || !a.value("gain_ms", nlohmann::json()).is_number()) return std::nullopt;
+  AttributionParts out;
+  out.gain_ms = a["gain_ms"].get<double>();
+  const std::pair<const char*, double*> fields[] = {{"overhead", &out.overhead_ms}, {"fusion", &out.fusion_ms},
+                                                    {"layout", &out.layout_ms},     {"kernels", &out.kernels_ms},
+                                                    {"unmapped", &out.unmapped_ms}, {"residual", &out.residual_ms}};
+  for (const auto& [key, into] : fields) {
+    if (!p.value(key, nlohmann::json()).is_number()) return std::nullopt;
+    *into = p[key].get<double>();
+  }
+  if (p.value("drift", nlohmann::json()).is_number()) out.drift_ms = p["drift"].get<double>();
+  return out;
+}
+
 }  // namespace
 
 std::string plain_backend(const std::string& backend) { return backend.substr(0, backend.find('[')); }
@@ -265,8 +282,15 @@ ResultsDb load_results(const std::string& path) {
           if (rj.is_object() && rj.contains("layers") && rj["layers"].is_array())
             for (const auto& l : rj["layers"])
               if (l.is_object() && l.value("name", nlohmann::json()).is_string() && l.value("ms", nlohmann::json()).is_number() &&
-                  l["ms"].get<double>() > 0)
-                r.layers.push_back({l["name"].get<std::string>(), l.value("op", std::string()), l["ms"].get<double>()});
+                  l["ms"].get<double>() > 0) {
+                LayerTiming lt{l["name"].get<std::string>(), l.value("op", std::string()), l["ms"].get<double>()};
+                if (l.value("kind", nlohmann::json()).is_string()) lt.kind = l["kind"].get<std::string>();
+                if (l.value("nodes", nlohmann::json()).is_array())
+                  for (const auto& n : l["nodes"])
+                    if (n.is_string()) lt.nodes.push_back(n.get<std::string>());
+                r.layers.push_back(std::move(lt));
+              }
+          if (rj.is_object() && rj.value("attribution", nlohmann::json()).is_object()) r.attribution = attribution_parts(rj["attribution"]);
         } else if (sqlite3_column_type(st, f0) != SQLITE_NULL) {
           r.status = Status::Failed;
           r.machine_id = opt_int(st, f0 + 1);

@@ -20,11 +20,20 @@ struct Machine {
 enum class Status { Measured, Failed, Pending };
 const char* status_name(Status s);
 
-// One layer's time from a per-layer profile in result_json ("layers": [{"name", "op", "ms"}]); a fused group
-// is named "a+b+c".
+// One layer's time from a per-layer profile in result_json ("layers": [{"name", "op", "ms", "kind", "nodes"}]):
+// the IR nodes the step computes; older databases have no nodes, and a fused group is then named "a+b+c".
 struct LayerTiming {
   std::string name, op;
   double ms = 0;
+  std::string kind = "compute";    // compute, copy, reorder or overhead
+  std::vector<std::string> nodes;  // empty in older databases
+};
+
+// Where a speedup comes from (result_json.attribution.parts_ms, measure/attribution.h): the gain over the
+// native point split into parts that add up to it.
+struct AttributionParts {
+  double gain_ms = 0, overhead_ms = 0, fusion_ms = 0, layout_ms = 0, kernels_ms = 0, unmapped_ms = 0, residual_ms = 0;
+  double drift_ms = 0;  // absent in a result from before it was split from the residual: 0
 };
 
 struct Record {
@@ -54,6 +63,7 @@ struct Record {
   std::optional<double> achieved_gflops, peak_gflops, pct_of_peak;
   std::string peak_reason;  // result_json.peak_reason: why pct_of_peak is null (bf16, int8, Winograd, no peak)
   std::vector<LayerTiming> layers;       // result_json.layers, when the measurement profiled layers
+  std::optional<AttributionParts> attribution;  // result_json.attribution, when the study explained its speedups
   std::optional<double> bandwidth_gbps;  // result_json.ceilings (the measured triad bandwidth), when recorded
   std::string counters_source, counters_reason;
   std::optional<double> ll_references, ll_misses, ll_miss_rate;

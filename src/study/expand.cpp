@@ -149,6 +149,8 @@ std::vector<std::string> group_args(const std::vector<const Point*>& group, int 
   if (!p.measure.ceilings.value_or(true)) a.push_back("--no-ceilings");
   if (process > 0 || !p.measure.check.value_or(false)) a.push_back("--no-check");
   if (process == 0 && p.measure.cache_sim.value_or(false)) a.push_back("--cache-sim");
+  // Per-layer profiles after the timed rounds, in the first process only: the attribution needs one.
+  if (process == 0 && p.measure.explain.value_or(false)) a.push_back("--per-layer");
   // A scoped option goes only where its backend is measured: the runner measures a backend alone after its
   // group's process crashed, and compare refuses an option for a backend it does not measure.
   for (const auto& [key, value] : p.options) {
@@ -302,6 +304,8 @@ double estimate_seconds(const Point& p) {
   // the first cache-simulated groups of studies/paper_full.toml on the 2-vCPU Xeon guest (2026-12-07; 0.02 to
   // 0.7 GMAC, 91 to 575 s per group of 3 backends): about 24 s + 240 s per GMAC for each backend.
   if (p.measure.cache_sim.value_or(false)) t += 24 + 240 * p.gmacs;
+  // Per-layer profiles: 10 runs per backend, each at roughly the latency (the timers add little).
+  if (p.measure.explain.value_or(false)) t += 10 * latency_s;
   return t;
 }
 

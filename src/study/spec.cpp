@@ -173,6 +173,7 @@ MeasureSettings read_measure(const std::string& origin, const std::string& path,
   m.check = r.boolean("check");
   m.cache_sim = r.boolean("cache_sim");
   m.cache_sim_max_gmacs = r.number("cache_sim_max_gmacs", false);
+  m.explain = r.boolean("explain");
   m.processes = r.count("processes", false);
   m.max_processes = r.count("max_processes", false);
   m.block = r.count("block", false);
@@ -347,6 +348,7 @@ MeasureSettings MeasureSettings::merged(const MeasureSettings& o) const {
   take(m.check, o.check);
   take(m.cache_sim, o.cache_sim);
   take(m.cache_sim_max_gmacs, o.cache_sim_max_gmacs);
+  take(m.explain, o.explain);
   take(m.processes, o.processes);
   take(m.max_processes, o.max_processes);
   take(m.block, o.block);

@@ -26,6 +26,8 @@ struct MeasureSettings {
   std::optional<bool> check;               // agreement with the reference     --check
   std::optional<bool> cache_sim;           // simulated cache (valgrind)        --cache-sim
   std::optional<double> cache_sim_max_gmacs;  // simulate only points up to this many GMACs (per batch)
+  std::optional<bool> explain;             // per-layer profiles and each speedup's attribution  --per-layer
+                                           // (first process only; not part of a point's identity)
   std::optional<int64_t> processes;        // independent processes per point (two-level CIs)   --processes
   std::optional<int64_t> max_processes;    // at most, when an unstable point is remeasured (default 2 x processes)
   std::optional<int64_t> block;            // timed runs per backend per interleaved round    --block

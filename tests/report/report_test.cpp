@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <tuple>
 
@@ -284,7 +285,35 @@ TEST_F(ReportDb, HtmlIsSelfContainedAndEscaped) {
   EXPECT_NE(html.find("vegaEmbed"), std::string::npos);
   size_t charts = 0;
   for (size_t p = 0; (p = html.find("<div class=\"chart\"", p)) != std::string::npos; ++p) ++charts;
-  EXPECT_EQ(charts, 8u);
+  EXPECT_EQ(charts, 10u);
+}
+
+// A study with explain = true records where each speedup comes from; the report stacks the parts as shares
+// of the gain per pattern and depth, and per zoo network (the synthetic parts: 10, 40, -10, 50, 0, 10 %).
+TEST_F(ReportDb, WhereTheSpeedupComesFrom) {
+  const ResultsDb db = load_results(path);
+  const Analysis a = analyze(db);
+  const nlohmann::json charts = chart_specs(a);
+  auto rows_of = [&](const std::string& id) {
+    for (const auto& c : charts)
+      if (c["id"] == id) return c["spec"]["data"]["values"];
+    return nlohmann::json();
+  };
+  const nlohmann::json pat = rows_of("speedup_parts_vs_depth");
+  ASSERT_TRUE(pat.is_array());
+  ASSERT_EQ(pat.size(), 7u * 4);  // seven parts (drift 0) at each of the residual pattern's four attributed depths
+  std::map<int64_t, double> sum;
+  for (const auto& r : pat) {
+    EXPECT_EQ(r["pattern"], "residual");
+    sum[r["depth"].get<int64_t>()] += r["share_pct"].get<double>();
+    if (r["part"] == "passes eliminated by fusion") EXPECT_DOUBLE_EQ(r["share_pct"].get<double>(), 40);
+    if (r["part"] == "layout conversions") EXPECT_DOUBLE_EQ(r["share_pct"].get<double>(), -10);
+  }
+  for (const auto& [depth, pct] : sum) EXPECT_NEAR(pct, 100, 1e-9) << depth;
+  const nlohmann::json zoo = rows_of("zoo_speedup_parts");
+  ASSERT_EQ(zoo.size(), 7u);
+  EXPECT_EQ(zoo[0]["model"], "resnet18?res=32");
+  EXPECT_NEAR(zoo[0]["share_pct"].get<double>(), 60, 1e-9);  // kernels: 0.9 of 1.5 ms
 }
 
 // Speedups pair points of the same machine and device only; bandwidth comes from the bench ceilings.
@@ -601,15 +630,22 @@ TEST(ReportRoofline, PerLayerProfiles) {
     test::MeasureSpec m;
     m.median_ms = 0.5;
     m.flops = 1e8;
-    m.result_json = R"({"layers": [{"name": "conv1+bn1+relu", "op": "Conv", "ms": 0.01},
+    m.result_json = R"J({"layers": [{"name": "conv1+bn1+relu", "op": "Conv", "ms": 0.01},
                                    {"name": "layer1.0.conv1", "op": "Conv", "ms": 0.02},
-                                   {"name": "fused_by_the_backend_7", "op": "?", "ms": 0.1}]})";
+                                   {"name": "fused_by_the_backend_7", "op": "?", "ms": 0.1},
+                                   {"name": "layer1.0.conv2 -> whatever", "op": "conv", "ms": 0.02, "kind": "compute",
+                                    "nodes": ["layer1.0.conv2", "layer1.0.bn2"]},
+                                   {"name": "x: nchw -> nChw16c", "op": "reorder", "ms": 0.01, "kind": "reorder", "nodes": []},
+                                   {"name": "(between primitives)", "op": "overhead", "ms": 0.01, "kind": "overhead"}]})J";
     db.measure(db.point(p), m);
   }
   const ResultsDb db = load_results(path);
   const Analysis a = analyze(db);
-  ASSERT_EQ(a.roofline_layers.size(), 2u);
+  // The step with a node list is placed by its nodes whatever its name; the reorder and the time between
+  // steps are no layer, and not unmatched either.
+  ASSERT_EQ(a.roofline_layers.size(), 3u);
   EXPECT_EQ(a.unmatched_layers, 1);
+  EXPECT_DOUBLE_EQ(a.roofline_layers[2].flops, 2 * 2359296.0 + 64 * 8 * 8);  // conv2 + bn2 (one FLOP per element)
   const RooflineLayer& stem = a.roofline_layers[0];
   EXPECT_DOUBLE_EQ(stem.flops, 2 * 2408448.0 + 2 * 64 * 16 * 16);
   EXPECT_NEAR(stem.achieved_gflops(), stem.flops / 0.01e6, 1e-9);
@@ -619,7 +655,7 @@ TEST(ReportRoofline, PerLayerProfiles) {
   EXPECT_NEAR(l.achieved_gflops(), 2 * 2359296.0 / 0.02e6, 1e-9);
   bool table = false;
   for (const Table& t : build_tables(a, db))
-    if (t.id == "roofline_layers") table = t.rows.size() == 2;
+    if (t.id == "roofline_layers") table = t.rows.size() == 3;
   EXPECT_TRUE(table);
 }
 

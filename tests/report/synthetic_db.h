@@ -163,6 +163,9 @@ inline void build_reference_study(const std::string& path, double onednn_scale =
     m.flops = depths[i] * 1e9;
     m.params = depths[i] * 1e4;
     m.activation = 1e6 + depths[i] * 1e5;
+    // explain = true: the parts of a 10 ms gain (shares 10, 40, -10, 50, 0, 10 %)
+    m.result_json = R"({"attribution": {"gain_ms": 10, "parts_ms": {"overhead": 1, "fusion": 4, "layout": -1,
+                        "kernels": 5, "unmapped": 0, "residual": 1}}})";
     pair(pat("residual", depths[i], 16), 2 + 10 * depths[i], on_depth[i], m, ll[i]);
   }
   const double wf[] = {0.5, 8}, wt[] = {7, 82}, wo[] = {3, 20};
@@ -193,7 +196,9 @@ inline void build_reference_study(const std::string& path, double onednn_scale =
   z.params = 11689512;
   z.result_json = R"({"layers": [{"name": "conv1+bn1+relu", "op": "Conv", "ms": 0.05},
                                  {"name": "layer1.0.conv1", "op": "Conv", "ms": 0.04},
-                                 {"name": "fc", "op": "Linear", "ms": 0.01}]})";
+                                 {"name": "fc", "op": "Linear", "ms": 0.01}],
+                      "attribution": {"gain_ms": 1.5, "parts_ms": {"overhead": 0.1, "fusion": 0.5, "layout": -0.1,
+                                      "kernels": 0.9, "unmapped": 0, "residual": 0.1}}})";
   pair(zoo("resnet18?res=32", "hand-crafted"), 3.0, 1.5, z);
   z.result_json.reset();
   z.flops = 1.1e9;

@@ -200,6 +200,51 @@ TEST(StudyRun, RetryFailedRedoesDisagreeingMeasurements) {
   EXPECT_EQ(sql_int(db, "SELECT agreement_passed FROM measurements WHERE point_id = '" + flagged + "'"), 1);
 }
 
+// explain = true: the first process of each point profiles both backends per layer; the accelerated point
+// keeps the attribution of its speedup (parts that add up to its gain), both keep their profiles, and the
+// report draws where the speedup comes from.
+TEST(StudyRun, ExplainRecordsWhereEachSpeedupComesFrom) {
+  ScratchDir dir;
+  const std::string spec = dir.write("explain.toml", R"(
+name = "explain-test"
+backend = ["torch", "onednn"]
+threads = 1
+[measure]
+warmup = 1
+warmup_ms = 0
+repetitions = 3
+min_time_ms = 0
+ceilings = false
+check = true
+processes = 2
+explain = true
+[[models]]
+model = "test_tiny"
+resolution = 16
+)");
+  const std::string db_path = dir.file("e.sqlite");
+  ASSERT_EQ(formbench(fmt::format("study run {} --db {}", spec, db_path)), 0);
+  Db db(db_path, false);
+  const nlohmann::json on = nlohmann::json::parse(sql_text(
+      db, "SELECT m.result_json FROM measurements m JOIN points p ON p.id = m.point_id WHERE p.backend = 'onednn'"));
+  const nlohmann::json torch = nlohmann::json::parse(sql_text(
+      db, "SELECT m.result_json FROM measurements m JOIN points p ON p.id = m.point_id WHERE p.backend = 'torch'"));
+  ASSERT_TRUE(on["attribution"].is_object()) << on.dump().substr(0, 2000);
+  const nlohmann::json& a = on["attribution"];
+  double sum = 0;
+  for (const auto& [part, ms] : a["parts_ms"].items()) sum += ms.get<double>();
+  EXPECT_NEAR(sum, a["gain_ms"].get<double>(), 1e-9);
+  EXPECT_EQ(a["native"], "torch");
+  EXPECT_TRUE(torch.value("attribution", nlohmann::json()).is_null());
+  ASSERT_TRUE(on["layers"].is_array());
+  for (const auto& l : on["layers"])
+    if (l["kind"] == "compute") EXPECT_FALSE(l["nodes"].empty()) << l.dump();
+  ASSERT_EQ(formbench(fmt::format("report {} -o {}", db_path, dir.file("report"))), 0);
+  const std::string html = read_text(dir.file("report/index.html"));
+  EXPECT_NE(html.find("Zoo networks: where the speedup comes from"), std::string::npos);
+  EXPECT_NE(html.find("passes eliminated by fusion"), std::string::npos);
+}
+
 TEST(StudyRun, ShardsMergeToTheUnshardedSet) {
   ScratchDir dir;
   const std::string spec = dir.write("s.toml", k_spec);

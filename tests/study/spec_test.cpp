@@ -249,6 +249,25 @@ TEST(StudyExpand, EveryTimingSettingReachesThePointsCommandLineAsItsFlag) {
   }
 }
 
+// explain = true: the first process profiles per layer (compare --per-layer), so each speedup is attributed
+// once; the point's identity does not change with it (the timed rounds come before the profiles).
+TEST(StudyExpand, ExplainProfilesTheFirstProcessOnly) {
+  const std::string head = "name=\"x\"\nbackend=[\"torch\", \"onednn\"]\n[measure]\nprocesses=3\n";
+  const std::string pat = "[[patterns]]\npattern=\"plain\"\ndepth=2\nwidth=8\nresolution=16\n";
+  std::vector<Point> on = expand(parse_spec(head + "explain=true\n" + pat), fake_info);
+  std::vector<Point> off = expand(parse_spec(head + pat), fake_info);
+  ASSERT_EQ(on.size(), 2u);
+  auto has = [](const std::vector<std::string>& v, const char* x) { return std::find(v.begin(), v.end(), x) != v.end(); };
+  EXPECT_TRUE(has(group_args({&on[0], &on[1]}, 0), "--per-layer"));
+  EXPECT_FALSE(has(group_args({&on[0], &on[1]}, 1), "--per-layer"));
+  EXPECT_FALSE(has(group_args({&off[0], &off[1]}, 0), "--per-layer"));
+  EXPECT_EQ(on[0].id, off[0].id);
+  EXPECT_NE(error_of(head + "explain=\"yes\"\n" + pat).find("measure.explain: expected true or false"), std::string::npos);
+  // A group's own [measure] turns it off for that group.
+  std::vector<Point> mixed = expand(parse_spec(head + "explain=true\n" + pat + "measure = { explain = false }\n"), fake_info);
+  EXPECT_FALSE(has(group_args({&mixed[0], &mixed[1]}, 0), "--per-layer"));
+}
+
 TEST(StudyExpand, GroupArgumentsMeasureTheBackendsTogether) {
   const std::string s = "name=\"x\"\nbackend=[\"torch\", \"onednn\"]\nthreads=2\nprecision=\"bf16\"\n[measure]\nwarmup=1\n"
                         "min_time_ms=20\nrepetitions=3\ncounters=true\ncheck=true\ncache_sim=true\nprocesses=4\n"
