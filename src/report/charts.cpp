@@ -240,13 +240,16 @@ json parts_color() {
                     "unmapped steps", "residual (not in the profiles)", "drift between phases"}}};
 }
 
-json speedup_parts_vs_depth(const Analysis& a) {
+// Per pattern along `axis` ("depth" or "width"), one bar per backend and value of the other axis.
+json speedup_parts_vs(const Analysis& a, const std::string& axis) {
+  const bool by_depth = axis == "depth";
   json rows = json::array();
   for (const Speedup& s : a.speedups) {
     const Record& r = *s.accel;
-    if (!r.pattern || !r.depth || !r.attribution) continue;
-    add_parts(rows, *r.attribution, {{"pattern", *r.pattern}, {"depth", *r.depth},
-                                     {"series", fmt::format("{} · w={}", r.backend, r.width ? std::to_string(*r.width) : "?")}});
+    const std::optional<int64_t> x = by_depth ? r.depth : r.width, other = by_depth ? r.width : r.depth;
+    if (!r.pattern || !x || !r.attribution) continue;
+    add_parts(rows, *r.attribution, {{"pattern", *r.pattern}, {axis, *x},
+                                     {"series", fmt::format("{} · {}={}", r.backend, by_depth ? "w" : "d", other ? std::to_string(*other) : "?")}});
   }
   if (rows.empty())
     return message("No pattern point has its speedup attributed: a study records it with explain = true in [measure] "
@@ -256,7 +259,7 @@ json speedup_parts_vs_depth(const Analysis& a) {
           {"columns", 3},
           {"spec", {{"width", 230}, {"height", 160},
                     {"mark", {{"type", "bar"}, {"tooltip", {{"content", "data"}}}}},
-                    {"encoding", {{"x", {{"field", "depth"}, {"type", "ordinal"}, {"title", "depth"}}},
+                    {"encoding", {{"x", {{"field", axis}, {"type", "ordinal"}, {"title", axis}}},
                                   {"xOffset", {{"field", "series"}, {"type", "nominal"}}},
                                   {"y", {{"field", "share_pct"}, {"type", "quantitative"}, {"title", "% of the gain"}}},
                                   {"color", parts_color()},
@@ -296,7 +299,9 @@ json chart_specs(const Analysis& a) {
   c.push_back(chart("zoo_latency", "Zoo networks: median latency", zoo_bars(a, false)));
   c.push_back(chart("zoo_speedup", "Zoo networks: speedup over native", zoo_bars(a, true)));
   c.push_back(chart("speedup_parts_vs_depth", "Where the speedup comes from, per pattern and depth (share of the gain; bars per backend and width)",
-                    speedup_parts_vs_depth(a)));
+                    speedup_parts_vs(a, "depth")));
+  c.push_back(chart("speedup_parts_vs_width", "Where the speedup comes from, per pattern and width (share of the gain; bars per backend and depth)",
+                    speedup_parts_vs(a, "width")));
   c.push_back(chart("zoo_speedup_parts", "Zoo networks: where the speedup comes from (share of the gain)", zoo_speedup_parts(a)));
   return c;
 }

@@ -285,7 +285,7 @@ TEST_F(ReportDb, HtmlIsSelfContainedAndEscaped) {
   EXPECT_NE(html.find("vegaEmbed"), std::string::npos);
   size_t charts = 0;
   for (size_t p = 0; (p = html.find("<div class=\"chart\"", p)) != std::string::npos; ++p) ++charts;
-  EXPECT_EQ(charts, 10u);
+  EXPECT_EQ(charts, 11u);
 }
 
 // A study with explain = true records where each speedup comes from; the report stacks the parts as shares
@@ -310,6 +310,15 @@ TEST_F(ReportDb, WhereTheSpeedupComesFrom) {
     if (r["part"] == "layout conversions") EXPECT_DOUBLE_EQ(r["share_pct"].get<double>(), -10);
   }
   for (const auto& [depth, pct] : sum) EXPECT_NEAR(pct, 100, 1e-9) << depth;
+  // Along width: the same four attributed points (all at width 16), one bar per depth.
+  const nlohmann::json wid = rows_of("speedup_parts_vs_width");
+  ASSERT_EQ(wid.size(), 7u * 4);
+  std::set<std::string> series;
+  for (const auto& r : wid) {
+    EXPECT_EQ(r["width"], 16);
+    series.insert(r["series"].get<std::string>());
+  }
+  EXPECT_EQ(series, (std::set<std::string>{"onednn · d=1", "onednn · d=2", "onednn · d=4", "onednn · d=8"}));
   const nlohmann::json zoo = rows_of("zoo_speedup_parts");
   ASSERT_EQ(zoo.size(), 7u);
   EXPECT_EQ(zoo[0]["model"], "resnet18?res=32");
