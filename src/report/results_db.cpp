@@ -342,6 +342,25 @@ ResultsDb load_results(const std::string& path) {
         if (r.median_ms && *r.median_ms <= 0) r.median_ms.reset();
         out.records.push_back(std::move(r));
       });
+  // Per-layer profiles in their own table (written since `explain`); older files keep them in result_json.
+  bool has_layers = false;
+  db.query("SELECT name FROM sqlite_master WHERE type='table' AND name='layers'", [&](sqlite3_stmt*) { has_layers = true; });
+  if (has_layers) {
+    std::map<std::string, std::vector<LayerTiming>> by_point;
+    db.query("SELECT point_id, name, op, kind, ms, nodes_json FROM layers ORDER BY point_id, step", [&](sqlite3_stmt* st) {
+      const auto ms = opt_real(st, 4);
+      if (!ms || !(*ms > 0)) return;
+      LayerTiming lt{text(st, 1), text(st, 2), *ms};
+      if (const std::string kind = text(st, 3); !kind.empty()) lt.kind = kind;
+      const nlohmann::json nodes = parse_json(text(st, 5));
+      if (nodes.is_array())
+        for (const auto& n : nodes)
+          if (n.is_string()) lt.nodes.push_back(n.get<std::string>());
+      by_point[text(st, 0)].push_back(std::move(lt));
+    });
+    for (Record& r : out.records)
+      if (const auto it = by_point.find(r.point_id); it != by_point.end() && r.status == Status::Measured) r.layers = it->second;
+  }
   bool has_rechecks = false;
   db.query("SELECT name FROM sqlite_master WHERE type='table' AND name='rechecks'", [&](sqlite3_stmt*) { has_rechecks = true; });
   bool has_rerun_verdicts = false;

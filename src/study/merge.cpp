@@ -91,6 +91,12 @@ MergeSummary merge_databases(const std::vector<std::string>& inputs, const std::
               "   OR (f.kind = 'disagreement' AND EXISTS (SELECT 1 FROM main.measurements m JOIN src.measurements s "
               "       USING(point_id) WHERE m.point_id = f.point_id AND m.finished_at = s.finished_at))");
       sum.failures += db.changes();
+      // A profile travels with the measurement it belongs to (same finished_at); older files have none.
+      if (count(db, "SELECT count(*) FROM src.sqlite_master WHERE type='table' AND name='layers'") > 0)
+        db.exec("INSERT OR IGNORE INTO main.layers SELECT l.point_id, l.step, l.name, l.op, l.kind, l.ms, l.nodes_json "
+                "FROM src.layers l WHERE EXISTS (SELECT 1 FROM main.measurements m JOIN src.measurements s USING(point_id) "
+                "WHERE m.point_id = l.point_id AND m.finished_at = s.finished_at) "
+                "AND l.point_id NOT IN (SELECT point_id FROM main.layers)");
       db.exec("DROP TABLE temp.study_map; DROP TABLE temp.machine_map;");
       t.commit();
     } catch (...) {

@@ -76,6 +76,21 @@ CREATE TABLE IF NOT EXISTS failures (
 );
 )SQL";
 
+// A measurement's per-layer profile (`explain = true`), one row per executed step; created in databases of
+// schema 2 written before it existed as well (empty there).
+const char* k_layers_table = R"SQL(
+CREATE TABLE IF NOT EXISTS layers (
+  point_id TEXT NOT NULL REFERENCES points(id),
+  step INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  op TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  ms REAL NOT NULL,
+  nodes_json TEXT NOT NULL,
+  PRIMARY KEY (point_id, step)
+);
+)SQL";
+
 std::optional<double> real_of(const nlohmann::json& j, const char* key) {
   if (!j.is_object()) return std::nullopt;
   auto it = j.find(key);
@@ -98,7 +113,7 @@ std::optional<std::string> text_of(const nlohmann::json& j, const char* key) {
 
 }  // namespace
 
-std::string schema_sql() { return k_schema_before + report::measurements_ddl() + k_schema_after; }
+std::string schema_sql() { return k_schema_before + report::measurements_ddl() + k_schema_after + k_layers_table; }
 
 std::string now_rfc3339() {
   const auto now = std::chrono::system_clock::now();
@@ -188,6 +203,7 @@ Store::Store(const std::string& path, bool create) : db_(path, create) {
     if (!*c.constraint) measurement_columns.emplace_back(c.name, report::sql_type_name(c.type));
   ensure_columns("measurements", measurement_columns);
   ensure_columns("rechecks", {{"median_inside_rerun", "INTEGER"}, {"speedup_inside_rerun", "INTEGER"}});
+  db_.exec(k_layers_table);
 }
 
 int64_t Store::add_study(const std::string& name, const std::string& spec_toml) {
@@ -223,6 +239,25 @@ int64_t Store::machine_id(const nlohmann::json& facts) {
   return db_.last_insert_id();
 }
 
+// Replaces the point's profile with `layers` (compare's "layers" array; entries without a name or a time are
+// skipped).
+void Store::insert_layers(const std::string& point_id, const nlohmann::json& layers) {
+  Stmt del(db_, "DELETE FROM layers WHERE point_id=?1");
+  del.bind(1, point_id).run();
+  if (!layers.is_array()) return;
+  Stmt ins(db_, "INSERT INTO layers(point_id, step, name, op, kind, ms, nodes_json) VALUES(?1,?2,?3,?4,?5,?6,?7)");
+  int64_t step = 0;
+  for (const nlohmann::json& l : layers) {
+    const auto name = text_of(l, "name");
+    const auto ms = real_of(l, "ms");
+    if (!name || !ms) continue;
+    const nlohmann::json nodes = l.value("nodes", nlohmann::json::array());
+    ins.bind(1, point_id).bind(2, step++).bind(3, *name).bind(4, text_of(l, "op").value_or(""));
+    ins.bind(5, text_of(l, "kind").value_or("compute")).bind(6, *ms).bind(7, nodes.is_array() ? nodes.dump() : "[]");
+    ins.run();
+  }
+}
+
 void Store::insert_measurement(const std::string& point_id, int64_t machine_id, const nlohmann::json& b,
                                const std::optional<FailureRecord>& flag) {
   std::string cols, vals;
@@ -233,6 +268,9 @@ void Store::insert_measurement(const std::string& point_id, int64_t machine_id, 
     vals += fmt::format("{}?{}", sep, n);
   }
   Stmt ins(db_, fmt::format("INSERT OR REPLACE INTO measurements({}) VALUES({})", cols, vals));
+  // The per-layer profile goes to its own table, not into result_json.
+  nlohmann::json without_layers = b;
+  if (without_layers.is_object()) without_layers.erase("layers");
   const nlohmann::json counters = b.value("counters", nlohmann::json());
   const nlohmann::json agreement = b.value("agreement", nlohmann::json());
   int i = 0;
@@ -242,7 +280,7 @@ void Store::insert_measurement(const std::string& point_id, int64_t machine_id, 
       case report::ColumnSource::PointId: ins.bind(++i, point_id); continue;
       case report::ColumnSource::MachineId: ins.bind(++i, machine_id); continue;
       case report::ColumnSource::FinishedAt: ins.bind(++i, now_rfc3339()); continue;
-      case report::ColumnSource::Record: ins.bind(++i, b.dump()); continue;
+      case report::ColumnSource::Record: ins.bind(++i, without_layers.dump()); continue;
       case report::ColumnSource::JsonText:
         ins.bind(++i, b.is_object() && b.contains(c.key) ? std::optional<std::string>(b[c.key].dump()) : std::nullopt);
         continue;
@@ -257,6 +295,7 @@ void Store::insert_measurement(const std::string& point_id, int64_t machine_id, 
     }
   }
   ins.run();
+  insert_layers(point_id, b.is_object() ? b.value("layers", nlohmann::json()) : nlohmann::json());
   // A measurement replaces an earlier failure of the same point (a retry that worked).
   Stmt del(db_, "DELETE FROM failures WHERE point_id=?1");
   del.bind(1, point_id).run();

@@ -60,6 +60,7 @@ class Store {
  private:
   void insert_measurement(const std::string& point_id, int64_t machine_id, const nlohmann::json& bench,
                           const std::optional<FailureRecord>& flag);
+  void insert_layers(const std::string& point_id, const nlohmann::json& layers);
   Db db_;
 };
 

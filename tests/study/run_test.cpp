@@ -236,13 +236,22 @@ resolution = 16
   EXPECT_NEAR(sum, a["gain_ms"].get<double>(), 1e-9);
   EXPECT_EQ(a["native"], "torch");
   EXPECT_TRUE(torch.value("attribution", nlohmann::json()).is_null());
-  ASSERT_TRUE(on["layers"].is_array());
-  for (const auto& l : on["layers"])
-    if (l["kind"] == "compute") EXPECT_FALSE(l["nodes"].empty()) << l.dump();
+  // The profiles are in their own table, one row per step, with the nodes each computes; not in result_json.
+  EXPECT_FALSE(on.contains("layers"));
+  EXPECT_GT(sql_int(db, "SELECT count(*) FROM layers l JOIN points p ON p.id = l.point_id WHERE p.backend = 'torch'"), 0);
+  EXPECT_EQ(sql_int(db, "SELECT count(*) FROM layers l JOIN points p ON p.id = l.point_id "
+                        "WHERE p.backend = 'onednn' AND l.kind = 'compute' AND l.nodes_json = '[]'"), 0);
+  EXPECT_EQ(sql_int(db, "SELECT count(*) FROM layers WHERE kind = 'overhead'"), 2);  // one per backend
+  // merge carries each profile with its measurement
+  ASSERT_EQ(formbench(fmt::format("study merge {} -o {}", db_path, dir.file("m.sqlite"))), 0);
+  Db merged(dir.file("m.sqlite"), false);
+  EXPECT_EQ(sql_int(merged, "SELECT count(*) FROM layers"), sql_int(db, "SELECT count(*) FROM layers"));
   ASSERT_EQ(formbench(fmt::format("report {} -o {}", db_path, dir.file("report"))), 0);
   const std::string html = read_text(dir.file("report/index.html"));
   EXPECT_NE(html.find("Zoo networks: where the speedup comes from"), std::string::npos);
   EXPECT_NE(html.find("passes eliminated by fusion"), std::string::npos);
+  // and reads the profiles back from the table: the roofline has its layers
+  EXPECT_NE(html.find("triangles: layers"), std::string::npos);
 }
 
 TEST(StudyRun, ShardsMergeToTheUnshardedSet) {
