@@ -182,11 +182,10 @@ CompareResult run_compare(const CompareSettings& s, const std::function<void(con
       }
     }
     for (size_t i : live) r.entries[i].layers_supported = !r.entries[i].layers.empty();
-    const auto native = std::find_if(r.entries.begin(), r.entries.end(), [&](const CompareEntry& e) { return e.backend == r.native; });
-    if (native->layers_supported)
+    if (native_it->layers_supported)
       for (CompareEntry& e : r.entries)
-        if (&e != &*native && e.layers_supported)
-          e.attribution = attribute(g, {native->backend, native->layers, native->stats.median, native->profile_phase_ms},
+        if (&e != &*native_it && e.layers_supported)
+          e.attribution = attribute(g, {native_it->backend, native_it->layers, native_it->stats.median, native_it->profile_phase_ms},
                                     {e.backend, e.layers, e.stats.median, e.profile_phase_ms});
   }
   if (s.base.check) {

@@ -1,11 +1,6 @@
 #include "measure/explain_run.h"
 
-#include <algorithm>
-
-#include <fmt/format.h>
-
 #include "core/error.h"
-#include "measure/report.h"
 
 namespace fb::measure {
 

@@ -223,7 +223,7 @@ nlohmann::json combine_processes(const std::vector<nlohmann::json>& ps, const St
     for (const nlohmann::json* e : es)
       fast_convs = std::max(fast_convs, e->value("describe", nlohmann::json::object()).value("fast_algorithm_convs", int64_t{0}));
     put_pct_of_peak(b, gflops, peak, first.value("precision", "fp32"), first.value("device", "cpu"), fast_convs);
-    for (const char* k : {"timer", "host_transfers", "describe", "hardware_counters", "per_layer_supported", "layers"})
+    for (const char* k : {"timer", "host_transfers", "describe", "hardware_counters"})
       if (es.front()->contains(k)) b[k] = (*es.front())[k];
     // The simulation and the check ran in one process (the first that has them).
     b["counters"] = es.front()->value("counters", nlohmann::json());
@@ -236,12 +236,12 @@ nlohmann::json combine_processes(const std::vector<nlohmann::json>& ps, const St
       }
       if (b["agreement"].is_null() && e->value("agreement", nlohmann::json()).is_object()) b["agreement"] = (*e)["agreement"];
     }
-    // The per-layer profiles and the speedup's attribution: from one process too (a study profiles the first).
+    // The per-layer profile and the speedup's attribution: from the one process that profiled (a study
+    // profiles the first), kept or left out as disturbed, for every backend alike.
     for (const nlohmann::json* e : every)
-      if (e->value("attribution", nlohmann::json()).is_object()) {
-        b["attribution"] = (*e)["attribution"];
-        b["layers"] = e->value("layers", nlohmann::json());
-        b["per_layer_supported"] = e->value("per_layer_supported", false);
+      if (e->contains("per_layer_supported")) {
+        for (const char* k : {"per_layer_supported", "layers"}) b[k] = (*e)[k];
+        if (e->value("attribution", nlohmann::json()).is_object()) b["attribution"] = (*e)["attribution"];
         break;
       }
     b["samples_ms_by_process"] = samples;

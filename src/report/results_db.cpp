@@ -138,6 +138,15 @@ std::string device_of(const std::string& column, const std::string& backend, con
   return "cpu";
 }
 
+// A profile step's node list (a JSON array of names; anything else is no nodes).
+std::vector<std::string> node_names(const nlohmann::json& nodes) {
+  std::vector<std::string> out;
+  if (nodes.is_array())
+    for (const auto& n : nodes)
+      if (n.is_string()) out.push_back(n.get<std::string>());
+  return out;
+}
+
 // The parts of a result's attribution; absent when any is missing or not a number (a hand-edited file).
 std::optional<AttributionParts> attribution_parts(const nlohmann::json& a) {
   const nlohmann::json p = a.value("parts_ms", nlohmann::json());
@@ -285,9 +294,7 @@ ResultsDb load_results(const std::string& path) {
                   l["ms"].get<double>() > 0) {
                 LayerTiming lt{l["name"].get<std::string>(), l.value("op", std::string()), l["ms"].get<double>()};
                 if (l.value("kind", nlohmann::json()).is_string()) lt.kind = l["kind"].get<std::string>();
-                if (l.value("nodes", nlohmann::json()).is_array())
-                  for (const auto& n : l["nodes"])
-                    if (n.is_string()) lt.nodes.push_back(n.get<std::string>());
+                lt.nodes = node_names(l.value("nodes", nlohmann::json()));
                 r.layers.push_back(std::move(lt));
               }
           if (rj.is_object() && rj.value("attribution", nlohmann::json()).is_object()) r.attribution = attribution_parts(rj["attribution"]);
@@ -352,10 +359,7 @@ ResultsDb load_results(const std::string& path) {
       if (!ms || !(*ms > 0)) return;
       LayerTiming lt{text(st, 1), text(st, 2), *ms};
       if (const std::string kind = text(st, 3); !kind.empty()) lt.kind = kind;
-      const nlohmann::json nodes = parse_json(text(st, 5));
-      if (nodes.is_array())
-        for (const auto& n : nodes)
-          if (n.is_string()) lt.nodes.push_back(n.get<std::string>());
+      lt.nodes = node_names(parse_json(text(st, 5)));
       by_point[text(st, 0)].push_back(std::move(lt));
     });
     for (Record& r : out.records)

@@ -212,6 +212,12 @@ TEST(Processes, ADisturbedProcessIsLeftOutListedAndReplaced) {
   std::vector<nlohmann::json> ps = {process(8, 2, 0), process(8.2, 2.05, 0), process(7.9, 1.975, 0), process(200, 2, 0)};
   ps[3]["rounds"][0]["involuntary_switches"] = 200;
   ps[3]["backends"][1]["agreement"] = {{"passed", true}, {"rel_max_error", 2e-6}};
+  // It also profiled per layer (explain = true): each backend keeps that profile, onednn its attribution.
+  for (int b = 0; b < 2; ++b) {
+    ps[3]["backends"][b]["per_layer_supported"] = true;
+    ps[3]["backends"][b]["layers"] = {{{"name", "conv"}, {"op", "Conv2d"}, {"ms", 1.0 + b}, {"kind", "compute"}, {"nodes", {"conv"}}}};
+  }
+  ps[3]["backends"][1]["attribution"] = {{"gain_ms", 1.0}};
   ASSERT_TRUE(disturbance(ps[3]).has_value());
   EXPECT_NE(disturbance(ps[3])->find("process 0 was preempted 250 times a second (limit 150 for 2 threads)"),
             std::string::npos)
@@ -230,6 +236,11 @@ TEST(Processes, ADisturbedProcessIsLeftOutListedAndReplaced) {
   EXPECT_DOUBLE_EQ(onednn["speedup"].get<double>(), 4);
   EXPECT_NEAR(onednn["speedup_ci95_high"].get<double>(), 4, 1e-9);
   EXPECT_TRUE(onednn["agreement"]["passed"].get<bool>());  // the check of the excluded process still counts
+  ASSERT_EQ(torch.value("layers", nlohmann::json()).size(), 1u);  // and so does its profile, for both backends
+  EXPECT_DOUBLE_EQ(torch["layers"][0]["ms"].get<double>(), 1.0);
+  EXPECT_EQ(onednn["layers"][0]["ms"], 2.0);
+  EXPECT_EQ(onednn["attribution"]["gain_ms"], 1.0);
+  EXPECT_FALSE(torch.contains("attribution"));
   EXPECT_FALSE(instability(c).has_value()) << *instability(c);
   // Three undisturbed of the k = 3 wanted: done. Four wanted: one more, and the reason says why.
   EXPECT_FALSE(wants_more_processes(ps, 3).has_value()) << *wants_more_processes(ps, 3);
