@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target at full speed for MINUTES, building it first if needed:
-#   fuzz/run.sh onnx_import|study_spec|results_db MINUTES [extra libFuzzer flags]
+#   fuzz/run.sh onnx_import|study_spec|results_db|predictor_file MINUTES [extra libFuzzer flags]
 # Corpus, crash artifacts and the log go under build/fuzz/. One process, not niced: a niced fuzzer on a busy
 # machine runs ~100x slower and finds ~100x less (docs/fuzzing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [[ $# -lt 2 || ! "$2" =~ ^[0-9]+$ ]]; then
-  echo "usage: fuzz/run.sh onnx_import|study_spec|results_db MINUTES [libFuzzer flags]" >&2
+  echo "usage: fuzz/run.sh onnx_import|study_spec|results_db|predictor_file MINUTES [libFuzzer flags]" >&2
   exit 2
 fi
 target=$1 minutes=$2
@@ -16,7 +16,8 @@ case $target in
   onnx_import) max_len=65536 seeds=(fuzz/seeds/onnx_import tests/onnx/corpus) ;;
   study_spec) max_len=8192 seeds=(fuzz/seeds/study_spec tests/study/corpus studies) ;;
   results_db) max_len=65536 seeds=(fuzz/seeds/results_db tests/report/corpus) ;;
-  *) echo "fuzz/run.sh: unknown target '$target' (onnx_import, study_spec or results_db)" >&2; exit 2 ;;
+  predictor_file) max_len=65536 seeds=(fuzz/seeds/predictor_file) ;;
+  *) echo "fuzz/run.sh: unknown target '$target' (onnx_import, study_spec, results_db or predictor_file)" >&2; exit 2 ;;
 esac
 
 out=build/fuzz

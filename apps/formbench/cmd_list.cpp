@@ -1,4 +1,4 @@
-// formbench list [ops|patterns|models|backends]
+// formbench list [ops|patterns|models|kernels|backends]
 #include <iostream>
 
 #include <fmt/format.h>
@@ -37,10 +37,10 @@ void list_backends() {
 }
 
 CommandRegistrar reg(10, [](CLI::App& app) {
-  auto* sub = app.add_subcommand("list", "List ops, patterns, models or backends");
+  auto* sub = app.add_subcommand("list", "List ops, patterns, models, kernels or backends");
   auto what = std::make_shared<std::string>("all");
-  sub->add_option("what", *what, "ops | patterns | models | backends (default: all)")
-      ->check(CLI::IsMember({"all", "ops", "patterns", "models", "backends"}));
+  sub->add_option("what", *what, "ops | patterns | models | kernels | backends (default: all)")
+      ->check(CLI::IsMember({"all", "ops", "patterns", "models", "kernels", "backends"}));
   return [what]() {
     const bool all = *what == "all";
     if (all || *what == "ops") {
@@ -54,6 +54,10 @@ CommandRegistrar reg(10, [](CLI::App& app) {
     if (all || *what == "models") {
       if (all) std::cout << "\nmodels (NAME?res=R&batch=B):\n";
       list_models(zoo_models(), "model");
+    }
+    if (all || *what == "kernels") {
+      if (all) std::cout << "\nkernels, single layers for latency samples (kernel:NAME?key=value):\n";
+      list_models(kernel_models(), "kernel");
     }
     if (all || *what == "backends") {
       if (all) std::cout << "\nbackends:\n";

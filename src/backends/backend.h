@@ -101,6 +101,10 @@ class Executable {
   virtual std::vector<LayerTime> profile_layers(const std::vector<Tensor>& inputs, int iterations) {
     return {};
   }
+  // (optional) The steps profile_layers times, in order, without running anything (every ms 0, no Overhead
+  // entry): the kernels this backend compiled, with the IR nodes each covers. A latency predictor splits a
+  // graph with it (src/predict). Empty when the backend cannot say.
+  virtual std::vector<LayerTime> kernels() const { return {}; }
   // (optional) Device-resident execution, for backends whose memory is across a bus (GPUs): upload() copies
   // the inputs to the device once, run_resident() runs on them without host transfers, fetch() copies the
   // outputs back. The timed loop uses run_resident() unless the user asks for transfers to be included.

@@ -18,6 +18,13 @@ std::vector<ModelEntry>& pattern_list() {
   static std::vector<ModelEntry> l;
   return l;
 }
+std::vector<ModelEntry>& kernel_list() {
+  static std::vector<ModelEntry> l;
+  return l;
+}
+std::vector<ModelEntry>& list_of(const std::string& scheme) {
+  return scheme == "pattern" ? pattern_list() : scheme == "kernel" ? kernel_list() : zoo_list();
+}
 std::vector<ModelLoader>& loader_list() {
   static std::vector<ModelLoader> l;
   return l;
@@ -95,10 +102,12 @@ ModelRef parse_model_ref(const std::string& text) {
     }
   std::string body = text;
   r.scheme = "zoo";
-  if (body.rfind("pattern:", 0) == 0) {
-    r.scheme = "pattern";
-    body = body.substr(8);
-  }
+  for (const char* scheme : {"pattern", "kernel"})
+    if (body.rfind(std::string(scheme) + ":", 0) == 0) {
+      r.scheme = scheme;
+      body = body.substr(body.find(':') + 1);
+      break;
+    }
   const size_t q = body.find('?');
   r.name = body.substr(0, q);
   if (r.name.empty()) fail("model reference '{}' has no name", text);
@@ -125,8 +134,10 @@ ModelRef parse_model_ref(const std::string& text) {
 
 void register_zoo_model(ModelEntry e) { insert_sorted(zoo_list(), std::move(e)); }
 void register_pattern(ModelEntry e) { insert_sorted(pattern_list(), std::move(e)); }
+void register_kernel_model(ModelEntry e) { insert_sorted(kernel_list(), std::move(e)); }
 const std::vector<ModelEntry>& zoo_models() { return zoo_list(); }
 const std::vector<ModelEntry>& patterns() { return pattern_list(); }
+const std::vector<ModelEntry>& kernel_models() { return kernel_list(); }
 void register_model_loader(ModelLoader l) { loader_list().push_back(std::move(l)); }
 
 const ModelEntry* find_model_entry(const std::string& text) {
@@ -136,8 +147,8 @@ const ModelEntry* find_model_entry(const std::string& text) {
   } catch (const Error&) {
     return nullptr;
   }
-  if (r.scheme != "zoo" && r.scheme != "pattern") return nullptr;
-  const auto& list = r.scheme == "pattern" ? pattern_list() : zoo_list();
+  if (r.scheme != "zoo" && r.scheme != "pattern" && r.scheme != "kernel") return nullptr;
+  const auto& list = list_of(r.scheme);
   auto it = std::find_if(list.begin(), list.end(), [&](const ModelEntry& e) { return e.name == r.name; });
   return it == list.end() ? nullptr : &*it;
 }
@@ -146,14 +157,14 @@ Graph load_model(const std::string& text, bool with_weights, uint64_t seed) {
   ModelRef r = parse_model_ref(text);
   for (const ModelLoader& l : loader_list())
     if (l.scheme == r.scheme) return l.load(r);
-  const auto& list = r.scheme == "pattern" ? pattern_list() : zoo_list();
+  const auto& list = list_of(r.scheme);
   auto it = std::find_if(list.begin(), list.end(), [&](const ModelEntry& e) { return e.name == r.name; });
   if (it == list.end()) {
-    if (r.scheme == "pattern") fail("unknown pattern '{}'; valid patterns: {}", r.name, names_of(list));
+    if (r.scheme != "zoo") fail("unknown {} '{}'; valid: {}", r.scheme, r.name, names_of(list));
     fail("unknown model '{}'; valid models: {} (or pattern:NAME?depth=..., or a .onnx file)", r.name,
          names_of(list));
   }
-  ModelParams params(r.scheme == "pattern" ? "pattern:" + r.name : r.name, r.params);
+  ModelParams params(r.scheme == "zoo" ? r.name : r.scheme + ":" + r.name, r.params);
   Graph g = it->build(params);
   params.check_all_used();
   g.name = text;  // the full reference is the model's identity in every result

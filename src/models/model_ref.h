@@ -3,6 +3,7 @@
 //   resnet18                       a zoo model at its defaults
 //   resnet18?res=160&batch=4       with parameters
 //   pattern:residual?depth=8&width=64&res=224&batch=1
+//   kernel:conv?cin=32&cout=64&k=3&res=56     one layer (and its BN/activation): a latency sample
 //   path/to/model.onnx             a file (handled by a registered loader)
 #include <cstdint>
 #include <functional>
@@ -44,7 +45,7 @@ class ModelParams {
 
 struct ModelRef {
   std::string text;  // as given
-  std::string scheme;  // "zoo", "pattern" or a loader's name ("onnx")
+  std::string scheme;  // "zoo", "pattern", "kernel" or a loader's name ("onnx")
   std::string name;    // zoo model / pattern name / file path
   std::map<std::string, std::string> params;
 };
@@ -61,8 +62,10 @@ struct ModelEntry {
 };
 void register_zoo_model(ModelEntry e);
 void register_pattern(ModelEntry e);
+void register_kernel_model(ModelEntry e);
 const std::vector<ModelEntry>& zoo_models();
 const std::vector<ModelEntry>& patterns();
+const std::vector<ModelEntry>& kernel_models();
 
 // The registry entry (zoo model or pattern) a reference names, or nullptr (files, unknown names).
 const ModelEntry* find_model_entry(const std::string& ref);

@@ -113,6 +113,8 @@ ReportFiles write_report(const std::string& db_path, const ReportOptions& opt) {
       if (t.id == "machines") mb.columns = t.columns, mb.rows = t.rows;
     tables.push_back(mb);
   }
+  lines.insert(lines.end(), opt.extra_lines.begin(), opt.extra_lines.end());
+  tables.insert(tables.end(), opt.extra_tables.begin(), opt.extra_tables.end());
   fs::create_directories(opt.out_dir);
   ReportFiles files;
   for (const Table& t : tables) {

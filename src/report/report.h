@@ -16,6 +16,10 @@ struct ReportOptions {
   std::string against;     // second database, or empty
   AnalysisOptions analysis;
   std::string assets_dir;  // folder holding vega/, vega-lite/, vega-embed/ (npm node_modules); empty: default
+  // What a caller adds from layers above this one (a latency predictor's check, docs/predict.md): summary
+  // lines, and tables written after the analysis's own.
+  std::vector<std::string> extra_lines;
+  std::vector<Table> extra_tables;
 };
 
 struct ReportFiles {

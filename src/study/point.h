@@ -18,7 +18,7 @@ struct Point {
   int64_t seq = 0;    // position in the expansion order
   int64_t group = 0;  // comparison group: points that differ only in backend share it (the shard key)
   std::string model;  // model reference with its resolution, e.g. "pattern:plain?depth=2&width=16&res=32"
-  std::string family;  // 'pattern', 'hand-crafted', 'nas', 'onnx'
+  std::string family;  // 'pattern', 'hand-crafted', 'nas', 'kernel' (one layer), 'onnx'
   std::optional<std::string> pattern;
   std::optional<int64_t> depth, width;
   int64_t resolution = 0, batch = 1, threads = 1;
@@ -58,7 +58,7 @@ std::vector<std::string> group_args(const std::vector<const Point*>& group, int 
 
 // What the expansion needs to know about a model reference from the model registry.
 struct ModelInfo {
-  std::string family;  // 'pattern', 'hand-crafted', 'nas', 'onnx'
+  std::string family;  // 'pattern', 'hand-crafted', 'nas', 'kernel' (one layer), 'onnx'
   int64_t resolution = 0;
   double gmacs = 0;  // at batch 1
 };

@@ -45,6 +45,7 @@ class CudnnExecutable final : public Executable {
   double last_device_ms() const override { return last_ms_; }
   Description describe() const override { return desc_; }
   std::vector<LayerTime> profile_layers(const std::vector<Tensor>& inputs, int iterations) override;
+  std::vector<LayerTime> kernels() const override;
 
  private:
   void launch() {
@@ -240,14 +241,21 @@ std::vector<LayerTime> CudnnExecutable::profile_layers(const std::vector<Tensor>
     }
   }
   for (auto& e : ev) cudaEventDestroy(e);
+  std::vector<LayerTime> out = kernels();
+  size_t k = 0;
+  for (size_t i = 0; i < execs_.size(); ++i)
+    if (execs_[i]->device_calls > 0) out[k++].ms = ms[i] / std::max(iterations, 1);
+  return out;
+}
+
+std::vector<LayerTime> CudnnExecutable::kernels() const {
   std::vector<LayerTime> out;
   for (size_t i = 0; i < execs_.size(); ++i) {
     if (execs_[i]->device_calls == 0) continue;
     const Step& s = plan_.steps[i];
     // The step's own node: nodes it fused (a folded BatchNorm, an activation, a residual add) are then passes
     // cudnn does not run, which is what they are.
-    out.push_back({s.label, kind_name(s.kind), ms[i] / std::max(iterations, 1), {plan_.g.node(s.node).name},
-                   s.copy ? LayerKind::Copy : LayerKind::Compute});
+    out.push_back({s.label, kind_name(s.kind), 0.0, {plan_.g.node(s.node).name}, s.copy ? LayerKind::Copy : LayerKind::Compute});
   }
   return out;
 }

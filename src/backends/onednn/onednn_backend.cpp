@@ -117,15 +117,21 @@ class OnednnExecutable : public Executable {
       }
       lc.end_run();
     }
+    std::vector<LayerTime> out = kernels();
+    for (size_t i = 0; i < out.size(); ++i) out[i].ms = lc.step_ms(i);
+    out.push_back({"(between primitives)", "overhead", lc.overhead_ms(), {}, LayerKind::Overhead});
+    return out;
+  }
+
+  // One step per primitive, reorders included.
+  std::vector<LayerTime> kernels() const override {
     std::vector<LayerTime> out;
-    for (size_t i = 0; i < prog_.execs.size(); ++i) {
-      const Exec& e = prog_.execs[i];
+    for (const Exec& e : prog_.execs) {
       const LayerKind kind = e.kind == "reorder" ? LayerKind::Reorder
                              : e.kind == "concat" || e.kind == "split" || e.kind == "shuffle" ? LayerKind::Copy
                                                                                                 : LayerKind::Compute;
-      out.push_back({e.name, e.kind, lc.step_ms(i), e.covers, kind});
+      out.push_back({e.name, e.kind, 0.0, e.covers, kind});
     }
-    out.push_back({"(between primitives)", "overhead", lc.overhead_ms(), {}, LayerKind::Overhead});
     return out;
   }
 

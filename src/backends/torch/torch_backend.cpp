@@ -75,13 +75,20 @@ class TorchExecutable : public Executable {
       collect(v, outs);
       lc.end_run();
     }
-    std::vector<LayerTime> out;
-    for (size_t i = 0; i < steps_.size(); ++i) {
-      const Node& node = *steps_[i].node;
-      const bool copy = node.op == Op::Concat || node.op == Op::Split || node.op == Op::ChannelShuffle;
-      out.push_back({node.name, op_name(node.op), lc.step_ms(i), {node.name}, copy ? LayerKind::Copy : LayerKind::Compute});
-    }
+    std::vector<LayerTime> out = kernels();
+    for (size_t i = 0; i < out.size(); ++i) out[i].ms = lc.step_ms(i);
     out.push_back({"(between ATen calls)", "overhead", lc.overhead_ms(), {}, LayerKind::Overhead});
+    return out;
+  }
+
+  // One step per node: eager runs each node's ATen call(s) on its own.
+  std::vector<LayerTime> kernels() const override {
+    std::vector<LayerTime> out;
+    for (const torch_be::EagerStep& s : steps_) {
+      const Node& node = *s.node;
+      const bool copy = node.op == Op::Concat || node.op == Op::Split || node.op == Op::ChannelShuffle;
+      out.push_back({node.name, op_name(node.op), 0.0, {node.name}, copy ? LayerKind::Copy : LayerKind::Compute});
+    }
     return out;
   }
 

@@ -1,0 +1,160 @@
+#include "predict/predictor.h"
+
+#include <set>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "models/model_ref.h"
+#include "report/results_db.h"
+
+namespace fb::predict {
+namespace {
+
+// A stored step's kind by its name (layer_kind_name); a database older than kinds has computes only.
+LayerKind kind_of(const std::string& name) {
+  for (LayerKind k : {LayerKind::Reorder, LayerKind::Copy, LayerKind::Overhead})
+    if (name == layer_kind_name(k)) return k;
+  return LayerKind::Compute;
+}
+
+// One measured network of one backend: its kernels' profiled times and its end-to-end median.
+struct Network {
+  double kernels_ms = 0, median_ms = 0;
+  int kernels = 0;
+};
+
+}  // namespace
+
+Predictor fit_predictor(const std::vector<std::string>& dbs, const FitOptions& opt) {
+  struct Use {
+    const report::ResultsDb* db;
+    const report::Record* r;
+  };
+  std::vector<report::ResultsDb> loaded;
+  for (const std::string& path : dbs) loaded.push_back(report::load_results(path));
+  std::vector<Use> uses;
+  std::set<int64_t> threads;
+  for (const report::ResultsDb& db : loaded)
+    for (const report::Record& r : db.records) {
+      const bool wanted = opt.backends.empty() ||
+                          std::find(opt.backends.begin(), opt.backends.end(), r.backend) != opt.backends.end();
+      if (r.status != report::Status::Measured || !r.median_ms || r.layers.empty() || !r.options.empty() || !wanted ||
+          r.precision != opt.precision || r.batch != opt.batch || r.device != "cpu")
+        continue;
+      if (opt.threads && r.threads != *opt.threads) continue;
+      uses.push_back({&db, &r});
+      threads.insert(r.threads);
+    }
+  if (uses.empty())
+    fail("no measured point of {} at batch {}{} in {} has a per-layer profile: measure with `explain = true` or "
+         "`formbench predictor sample`",
+         opt.precision, opt.batch, opt.threads ? fmt::format(", {} threads", *opt.threads) : "", fmt::join(dbs, ", "));
+  if (threads.size() > 1)
+    fail("the profiles were measured at {} thread counts ({}): choose one with --threads", threads.size(),
+         fmt::join(threads, ", "));
+
+  Predictor p;
+  p.fitted_for.threads = static_cast<int>(*threads.begin());
+  p.fitted_for.batch = opt.batch;
+  p.fitted_for.precision = opt.precision;
+  std::set<std::string> cpus;
+  for (const Use& u : uses)
+    if (u.r->machine_id)
+      if (const report::Machine* m = u.db->machine(*u.r->machine_id)) {
+        const std::string cpu = m->facts.value("cpu_model", "unknown");
+        if (cpus.insert(cpu).second && cpus.size() == 1) {
+          p.fitted_for.cpu_model = cpu;
+          p.fitted_for.logical_cpus = m->facts.value("logical_cpus", 0);
+          p.fitted_for.libraries = m->facts.value("libraries", nlohmann::json::object());
+        }
+      }
+  if (cpus.size() > 1)
+    fail("the profiles come from {} CPUs ({}): a predictor is for one machine; fit one per machine", cpus.size(),
+         fmt::join(cpus, "; "));
+
+  std::map<std::string, Graph> graphs;
+  std::map<std::string, std::vector<Sample>> samples;
+  std::map<std::string, std::vector<Network>> networks;
+  std::map<std::string, int> per_db;
+  for (const Use& u : uses) {
+    const report::Record& r = *u.r;
+    auto it = graphs.find(r.model);
+    if (it == graphs.end()) {
+      Graph g = load_model(r.model, /*with_weights=*/false);
+      if (g.batch() != r.batch) set_batch(g, r.batch);
+      it = graphs.emplace(r.model, std::move(g)).first;
+    }
+    const Featurizer fz(it->second);
+    Network n;
+    n.median_ms = *r.median_ms;
+    for (const report::LayerTiming& l : r.layers) {
+      if (l.kind == "overhead") continue;
+      const LayerTime step{l.name, l.op, l.ms, l.nodes, kind_of(l.kind)};
+      try {
+        samples[r.backend].push_back({fz.features(step), l.ms});
+      } catch (const Error& e) {
+        fail("{}: point {} ({} on {}): {}", u.db->path, r.point_id, r.model, r.backend, e.what());
+      }
+      n.kernels_ms += l.ms;
+      ++n.kernels;
+    }
+    networks[r.backend].push_back(n);
+    ++per_db[u.db->path];
+  }
+  for (const auto& [path, count] : per_db) p.sources.push_back(fmt::format("{}: {} profiled points", path, count));
+
+  for (const auto& [backend, list] : samples) {
+    BackendModel m;
+    m.kernels = KernelModel::fit(list);
+    m.kernel_samples = static_cast<int>(list.size());
+    std::vector<std::vector<double>> x;
+    std::vector<double> y;
+    for (const Network& n : networks[backend]) {  // rows divided by the median: least relative error
+      x.push_back({1.0 / n.median_ms, n.kernels / n.median_ms, n.kernels_ms / n.median_ms});
+      y.push_back((n.median_ms - n.kernels_ms) / n.median_ms);
+    }
+    const std::vector<double> b = ridge_least_squares(x, y, 0.0);
+    m.overhead_ms = b[0];
+    m.overhead_ms_per_kernel = b[1];
+    m.overhead_share = b[2];
+    m.networks = static_cast<int>(x.size());
+    p.backends[backend] = std::move(m);
+  }
+  return p;
+}
+
+Prediction predict(const Predictor& p, const Graph& g, const std::string& backend,
+                   const std::map<std::string, std::string>& backend_options) {
+  const auto it = p.backends.find(backend);
+  if (it == p.backends.end()) {
+    std::vector<std::string> have;
+    for (const auto& [name, m] : p.backends) have.push_back(name);
+    fail("the predictor has no model for backend '{}' (it has: {})", backend, fmt::join(have, ", "));
+  }
+  CompileOptions o;
+  o.threads = p.fitted_for.threads;
+  o.precision = parse_precision(p.fitted_for.precision);
+  o.extra = backend_options;
+  const std::unique_ptr<Executable> exe = make_backend(backend)->compile(g, o);
+  const std::vector<LayerTime> steps = exe->kernels();
+  if (steps.empty()) fail("backend '{}' cannot list the kernels it compiles, so nothing can be predicted for it", backend);
+  const Featurizer fz(g);
+  Prediction out;
+  out.backend = backend;
+  for (const LayerTime& s : steps) {
+    KernelPrediction k{{s, fz.features(s)}, 0.0};
+    try {
+      k.ms = it->second.kernels.predict_ms(k.kernel.features);
+    } catch (const Error& e) {
+      fail("cannot predict {} on {}: kernel '{}': {}", g.name, backend, s.name, e.what());
+    }
+    out.kernels_ms += k.ms;
+    out.kernels.push_back(std::move(k));
+  }
+  out.overhead_ms = it->second.outside_kernels_ms(static_cast<int>(steps.size()), out.kernels_ms);
+  out.total_ms = out.kernels_ms + out.overhead_ms;
+  return out;
+}
+
+}  // namespace fb::predict
