@@ -1,6 +1,7 @@
 #include "predict/model.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 
 #include "core/error.h"
@@ -58,6 +59,14 @@ std::vector<double> ridge_least_squares(const std::vector<std::vector<double>>& 
   std::vector<double> b(p, 0.0);
   for (size_t i = 0; i < p; ++i) b[i] = std::abs(a[i][i]) < 1e-12 ? 0.0 : a[i][p] / a[i][i];
   return b;
+}
+
+int count_field(const nlohmann::json& j, const char* key) {
+  const nlohmann::json& v = j.at(key);
+  if (!v.is_number_integer() || (v.is_number_unsigned() ? v.get<uint64_t>() > INT_MAX : v.get<int64_t>() < 0 ||
+                                                                                         v.get<int64_t>() > INT_MAX))
+    fail("\"{}\" must be a count (an integer from 0 to {}), got {}", key, INT_MAX, v.dump());
+  return static_cast<int>(v.get<int64_t>());
 }
 
 double ClassModel::predict_ms(const KernelFeatures& f) const {
@@ -131,7 +140,7 @@ KernelModel KernelModel::from_json(const nlohmann::json& j) {
       fail("its regressors are not this formbench's ({}); fit it again", regressor_names().size());
     for (const auto& [cls, c] : j.at("classes").items()) {
       ClassModel cm;
-      cm.samples = c.at("samples").get<int>();
+      cm.samples = count_field(c, "samples");
       cm.mean = c.at("mean").get<std::vector<double>>();
       cm.scale = c.at("scale").get<std::vector<double>>();
       cm.coef = c.at("coef").get<std::vector<double>>();

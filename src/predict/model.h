@@ -48,6 +48,10 @@ class KernelModel {
   std::map<std::string, ClassModel> classes_;
 };
 
+// A count in a predictor file: `j[key]` must be an integer in 0..INT_MAX (a float such as 2e53 would make
+// nlohmann's get<int>() undefined behaviour; fuzzing found it). Throws fb::Error naming the key.
+int count_field(const nlohmann::json& j, const char* key);
+
 // Least squares with a ridge on every coefficient but the first (the intercept): the solution of
 // (X'X + ridge * n * D) b = X'y with D = diag(0, 1, ..., 1). Rows of x are samples. For tests and the fits.
 std::vector<double> ridge_least_squares(const std::vector<std::vector<double>>& x, const std::vector<double>& y,

@@ -45,10 +45,10 @@ Predictor Predictor::from_json(const nlohmann::json& j) {
       fail("not a formbench predictor (its \"format\" is not \"{}\")", k_format);
     const auto& f = j.at("fitted_for");
     p.fitted_for.cpu_model = f.at("cpu_model").get<std::string>();
-    p.fitted_for.logical_cpus = f.at("logical_cpus").get<int>();
+    p.fitted_for.logical_cpus = count_field(f, "logical_cpus");
     p.fitted_for.libraries = f.at("libraries");
-    p.fitted_for.threads = f.at("threads").get<int>();
-    p.fitted_for.batch = f.at("batch").get<int>();
+    p.fitted_for.threads = count_field(f, "threads");
+    p.fitted_for.batch = count_field(f, "batch");
     p.fitted_for.precision = f.at("precision").get<std::string>();
     p.sources = j.at("sources").get<std::vector<std::string>>();
     for (const auto& [name, b] : j.at("backends").items()) {
@@ -56,8 +56,8 @@ Predictor Predictor::from_json(const nlohmann::json& j) {
       m.overhead_ms = b.at("overhead_ms").get<double>();
       m.overhead_ms_per_kernel = b.at("overhead_ms_per_kernel").get<double>();
       m.overhead_share = b.at("overhead_share").get<double>();
-      m.networks = b.at("networks").get<int>();
-      m.kernel_samples = b.at("kernel_samples").get<int>();
+      m.networks = count_field(b, "networks");
+      m.kernel_samples = count_field(b, "kernel_samples");
       try {
         m.kernels = KernelModel::from_json(b.at("kernels"));
       } catch (const Error& e) {
@@ -85,7 +85,7 @@ void Predictor::save(const std::string& path) const {
 Predictor Predictor::parse(const std::string& text, const std::string& origin) {
   try {
     return from_json(nlohmann::json::parse(text));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // a syntax error, or a number beyond a double (fuzzing found it)
     fail("predictor {}: not JSON ({})", origin, e.what());
   } catch (const Error& e) {
     fail("predictor {}: {}", origin, e.what());

@@ -131,7 +131,10 @@ TEST(PredictFile, RoundTripsAndPredictsTheSame) {
 
 TEST(PredictFile, AMalformedFileIsAnErrorNamingIt) {
   const std::string path = (std::filesystem::temp_directory_path() / "fb_predictor_bad.json").string();
+  // 1e99999: a number no double holds, which the JSON parser reports apart from syntax errors (found by
+  // fuzz/predictor_file_fuzzer.cpp in a coefficient)
   for (const std::string& text : {std::string("not json"), std::string("{\"format\": \"other\"}"),
+                                  std::string("{\"format\": 0.1E52614}"),
                                   std::string("{\"format\": \"formbench.predictor/1\", \"fitted_for\": {}}")}) {
     std::ofstream(path) << text;
     try {
@@ -145,6 +148,18 @@ TEST(PredictFile, AMalformedFileIsAnErrorNamingIt) {
   j["backends"]["torch"]["kernels"]["classes"]["batchnorm"]["coef"] = {1.0};
   std::ofstream(path) << j.dump();
   EXPECT_THROW(Predictor::load(path), Error);
+  // A count given as a float beyond int (found by fuzzing: get<int>() of 2e53 is undefined behaviour).
+  for (const nlohmann::json bad : {nlohmann::json(2e53), nlohmann::json(-1), nlohmann::json(1.5), nlohmann::json("8")}) {
+    nlohmann::json k = synthetic_predictor().to_json();
+    k["backends"]["torch"]["kernel_samples"] = bad;
+    std::ofstream(path) << k.dump();
+    try {
+      Predictor::load(path);
+      ADD_FAILURE() << "loaded kernel_samples = " << bad.dump();
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("\"kernel_samples\" must be a count"), std::string::npos) << e.what();
+    }
+  }
   std::filesystem::remove(path);
 }
 
