@@ -25,7 +25,7 @@ namespace {
 struct Options {
   std::vector<std::string> dbs;
   std::string output, predictor, db, backends = "torch,onednn", precision = "fp32", lock = "wait";
-  int threads = 0, batch = 1;
+  int threads = 0, batch = 1, min_samples = predict::k_min_class_samples;
   double budget_min = 10;
   uint64_t seed = 1;
   bool json = false;
@@ -45,6 +45,7 @@ int fit(const Options& o) {
   if (o.threads > 0) f.threads = o.threads;
   f.precision = o.precision;
   f.batch = o.batch;
+  f.min_class_samples = o.min_samples;
   const predict::Predictor p = predict::fit_predictor(o.dbs, f);
   p.save(o.output);
   fmt::print("predictor for '{}' ({} logical CPUs), {} threads, {}, batch {}: {}\n", p.fitted_for.cpu_model,
@@ -122,6 +123,10 @@ CommandRegistrar reg(34, [](CLI::App& app) {
       ->check(CLI::PositiveNumber);
   f->add_option("--precision", o->precision, "precision to fit")->capture_default_str();
   f->add_option("--batch", o->batch, "batch to fit")->capture_default_str()->check(CLI::PositiveNumber);
+  f->add_option("--min-samples", o->min_samples, "a kernel class with fewer samples is not fitted (its kernels are "
+                                                 "then not predicted)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   f->callback([o, action] { *action = [o] { return fit(*o); }; });
 
   auto* s = sub->add_subcommand("sample", "Measure sampled single-layer networks (kernel:...) with per-layer profiles "

@@ -33,18 +33,19 @@ CheckResult check_predictor(const Predictor& p, const std::vector<std::string>& 
     std::map<std::string, Graph> graphs;
     for (const report::Record& r : db.records) {
       if (r.status != report::Status::Measured || !r.median_ms || !r.options.empty() || r.device != "cpu" ||
+          r.agreement_passed == false ||
           r.precision != p.fitted_for.precision || r.batch != p.fitted_for.batch || r.threads != p.fitted_for.threads ||
           !p.backends.count(r.backend))
         continue;
       CheckRow row{r.model, r.backend, r.pattern, *r.median_ms, 0, std::nullopt, std::nullopt, ""};
       if (r.paired_speedup && !r.native_point_id.empty()) row.measured_speedup = *r.paired_speedup;
-      auto g = graphs.find(r.model);
-      if (g == graphs.end()) {
-        Graph graph = load_model(r.model, /*with_weights=*/true);
-        if (graph.batch() != r.batch) set_batch(graph, r.batch);
-        g = graphs.emplace(r.model, std::move(graph)).first;
-      }
-      try {
+      try {  // a model that no longer loads (a moved .onnx file) is that row's error, not the check's
+        auto g = graphs.find(r.model);
+        if (g == graphs.end()) {
+          Graph graph = load_model(r.model, /*with_weights=*/true);
+          if (graph.batch() != r.batch) set_batch(graph, r.batch);
+          g = graphs.emplace(r.model, std::move(graph)).first;
+        }
         row.predicted_ms = predict(p, g->second, r.backend).total_ms;
         row_of[r.point_id] = out.rows.size();
       } catch (const Error& e) {

@@ -1,7 +1,8 @@
 #pragma once
 // How well a predictor predicts networks it was not fitted on: every measured point of the given databases
-// (at the predictor's threads, precision and batch) predicted and set beside its measured median, and every
-// paired speedup beside the predicted one (native / accelerated). The validation of docs/predict.md.
+// (at the predictor's threads, precision and batch, on the CPU, its outputs agreeing with the reference)
+// predicted and set beside its measured median, and every paired speedup beside the predicted one (native /
+// accelerated). The validation of docs/predict.md.
 #include <optional>
 #include <string>
 #include <vector>

@@ -40,8 +40,11 @@ KernelFeatures Featurizer::features(const LayerTime& step) const {
     if (it == node_.end()) fail("kernel '{}' covers node '{}', which model '{}' does not have", step.name, name, g_.name);
     ids.push_back(it->second);
   }
+  // The first node is the step's own; the last is the one latest in the graph (nodes are in topological
+  // order), not the last listed: onednn lists a Flatten after the Linear that absorbed it.
+  const int last_id = *std::max_element(ids.begin(), ids.end());
   const Node& first = g_.nodes[static_cast<size_t>(ids.front())];
-  const Node& last = g_.nodes[static_cast<size_t>(ids.back())];
+  const Node& last = g_.nodes[static_cast<size_t>(last_id)];
   f.cls = measure::op_class_name(measure::op_class(first));
   for (int id : ids) {
     const NodeCost& c = cost_.per_node[static_cast<size_t>(id)];
@@ -49,7 +52,7 @@ KernelFeatures Featurizer::features(const LayerTime& step) const {
     f.weight_bytes += static_cast<double>(c.weight_bytes);
   }
   f.bytes_in = static_cast<double>(cost_.per_node[static_cast<size_t>(ids.front())].activation_in_bytes);
-  f.bytes_out = static_cast<double>(cost_.per_node[static_cast<size_t>(ids.back())].activation_out_bytes);
+  f.bytes_out = static_cast<double>(cost_.per_node[static_cast<size_t>(last_id)].activation_out_bytes);
   f.out_elements = last.outputs.empty() ? 0 : static_cast<double>(shape_numel(g_.value(last.outputs[0]).shape));
   f.fused = static_cast<double>(ids.size() - 1);
   const Shape& in = first.inputs.empty() ? Shape{} : g_.value(first.inputs[0]).shape;

@@ -112,7 +112,7 @@ KernelModel KernelModel::fit(const std::vector<Sample>& samples, int min_samples
       for (size_t i = 0; i < c.coef.size(); ++i) fit += c.coef[i] * x[k][i];
       sq += (fit - y[k]) * (fit - y[k]);
     }
-    c.rms_log_error = std::sqrt(sq / static_cast<double>(x.size()));
+    c.rms_log_error = std::sqrt(sq / std::max<double>(1.0, static_cast<double>(x.size()) - static_cast<double>(c.coef.size())));
     c.samples = static_cast<int>(list.size());
     m.classes_[cls] = std::move(c);
   }

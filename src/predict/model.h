@@ -18,6 +18,8 @@ namespace fb::predict {
 std::vector<double> regressors(const KernelFeatures& f);
 const std::vector<std::string>& regressor_names();
 
+inline const int k_min_class_samples = 2 * (static_cast<int>(regressor_names().size()) + 1);
+
 struct Sample {
   KernelFeatures features;
   double ms = 0;
@@ -27,16 +29,16 @@ struct ClassModel {
   std::vector<double> mean, scale;  // standardisation of each regressor
   std::vector<double> coef;         // intercept first, then one per regressor (on standardised values)
   int samples = 0;
-  double rms_log_error = 0;         // on its own samples: exp() of it is the typical factor off
+  double rms_log_error = 0;         // on its own samples, per degree of freedom: exp() of it is the typical factor off
   double min_ms = 0, max_ms = 0;    // the range of times it saw
   double predict_ms(const KernelFeatures& f) const;
 };
 
 class KernelModel {
  public:
-  // Fits one model per class present in `samples` with at least `min_samples` of them; samples with a
-  // non-positive time are skipped (a step too short for the clock).
-  static KernelModel fit(const std::vector<Sample>& samples, int min_samples = 4, double ridge = 1e-3);
+  // Fits one model per class present in `samples` with at least `min_samples` of them (default: two per
+  // coefficient); samples with a non-positive time are skipped (a step too short for the clock).
+  static KernelModel fit(const std::vector<Sample>& samples, int min_samples = k_min_class_samples, double ridge = 1e-3);
   bool knows(const std::string& cls) const { return classes_.count(cls) > 0; }
   // Throws fb::Error naming the class when the model has never seen it: a prediction never guesses.
   double predict_ms(const KernelFeatures& f) const;

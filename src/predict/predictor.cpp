@@ -1,5 +1,6 @@
 #include "predict/predictor.h"
 
+#include <algorithm>
 #include <set>
 
 #include <fmt/format.h>
@@ -39,8 +40,12 @@ Predictor fit_predictor(const std::vector<std::string>& dbs, const FitOptions& o
     for (const report::Record& r : db.records) {
       const bool wanted = opt.backends.empty() ||
                           std::find(opt.backends.begin(), opt.backends.end(), r.backend) != opt.backends.end();
-      if (r.status != report::Status::Measured || !r.median_ms || r.layers.empty() || !r.options.empty() || !wanted ||
-          r.precision != opt.precision || r.batch != opt.batch || r.device != "cpu")
+      // A profile from before steps named their nodes cannot be split into kernels; a point whose outputs
+      // disagreed with the reference measured something else.
+      const bool has_nodes = std::all_of(r.layers.begin(), r.layers.end(),
+                                         [](const report::LayerTiming& l) { return l.kind == "overhead" || !l.nodes.empty() || l.kind == "reorder"; });
+      if (r.status != report::Status::Measured || !r.median_ms || r.layers.empty() || !has_nodes || !r.options.empty() ||
+          !wanted || r.agreement_passed == false || r.precision != opt.precision || r.batch != opt.batch || r.device != "cpu")
         continue;
       if (opt.threads && r.threads != *opt.threads) continue;
       uses.push_back({&db, &r});
@@ -58,20 +63,26 @@ Predictor fit_predictor(const std::vector<std::string>& dbs, const FitOptions& o
   p.fitted_for.threads = static_cast<int>(*threads.begin());
   p.fitted_for.batch = opt.batch;
   p.fitted_for.precision = opt.precision;
-  std::set<std::string> cpus;
-  for (const Use& u : uses)
-    if (u.r->machine_id)
-      if (const report::Machine* m = u.db->machine(*u.r->machine_id)) {
-        const std::string cpu = m->facts.value("cpu_model", "unknown");
-        if (cpus.insert(cpu).second && cpus.size() == 1) {
-          p.fitted_for.cpu_model = cpu;
-          p.fitted_for.logical_cpus = m->facts.value("logical_cpus", 0);
-          p.fitted_for.libraries = m->facts.value("libraries", nlohmann::json::object());
-        }
-      }
-  if (cpus.size() > 1)
-    fail("the profiles come from {} CPUs ({}): a predictor is for one machine; fit one per machine", cpus.size(),
-         fmt::join(cpus, "; "));
+  // One machine: the same CPU, CPU count and library versions in every database (facts read defensively: a
+  // database is a user's file).
+  std::set<std::string> machines;
+  for (const Use& u : uses) {
+    const report::Machine* m = u.r->machine_id ? u.db->machine(*u.r->machine_id) : nullptr;
+    const nlohmann::json facts = m && m->facts.is_object() ? m->facts : nlohmann::json::object();
+    FittedFor f;
+    f.cpu_model = facts.contains("cpu_model") && facts["cpu_model"].is_string() ? facts["cpu_model"].get<std::string>() : "unknown";
+    f.logical_cpus = facts.contains("logical_cpus") && facts["logical_cpus"].is_number_integer() ? facts["logical_cpus"].get<int>() : 0;
+    if (facts.contains("libraries") && facts["libraries"].is_object()) f.libraries = facts["libraries"];
+    const std::string key = fmt::format("'{}', {} logical CPUs, {}", f.cpu_model, f.logical_cpus, f.libraries.dump());
+    if (machines.insert(key).second && machines.size() == 1) {
+      p.fitted_for.cpu_model = f.cpu_model;
+      p.fitted_for.logical_cpus = f.logical_cpus;
+      p.fitted_for.libraries = f.libraries;
+    }
+  }
+  if (machines.size() > 1)
+    fail("the profiles come from {} machines or builds ({}): a predictor is for one; fit one per machine",
+         machines.size(), fmt::join(machines, "; "));
 
   std::map<std::string, Graph> graphs;
   std::map<std::string, std::vector<Sample>> samples;
@@ -106,7 +117,7 @@ Predictor fit_predictor(const std::vector<std::string>& dbs, const FitOptions& o
 
   for (const auto& [backend, list] : samples) {
     BackendModel m;
-    m.kernels = KernelModel::fit(list);
+    m.kernels = KernelModel::fit(list, opt.min_class_samples);
     m.kernel_samples = static_cast<int>(list.size());
     std::vector<std::vector<double>> x;
     std::vector<double> y;
@@ -114,10 +125,12 @@ Predictor fit_predictor(const std::vector<std::string>& dbs, const FitOptions& o
       x.push_back({1.0 / n.median_ms, n.kernels / n.median_ms, n.kernels_ms / n.median_ms});
       y.push_back((n.median_ms - n.kernels_ms) / n.median_ms);
     }
-    const std::vector<double> b = ridge_least_squares(x, y, 0.0);
-    m.overhead_ms = b[0];
-    m.overhead_ms_per_kernel = b[1];
-    m.overhead_share = b[2];
+    if (x.size() >= 3) {  // three coefficients; with fewer networks the kernels' sum is the prediction
+      const std::vector<double> b = ridge_least_squares(x, y, 0.0);
+      m.overhead_ms = b[0];
+      m.overhead_ms_per_kernel = b[1];
+      m.overhead_share = b[2];
+    }
     m.networks = static_cast<int>(x.size());
     p.backends[backend] = std::move(m);
   }
@@ -154,6 +167,10 @@ Prediction predict(const Predictor& p, const Graph& g, const std::string& backen
   }
   out.overhead_ms = it->second.outside_kernels_ms(static_cast<int>(steps.size()), out.kernels_ms);
   out.total_ms = out.kernels_ms + out.overhead_ms;
+  if (!(out.total_ms > 0))
+    fail("cannot predict {} on {}: its kernels ({:.4f} ms) and the time outside them ({:.4f} ms) add up to {:.4f} ms; "
+         "the predictor's outside-kernels term does not hold for this network (fit it on more networks)",
+         g.name, backend, out.kernels_ms, out.overhead_ms, out.total_ms);
   return out;
 }
 

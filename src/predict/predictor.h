@@ -54,6 +54,7 @@ struct FitOptions {
   std::optional<int> threads;         // empty: the one thread count the profiles have (else an error)
   std::string precision = "fp32";
   int batch = 1;
+  int min_class_samples = k_min_class_samples;  // a kernel class with fewer is not fitted
 };
 
 // Fits from the databases' measured points of `opt`'s settings that carry per-layer profiles (backends run

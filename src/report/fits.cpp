@@ -46,7 +46,7 @@ int storage_bytes(const std::string& precision) {
 // The model reference with the point's resolution and batch made explicit, for the cost model.
 std::string sized_ref(const Record& r) {
   ModelRef ref = parse_model_ref(r.model);
-  if (ref.scheme != "zoo" && ref.scheme != "pattern") return r.model;
+  if (ref.scheme != "zoo" && ref.scheme != "pattern" && ref.scheme != "kernel") return r.model;
   std::string s = r.model;
   char sep = s.find('?') == std::string::npos ? '?' : '&';
   if (!ref.params.count("res")) {

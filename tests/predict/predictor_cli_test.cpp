@@ -37,18 +37,23 @@ TEST(PredictorCli, SampleFitPredictCheck) {
   ASSERT_EQ(formbench(fmt::format("predictor sample --db {} --budget 0.2 --lock ignore", db), out, err), 0) << read_text(err);
   EXPECT_EQ(read_text(out).rfind("0 points measured", 0), 0u) << read_text(out);
 
-  ASSERT_EQ(formbench(fmt::format("predictor fit {} -o {}", db, pred), out, err), 0) << read_text(err);
+  // Two samples a class, so this tiny sample fits some (a real fit asks for two per coefficient).
+  ASSERT_EQ(formbench(fmt::format("predictor fit {} -o {} --min-samples 2", db, pred), out, err), 0) << read_text(err);
   EXPECT_NE(read_text(out).find("2 threads, fp32, batch 1"), std::string::npos) << read_text(out);
   const nlohmann::json j = nlohmann::json::parse(read_text(pred));
   EXPECT_TRUE(j["backends"].contains("torch"));
   EXPECT_TRUE(j["backends"].contains("onednn"));
 
-  // check lists every measured point, each predicted or refused with the class it never saw.
+  // check lists every measured point, each predicted or refused: a class it never saw, or a total a few
+  // networks' outside-kernels term cannot carry.
   ASSERT_EQ(formbench(fmt::format("predictor check {} {} --json", pred, db), out, err), 0) << read_text(err);
   const nlohmann::json c = nlohmann::json::parse(read_text(out));
   EXPECT_EQ(static_cast<int>(c["rows"].size()), measured);
   for (const auto& row : c["rows"])
-    if (row.contains("error")) EXPECT_NE(row["error"].get<std::string>().find("never seen"), std::string::npos) << row;
+    if (row.contains("error"))
+      EXPECT_TRUE(row["error"].get<std::string>().find("never seen") != std::string::npos ||
+                  row["error"].get<std::string>().find("add up to") != std::string::npos)
+          << row;
     else EXPECT_GT(row["predicted_ms"].get<double>(), 0) << row;
 
   // The report shows the same check beside the study's own tables.
@@ -68,7 +73,8 @@ TEST(PredictorCli, SampleFitPredictCheck) {
             std::string::npos)
       << read_text(err);
   if (rc == 0) EXPECT_NE(read_text(out).find("predicted"), std::string::npos) << read_text(out);
-  else EXPECT_NE(read_text(err).find("never seen"), std::string::npos) << read_text(err);
+  else EXPECT_TRUE(read_text(err).find("never seen") != std::string::npos || read_text(err).find("add up to") != std::string::npos)
+      << read_text(err);
 }
 
 TEST(PredictorCli, BadInputIsOneLineNamingTheCulprit) {

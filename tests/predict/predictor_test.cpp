@@ -108,6 +108,7 @@ Predictor synthetic_predictor() {
   b.kernels = KernelModel::fit(synthetic(100, 4));
   b.overhead_ms = 0.05;
   b.overhead_ms_per_kernel = 0.002;
+  b.overhead_share = 0.1;
   b.networks = 3;
   b.kernel_samples = 100;
   p.backends["torch"] = b;
@@ -206,6 +207,27 @@ TEST(PredictFeatures, AFusedConvolutionHasItsHandComputedSizes) {
   EXPECT_THROW(fz.features(unknown), Error);
 }
 
+// onednn's flatten -> linear lists the Flatten after the Linear that absorbed it: the kernel still writes the
+// Linear's output.
+TEST(PredictFeatures, AFusedFlattenLinearWritesTheLinearsOutput) {
+  if (!built("onednn")) GTEST_SKIP() << "onednn not built";
+  const Graph g = load_model("kernel:linear?in=64&out=10&res=2");
+  const auto exe = make_backend("onednn")->compile(g, CompileOptions{});
+  const Featurizer fz(g);
+  int linears = 0;
+  for (const LayerTime& k : exe->kernels()) {
+    if (k.kind == LayerKind::Reorder) continue;
+    const KernelFeatures f = fz.features(k);
+    if (f.cls != "linear") continue;
+    ++linears;
+    EXPECT_EQ(k.nodes.size(), 2u);
+    EXPECT_EQ(f.macs, 64.0 * 4 * 10);
+    EXPECT_EQ(f.bytes_out, 10.0 * 4);
+    EXPECT_EQ(f.out_elements, 10.0);
+  }
+  EXPECT_EQ(linears, 1);
+}
+
 TEST(PredictFeatures, AReorderIsTheSizeOfTheValueItNames) {
   const Graph g = load_model("kernel:conv?cin=16&cout=32&k=3&res=8", false);
   const Featurizer fz(g);
@@ -293,8 +315,16 @@ TEST(PredictPredict, SumsItsKernelsAndTheTimeOutsideThem) {
   double sum = 0;
   for (const auto& k : x.kernels) sum += p.backends.at("torch").kernels.predict_ms(k.kernel.features);
   EXPECT_DOUBLE_EQ(x.kernels_ms, sum);
-  EXPECT_DOUBLE_EQ(x.overhead_ms, 0.05 + 2 * 0.002);
+  EXPECT_DOUBLE_EQ(x.overhead_ms, 0.05 + 2 * 0.002 + 0.1 * sum);
   EXPECT_DOUBLE_EQ(x.total_ms, sum + x.overhead_ms);
+  Predictor broken = p;  // an outside-kernels term that swallows the kernels is an error, never a latency
+  broken.backends.at("torch").overhead_ms = -1000;
+  try {
+    predict(broken, g, "torch");
+    FAIL() << "predicted a non-positive latency";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("add up to"), std::string::npos) << e.what();
+  }
 }
 
 TEST(PredictCheck, KendallTauOfHandCountedPairs) {
@@ -361,7 +391,8 @@ TEST(KernelModels, BuildWhatTheyAreAskedAndRefuseNonsense) {
   EXPECT_EQ(pre.nodes[1].op, Op::Conv2d);
   for (const std::string bad : {"kernel:conv?cin=30&groups=4", "kernel:conv?cin=8&cout=16&add=1",
                                 "kernel:conv?act=gelu", "kernel:pool?type=median", "kernel:conv?res=2&k=3",
-                                "kernel:conv?cin=8&cout=8&add=1&pre=1", "kernel:eltwise?op=tanh", "kernel:nonesuch"})
+                                "kernel:conv?cin=8&cout=8&add=1&pre=1", "kernel:eltwise?op=tanh", "kernel:nonesuch",
+                                "kernel:linear?in=1048576&out=1048576", "kernel:conv?cin=65536&cout=65536&k=15&res=16"})
     EXPECT_THROW(load_model(bad, false), Error) << bad;
 }
 

@@ -14,6 +14,13 @@
 namespace fb {
 namespace {
 
+// Far beyond any real layer (VGG's largest has 103 M weights), low enough to allocate.
+constexpr int64_t k_max_weights = int64_t{1} << 28;
+
+void check_weights(const char* what, int64_t weights) {
+  if (weights > k_max_weights) fail("{}: {} weights is more than a layer has (at most {})", what, weights, k_max_weights);
+}
+
 ValueId activation(GraphBuilder& b, ValueId x, const std::string& act) {
   if (act == "relu") return b.relu(x, "act");
   if (act == "relu6") return b.relu6(x, "act");
@@ -36,6 +43,7 @@ Graph conv_kernel(ModelParams& p) {
     fail("kernel:conv: groups={} must divide cin={} and cout={}", groups, cin, cout);
   if (add && (stride != 1 || cin != cout)) fail("kernel:conv: add=1 needs stride=1 and cin=cout (a residual sum)");
   if (res < k) fail("kernel:conv: res={} is smaller than the kernel k={}", res, k);
+  check_weights("kernel:conv", cout * (cin / groups) * k * k);
   GraphBuilder b("kernel:conv");
   const ValueId x = b.input("input", {batch, cin, res, res});
   if (pre && add) fail("kernel:conv: pre=1 and add=1 together are no layer a network has");
@@ -84,6 +92,7 @@ Graph linear_kernel(ModelParams& p) {
   const int64_t batch = p.get_int("batch", 1, k_max_batch);
   const int64_t in = p.get_int("in", 1280, 1 << 20), out = p.get_int("out", 1000, 1 << 20);
   const int64_t res = p.get_int("res", 1, 64);
+  check_weights("kernel:linear", in * res * res * out);
   GraphBuilder b("kernel:linear");
   b.output(b.linear(b.flatten(b.input("input", {batch, in, res, res}), "flatten"), out, "fc"));
   return b.finish();
