@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <sstream>
 #include <iostream>
 
 #include "core/error.h"
@@ -123,6 +124,14 @@ bool all_agree(const measure::CompareResult& r, const std::string& then) {
       ok = false;
     }
   return ok;
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string x; std::getline(ss, x, ',');)
+    if (!x.empty()) out.push_back(x);
+  return out;
 }
 
 }  // namespace fb::cli

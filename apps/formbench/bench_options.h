@@ -37,6 +37,8 @@ std::function<void(const std::string&)> terminal_progress();
 void end_progress();
 // One "formbench: note: ..." line on stderr.
 void note_line(const std::string& line);
+// "torch,onednn" -> {"torch", "onednn"}: a comma-separated flag's items, empty ones skipped.
+std::vector<std::string> split_list(const std::string& s);
 
 // One "formbench: error: BACKEND disagrees with the reference backend: ..." line on stderr for each backend
 // of a compare run whose outputs disagreed (`then`: what that means for its figures, appended in

@@ -1,7 +1,6 @@
 // formbench compare MODEL [--backends a,b,c] [--per-layer] [--json|--csv]: backends side by side, measured
 // alternately in one run, with speedups vs the native backend and their confidence intervals.
 #include <iostream>
-#include <sstream>
 
 #include "backends/backend.h"
 #include "bench_options.h"
@@ -28,15 +27,6 @@ struct Options {
   double span_s = 0;
   std::string lock = "wait";
 };
-
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string x;
-  while (std::getline(ss, x, ','))
-    if (!x.empty()) out.push_back(x);
-  return out;
-}
 
 int run_compare_cmd(const Options& o) {
   if (o.json && o.csv) fail("--json and --csv are exclusive");

@@ -2,7 +2,6 @@
 // timed alternately as in compare, then profiled per layer, and the gain is split into framework overhead,
 // passes eliminated by fusion, layout conversions, kernel efficiency and the residual the profiles miss.
 #include <iostream>
-#include <sstream>
 
 #include "backends/backend.h"
 #include "bench_options.h"
@@ -29,9 +28,7 @@ int run_explain_cmd(const Options& o) {
   measure::CompareSettings cs;
   cs.base = base;
   cs.base.check = !o.no_check;
-  std::stringstream ss(o.backends);
-  for (std::string b; std::getline(ss, b, ',');)
-    if (!b.empty()) cs.backends.push_back(b);
+  cs.backends = split_list(o.backends);
   cs.block = o.block;
   cs.per_layer_iterations = o.per_layer_iterations;
   if (cs.per_layer_iterations < 1) fail("--per-layer-iterations must be >= 1, got {}", cs.per_layer_iterations);

@@ -4,10 +4,10 @@
 #include <fstream>
 #include <iostream>
 #include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 
+#include "bench_options.h"
 #include "command.h"
 #include "core/error.h"
 #include "core/table.h"
@@ -30,14 +30,6 @@ struct Options {
   uint64_t seed = 1;
   bool json = false;
 };
-
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string b; std::getline(ss, b, ',');)
-    if (!b.empty()) out.push_back(b);
-  return out;
-}
 
 int fit(const Options& o) {
   predict::FitOptions f;

@@ -7,7 +7,6 @@
 
 #include "core/error.h"
 #include "core/table.h"
-#include "models/model_ref.h"
 #include "report/results_db.h"
 
 namespace fb::predict {
@@ -30,23 +29,14 @@ CheckResult check_predictor(const Predictor& p, const std::vector<std::string>& 
   for (const std::string& path : dbs) {
     const report::ResultsDb db = report::load_results(path);
     std::map<std::string, size_t> row_of;  // point id -> its row, once predicted
-    std::map<std::string, Graph> graphs;
+    GraphCache graphs(/*with_weights=*/true);
     for (const report::Record& r : db.records) {
-      if (r.status != report::Status::Measured || !r.median_ms || !r.options.empty() || r.device != "cpu" ||
-          r.agreement_passed == false ||
-          r.precision != p.fitted_for.precision || r.batch != p.fitted_for.batch || r.threads != p.fitted_for.threads ||
-          !p.backends.count(r.backend))
+      if (!usable_point(r, p.fitted_for.precision, p.fitted_for.batch, p.fitted_for.threads) || !p.backends.count(r.backend))
         continue;
       CheckRow row{r.model, r.backend, r.pattern, *r.median_ms, 0, std::nullopt, std::nullopt, ""};
       if (r.paired_speedup && !r.native_point_id.empty()) row.measured_speedup = *r.paired_speedup;
       try {  // a model that no longer loads (a moved .onnx file) is that row's error, not the check's
-        auto g = graphs.find(r.model);
-        if (g == graphs.end()) {
-          Graph graph = load_model(r.model, /*with_weights=*/true);
-          if (graph.batch() != r.batch) set_batch(graph, r.batch);
-          g = graphs.emplace(r.model, std::move(graph)).first;
-        }
-        row.predicted_ms = predict(p, g->second, r.backend).total_ms;
+        row.predicted_ms = predict(p, graphs.at(r.model, r.batch), r.backend).total_ms;
         row_of[r.point_id] = out.rows.size();
       } catch (const Error& e) {
         row.error = e.what();

@@ -27,6 +27,22 @@ struct Network {
 
 }  // namespace
 
+bool usable_point(const report::Record& r, const std::string& precision, int batch, std::optional<int> threads) {
+  return r.status == report::Status::Measured && r.median_ms && r.options.empty() && r.device == "cpu" &&
+         r.agreement_passed != false && r.precision == precision && r.batch == batch &&
+         (!threads || r.threads == *threads);
+}
+
+const Graph& GraphCache::at(const std::string& ref, int64_t batch) {
+  auto it = graphs_.find({ref, batch});
+  if (it == graphs_.end()) {
+    Graph g = load_model(ref, with_weights_);
+    if (g.batch() != batch) set_batch(g, batch);
+    it = graphs_.emplace(std::pair{ref, batch}, std::move(g)).first;
+  }
+  return it->second;
+}
+
 Predictor fit_predictor(const std::vector<std::string>& dbs, const FitOptions& opt) {
   struct Use {
     const report::ResultsDb* db;
@@ -40,14 +56,10 @@ Predictor fit_predictor(const std::vector<std::string>& dbs, const FitOptions& o
     for (const report::Record& r : db.records) {
       const bool wanted = opt.backends.empty() ||
                           std::find(opt.backends.begin(), opt.backends.end(), r.backend) != opt.backends.end();
-      // A profile from before steps named their nodes cannot be split into kernels; a point whose outputs
-      // disagreed with the reference measured something else.
+      // A profile from before steps named their nodes cannot be split into kernels.
       const bool has_nodes = std::all_of(r.layers.begin(), r.layers.end(),
                                          [](const report::LayerTiming& l) { return l.kind == "overhead" || !l.nodes.empty() || l.kind == "reorder"; });
-      if (r.status != report::Status::Measured || !r.median_ms || r.layers.empty() || !has_nodes || !r.options.empty() ||
-          !wanted || r.agreement_passed == false || r.precision != opt.precision || r.batch != opt.batch || r.device != "cpu")
-        continue;
-      if (opt.threads && r.threads != *opt.threads) continue;
+      if (!usable_point(r, opt.precision, opt.batch, opt.threads) || r.layers.empty() || !has_nodes || !wanted) continue;
       uses.push_back({&db, &r});
       threads.insert(r.threads);
     }
@@ -84,19 +96,17 @@ Predictor fit_predictor(const std::vector<std::string>& dbs, const FitOptions& o
     fail("the profiles come from {} machines or builds ({}): a predictor is for one; fit one per machine",
          machines.size(), fmt::join(machines, "; "));
 
-  std::map<std::string, Graph> graphs;
+  GraphCache graphs(/*with_weights=*/false);
+  std::map<std::pair<std::string, int64_t>, Featurizer> featurizers;  // one per graph: its cost computed once
   std::map<std::string, std::vector<Sample>> samples;
   std::map<std::string, std::vector<Network>> networks;
   std::map<std::string, int> per_db;
   for (const Use& u : uses) {
     const report::Record& r = *u.r;
-    auto it = graphs.find(r.model);
-    if (it == graphs.end()) {
-      Graph g = load_model(r.model, /*with_weights=*/false);
-      if (g.batch() != r.batch) set_batch(g, r.batch);
-      it = graphs.emplace(r.model, std::move(g)).first;
-    }
-    const Featurizer fz(it->second);
+    auto f = featurizers.find({r.model, r.batch});
+    if (f == featurizers.end())
+      f = featurizers.emplace(std::pair{r.model, r.batch}, Featurizer(graphs.at(r.model, r.batch))).first;
+    const Featurizer& fz = f->second;
     Network n;
     n.median_ms = *r.median_ms;
     for (const report::LayerTiming& l : r.layers) {

@@ -13,6 +13,7 @@
 
 #include "backends/backend.h"
 #include "predict/model.h"
+#include "report/results_db.h"
 
 namespace fb::predict {
 
@@ -78,6 +79,22 @@ struct Prediction {
 // kernels, or a kernel's class was never seen (naming the kernel).
 Prediction predict(const Predictor& p, const Graph& g, const std::string& backend,
                    const std::map<std::string, std::string>& backend_options = {});
+
+// Whether a results database's point can fit a predictor or check one for these settings: measured on the
+// CPU with a median, without backend options, its outputs agreeing with the reference (else it measured
+// something else), at this precision and batch, and at `threads` when given. The fit and the check both ask.
+bool usable_point(const report::Record& r, const std::string& precision, int batch, std::optional<int> threads);
+
+// The graphs of results databases' model references at their points' batches, each built once.
+class GraphCache {
+ public:
+  explicit GraphCache(bool with_weights) : with_weights_(with_weights) {}
+  const Graph& at(const std::string& ref, int64_t batch);  // throws fb::Error when the reference does not load
+
+ private:
+  bool with_weights_;
+  std::map<std::pair<std::string, int64_t>, Graph> graphs_;
+};
 
 // Where the current machine or binary differs from what the predictor was fitted for, one line each.
 std::vector<std::string> mismatches(const FittedFor& fitted, const nlohmann::json& machine_facts, int threads);
